@@ -1,0 +1,1 @@
+"""Shared plumbing for the CSQ services. Small and boring on purpose."""

@@ -1,0 +1,1 @@
+"""The event bus: transactional outbox, relay, producer, topics, and the consumer with its inbox."""

@@ -1,0 +1,243 @@
+"""Consumer runner: poll a batch, claim it in the inbox, apply it in one transaction, commit offsets.
+
+- A batch of up to ``batch_size`` records is applied in a single database transaction together
+  with its inbox rows; the Kafka offsets are committed only after that commit succeeds.
+- A record whose envelope cannot be parsed goes to the dead-letter topic at once.
+- If the batch transaction fails because the database is unreachable (a transient error), it is
+  retried ``max_retries`` times with backoff and then the runner reconnects without committing,
+  so the batch comes again: an outage never sends good events to the DLQ.
+- If it fails for any other reason, each event is applied in its own transaction (bounded
+  retries) and the ones that still fail go to the dead-letter topic with the error and the
+  original record.
+- Nothing is skipped silently: every record either takes effect, was already applied (inbox), or
+  lands in the DLQ before its offset is committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+import traceback
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import orjson
+import structlog
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from csq_common.bus import inbox
+from csq_common.db import utcnow
+from csq_common.events import CloudEvent
+from csq_common.http import metrics
+
+log = structlog.get_logger(__name__)
+
+BatchHandler = Callable[[AsyncSession, list[CloudEvent]], Awaitable[None]]
+
+
+@dataclass
+class Received:
+    record: ConsumerRecord
+    event: CloudEvent | None
+    error: str | None = None
+
+
+def dead_letter(record: ConsumerRecord, *, group: str, error: str) -> bytes:
+    """The DLQ message: the error, where the record came from, and the record itself."""
+    return orjson.dumps(
+        {
+            "consumer_group": group,
+            "error": error,
+            "failed_at": utcnow().isoformat(),
+            "topic": record.topic,
+            "partition": record.partition,
+            "offset": record.offset,
+            "timestamp_ms": record.timestamp,
+            "key": record.key.decode("utf-8", "replace") if record.key is not None else None,
+            "value_base64": base64.b64encode(record.value or b"").decode(),
+        }
+    )
+
+
+class DatabaseUnavailable(RuntimeError):
+    """Transient failures outlasted the retries: reconnect and take the batch again."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, OperationalError):
+        # SQLite reports constraint-free errors as OperationalError too; only lock/IO ones pass.
+        text = str(exc).lower()
+        return "locked" in text or "unable to open" in text or "disk i/o" in text or "connect" in text or "closed" in text
+    return isinstance(exc, (InterfaceError, ConnectionError, OSError, TimeoutError))
+
+
+class ConsumerRunner:
+    def __init__(
+        self,
+        *,
+        group: str,
+        topics: list[str],
+        handler: BatchHandler,
+        sessions: async_sessionmaker[AsyncSession],
+        producer,
+        dlq_topic: str,
+        bootstrap_servers: str,
+        batch_size: int = 1000,
+        max_retries: int = 3,
+        session_timeout_ms: int = 6000,
+        retry_base_seconds: float = 0.05,
+    ) -> None:
+        self.group = group
+        self.topics = topics
+        self._handler = handler
+        self._sessions = sessions
+        self._producer = producer
+        self._dlq_topic = dlq_topic
+        self._bootstrap_servers = bootstrap_servers
+        self._batch_size = batch_size
+        self._max_retries = max_retries
+        self._session_timeout_ms = session_timeout_ms
+        self._retry_base_seconds = retry_base_seconds
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task | None = None
+        self.connected = False
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"consumer-{self.group}")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            consumer = AIOKafkaConsumer(
+                *self.topics,
+                bootstrap_servers=self._bootstrap_servers,
+                group_id=self.group,
+                client_id=self.group,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                session_timeout_ms=self._session_timeout_ms,
+                heartbeat_interval_ms=max(self._session_timeout_ms // 6, 100),
+                max_poll_interval_ms=600_000,
+                max_partition_fetch_bytes=4 * 1024 * 1024,
+            )
+            try:
+                await consumer.start()
+                self._consumer = consumer
+                self.connected = True
+                failures = 0
+                log.info("consumer.started", group=self.group, topics=self.topics)
+                while True:
+                    batches = await consumer.getmany(timeout_ms=500, max_records=self._batch_size)
+                    records = [record for partition in batches.values() for record in partition]
+                    if records:
+                        await self.process(records)
+                        await consumer.commit(
+                            {
+                                TopicPartition(tp.topic, tp.partition): partition[-1].offset + 1
+                                for tp, partition in batches.items()
+                                if partition
+                            }
+                        )
+                    self._update_lag(consumer)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # broker away or rebalance trouble: reconnect, nothing committed
+                failures += 1
+                self.connected = False
+                log.warning("consumer.restarting", group=self.group, error=repr(exc), attempt=failures)
+                await asyncio.sleep(min(0.5 * 2**failures, 10.0))
+            finally:
+                self.connected = False
+                self._consumer = None
+                try:
+                    await consumer.stop()
+                except Exception:  # pragma: no cover - best effort on shutdown
+                    pass
+
+    def _update_lag(self, consumer: AIOKafkaConsumer) -> None:
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue
+            try:
+                position = consumer._fetcher._subscriptions.subscription.assignment.state_value(tp).position  # noqa: SLF001
+            except Exception:  # pragma: no cover - private API guard
+                continue
+            if position is not None:
+                metrics.CONSUMER_LAG.labels(group=self.group, topic=tp.topic, partition=str(tp.partition)).set(
+                    max(highwater - position, 0)
+                )
+
+    async def process(self, records: list[ConsumerRecord]) -> None:
+        """Apply ``records`` exactly once in effect; poison goes to the DLQ. Offsets are the caller's."""
+        received = [self._decode(record) for record in records]
+        poison = [(r.record, r.error) for r in received if r.event is None]
+        good = [r for r in received if r.event is not None]
+        started = time.perf_counter()
+        if good and not await self._apply_with_retries(good):
+            for item in good:  # find the poison among them, one event per transaction
+                if not await self._apply_with_retries([item]):
+                    poison.append((item.record, item.error or "unknown error"))
+        for record, error in poison:
+            await self._send_to_dlq(record, error)
+        metrics.CONSUMER_BATCH_SECONDS.labels(group=self.group).observe(time.perf_counter() - started)
+        metrics.CONSUMER_EVENTS.labels(group=self.group).inc(len(records))
+
+    def _decode(self, record: ConsumerRecord) -> Received:
+        try:
+            return Received(record, CloudEvent.from_bytes(record.value or b""))
+        except Exception as exc:
+            return Received(record, None, f"invalid CloudEvent: {exc}")
+
+    async def _apply_with_retries(self, items: list[Received]) -> bool:
+        """True once applied; False on a non-transient failure (after retries for a single event)."""
+        attempts = self._max_retries + 1
+        for attempt in range(attempts):
+            try:
+                async with self._sessions() as session:
+                    new_events = await inbox.claim(session, self.group, [(i.record.topic, i.event) for i in items])
+                    if new_events:
+                        await self._handler(session, new_events)
+                    await session.commit()
+                return True
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                error = "".join(traceback.format_exception_only(exc)).strip()
+                for item in items:
+                    item.error = error
+                transient = is_transient(exc)
+                log.warning(
+                    "consumer.apply_failed",
+                    group=self.group,
+                    events=len(items),
+                    attempt=attempt + 1,
+                    transient=transient,
+                    error=error,
+                )
+                if not transient and len(items) > 1:
+                    return False  # isolate the poison event at once
+                if attempt == attempts - 1:
+                    if transient:
+                        raise DatabaseUnavailable(error) from exc
+                    return False
+                await asyncio.sleep(self._retry_base_seconds * 2**attempt)
+        return False
+
+    async def _send_to_dlq(self, record: ConsumerRecord, error: str) -> None:
+        await self._producer.send_and_wait(self._dlq_topic, dead_letter(record, group=self.group, error=error), key=record.key)
+        metrics.DLQ_MESSAGES.labels(group=self.group).inc()
+        log.error("consumer.dead_lettered", group=self.group, topic=record.topic, offset=record.offset, error=error)

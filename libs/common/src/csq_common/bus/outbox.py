@@ -1,0 +1,134 @@
+"""Transactional outbox: ``add`` on the caller's session, ``OutboxRelay`` publishes and marks sent.
+
+The relay publishes unsent rows in id order (so one key's events keep their order), waits for the
+broker's acknowledgement, then marks the rows sent in one transaction. If the broker is down the
+rows stay and the relay retries with backoff; a crash between publish and mark re-publishes, and
+the consumers' inboxes make that harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import structlog
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from csq_common.bus.models import OutboxMessage
+from csq_common.db import utcnow
+from csq_common.events import CloudEvent
+from csq_common.http import metrics
+
+log = structlog.get_logger(__name__)
+
+
+async def add(session: AsyncSession, event: CloudEvent, *, topic: str, key: str) -> OutboxMessage:
+    """Stage ``event`` for publication in the caller's transaction."""
+    row = OutboxMessage(event_id=event.id, topic=topic, key=key, payload=event.to_bytes(), created_at=utcnow())
+    session.add(row)
+    _wake_relays()
+    return row
+
+
+_relay_wakeups: set[asyncio.Event] = set()
+
+
+def _wake_relays() -> None:
+    # A hint only: the relay also polls, so a wake-up before the commit costs one empty poll.
+    for wakeup in _relay_wakeups:
+        wakeup.set()
+
+
+async def backlog(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))))
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        producer,
+        *,
+        batch_size: int = 500,
+        poll_seconds: float = 0.2,
+        keep_sent_for: timedelta = timedelta(days=1),
+    ) -> None:
+        self._sessions = sessions
+        self._producer = producer
+        self._batch_size = batch_size
+        self._poll_seconds = poll_seconds
+        self._keep_sent_for = keep_sent_for
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._last_prune = utcnow()
+
+    def start(self) -> None:
+        _relay_wakeups.add(self._wakeup)
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        _relay_wakeups.discard(self._wakeup)
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                published = await self.publish_pending()
+                failures = 0
+                await self._maybe_prune()
+                if published >= self._batch_size:
+                    continue  # more waiting: no sleep
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # broker or database away: back off, keep the rows
+                failures += 1
+                log.warning("outbox.publish_failed", error=str(exc), attempt=failures)
+                await asyncio.sleep(min(0.2 * 2**failures, 5.0))
+                continue
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll_seconds)
+            except TimeoutError:
+                pass
+            self._wakeup.clear()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of unsent rows; return how many were sent."""
+        async with self._sessions() as session:
+            rows = (
+                await session.execute(
+                    select(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.key, OutboxMessage.payload)
+                    .where(OutboxMessage.sent_at.is_(None))
+                    .order_by(OutboxMessage.id)
+                    .limit(self._batch_size)
+                )
+            ).all()
+            metrics.OUTBOX_BACKLOG.set(await backlog(session) if len(rows) >= self._batch_size else len(rows))
+        if not rows:
+            return 0
+        futures = [
+            await self._producer.send(row.topic, value=row.payload, key=row.key.encode()) for row in rows
+        ]
+        await asyncio.gather(*futures)
+        async with self._sessions() as session:
+            await session.execute(
+                update(OutboxMessage).where(OutboxMessage.id.in_([row.id for row in rows])).values(sent_at=utcnow())
+            )
+            await session.commit()
+        metrics.OUTBOX_PUBLISHED.inc(len(rows))
+        return len(rows)
+
+    async def _maybe_prune(self) -> None:
+        now = utcnow()
+        if now - self._last_prune < timedelta(minutes=10):
+            return
+        self._last_prune = now
+        async with self._sessions() as session:
+            await session.execute(delete(OutboxMessage).where(OutboxMessage.sent_at < now - self._keep_sent_for))
+            await session.commit()

@@ -1,0 +1,51 @@
+"""The one error base every service raises; rendered as RFC 9457 problem+json by http.problems."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CsqError(Exception):
+    status_code: int = 400
+    type: str = "about:blank"
+    title: str = "Bad request"
+
+    def __init__(self, detail: str | None = None, **extensions: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extensions = extensions
+
+
+class NotFound(CsqError):
+    status_code = 404
+    type = "https://csq.dev/problems/not-found"
+    title = "Not found"
+
+
+class Conflict(CsqError):
+    status_code = 409
+    type = "https://csq.dev/problems/conflict"
+    title = "Conflict"
+
+
+class InvalidInput(CsqError):
+    """Input that passed the schema but breaks a rule; ``field`` names the culprit."""
+
+    status_code = 422
+    type = "https://csq.dev/problems/invalid-input"
+    title = "Invalid input"
+
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__(f"{field}: {detail}", errors=[{"field": field, "message": detail}])
+
+
+class Unauthorized(CsqError):
+    status_code = 401
+    type = "https://csq.dev/problems/unauthorized"
+    title = "Unauthorized"
+
+
+class Forbidden(CsqError):
+    status_code = 403
+    type = "https://csq.dev/problems/forbidden"
+    title = "Forbidden"

@@ -1,0 +1,148 @@
+"""CloudEvents 1.0 envelope (structured JSON mode) and one pydantic model per event type.
+
+Producers build ``CloudEvent`` from a typed payload with :func:`make_event`; consumers parse the
+envelope with :meth:`CloudEvent.from_bytes` and the payload with :func:`parse_data`. Payload
+models ignore unknown fields so older consumers keep working when producers add fields.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any, ClassVar, Literal
+
+import orjson
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+SPEC_VERSION = "1.0"
+
+
+class EventData(BaseModel):
+    """Base of every event payload: versioned, tolerant of unknown fields."""
+
+    model_config = ConfigDict(extra="ignore")
+    event_type: ClassVar[str]
+    domain: ClassVar[str]  # topic suffix: tickets, feedback, surveys, audits, kpi, notify
+    schema_version: int = 1
+
+
+class CloudEvent(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    specversion: Literal["1.0"] = SPEC_VERSION
+    id: str = Field(min_length=1, max_length=200)
+    source: str = Field(min_length=1)
+    type: str = Field(min_length=1)
+    time: AwareDatetime
+    subject: str | None = None
+    datacontenttype: str = "application/json"
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("time")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value.astimezone(timezone.utc)
+
+    def to_bytes(self) -> bytes:
+        return orjson.dumps(self.model_dump(mode="json", exclude_none=True))
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> "CloudEvent":
+        return cls.model_validate_json(raw)
+
+
+def make_event(
+    data: EventData, *, source: str, subject: str, time: datetime, event_id: str | None = None
+) -> CloudEvent:
+    return CloudEvent(
+        id=event_id or str(uuid.uuid4()),
+        source=source,
+        type=data.event_type,
+        time=time,
+        subject=subject,
+        data=data.model_dump(mode="json"),
+    )
+
+
+# ---- tickets (feedback-svc → csq.tickets) -------------------------------------------------
+
+
+class Customer(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: str | None = Field(None, max_length=200)
+    email: str | None = Field(None, max_length=320)
+    name: str | None = Field(None, max_length=200)
+    locale: str | None = Field(None, max_length=35)
+
+
+class TicketSnapshot(BaseModel):
+    """The ticket as the CRM reported it with the event (the same shape as the webhook's)."""
+
+    model_config = ConfigDict(extra="ignore")
+    id: str = Field(min_length=1, max_length=200)
+    customer: Customer | None = None
+    agent_id: str | None = Field(None, max_length=200)
+    team_id: str | None = Field(None, max_length=200)
+    channel: str | None = Field(None, max_length=50)
+    priority: str | None = Field(None, max_length=50)
+    subject: str | None = Field(None, max_length=1000)
+    status: str | None = Field(None, max_length=50)
+    created_at: AwareDatetime
+    first_response_at: AwareDatetime | None = None
+    resolved_at: AwareDatetime | None = None
+    closed_at: AwareDatetime | None = None
+    handle_seconds: float | None = Field(None, ge=0)
+    reopen_count: int = Field(0, ge=0)
+    contact_count: int = Field(1, ge=0)
+    tags: list[str] = Field(default_factory=list)
+
+
+class TicketEvent(EventData):
+    domain: ClassVar[str] = "tickets"
+    ticket: TicketSnapshot
+    occurred_at: AwareDatetime
+    crm_event_id: str | None = None
+
+
+class TicketCreated(TicketEvent):
+    event_type: ClassVar[str] = "ticket.created"
+
+
+class TicketAssigned(TicketEvent):
+    event_type: ClassVar[str] = "ticket.assigned"
+
+
+class TicketFirstResponded(TicketEvent):
+    event_type: ClassVar[str] = "ticket.first_responded"
+
+
+class TicketResolved(TicketEvent):
+    event_type: ClassVar[str] = "ticket.resolved"
+
+
+class TicketClosed(TicketEvent):
+    event_type: ClassVar[str] = "ticket.closed"
+
+
+class TicketReopened(TicketEvent):
+    event_type: ClassVar[str] = "ticket.reopened"
+
+
+TICKET_EVENTS: dict[str, type[TicketEvent]] = {
+    cls.event_type: cls
+    for cls in (TicketCreated, TicketAssigned, TicketFirstResponded, TicketResolved, TicketClosed, TicketReopened)
+}
+
+EVENT_TYPES: dict[str, type[EventData]] = {**TICKET_EVENTS}
+
+
+class UnknownEventType(ValueError):
+    pass
+
+
+def parse_data(event: CloudEvent) -> EventData:
+    """The typed payload of ``event``; raises ValidationError / UnknownEventType for poison."""
+    model = EVENT_TYPES.get(event.type)
+    if model is None:
+        raise UnknownEventType(f"no model for event type {event.type!r}")
+    return model.model_validate(event.data)

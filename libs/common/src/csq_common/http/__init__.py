@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the services: auth, problem+json, health, metrics, app factory."""

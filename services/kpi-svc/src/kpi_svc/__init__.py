@@ -1,0 +1,1 @@
+"""kpi-svc: real-time KPIs, targets, SLA timers."""

@@ -1,0 +1,11 @@
+from pydantic_settings import SettingsConfigDict
+
+from csq_common.settings import BaseServiceSettings
+
+
+class Settings(BaseServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="KPI_", extra="ignore", populate_by_name=True)
+
+    service_name: str = "kpi-svc"
+    database_url: str = "sqlite+aiosqlite:///var/kpi.db"
+    port: int = 8003

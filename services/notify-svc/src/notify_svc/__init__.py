@@ -1,0 +1,1 @@
+"""notify-svc: escalation policies and delivery by email and webhooks."""

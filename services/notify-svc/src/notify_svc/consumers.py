@@ -1,0 +1,16 @@
+"""What notify-svc reads. For now it records each event in its inbox and does nothing else;
+invitation delivery and escalations arrive with their issues."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from csq_common.events import CloudEvent
+from csq_common.http.app import ConsumerSpec
+
+
+async def record_only(session: AsyncSession, events: list[CloudEvent]) -> None:
+    """The inbox claim made by the runner is the whole effect for now."""
+
+
+CONSUMERS = [ConsumerSpec(group="notify-svc", domains=("surveys", "kpi", "audits", "feedback"), handler=record_only)]

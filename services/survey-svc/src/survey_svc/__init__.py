@@ -1,0 +1,1 @@
+"""survey-svc: customer satisfaction surveys."""
