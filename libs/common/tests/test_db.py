@@ -1,0 +1,50 @@
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from csq_common.bus import inbox
+from csq_common.bus.models import InboxMessage
+from csq_common.events import CloudEvent
+
+
+def _event(event_id: str) -> CloudEvent:
+    return CloudEvent(id=event_id, source="t", type="ticket.closed", time=datetime(2026, 11, 20, 10, tzinfo=timezone.utc))
+
+
+async def test_inbox_claims_each_event_once_across_and_within_batches(sessions):
+    async with sessions() as session:
+        first = await inbox.claim(session, "g", [("t", _event("a")), ("t", _event("b")), ("t", _event("a"))])
+        await session.commit()
+    async with sessions() as session:
+        second = await inbox.claim(session, "g", [("t", _event("b")), ("t", _event("c"))])
+        other_group = await inbox.claim(session, "h", [("t", _event("a"))])
+        await session.commit()
+    assert [e.id for e in first] == ["a", "b"]
+    assert [e.id for e in second] == ["c"]
+    assert [e.id for e in other_group] == ["a"]
+
+
+async def test_inbox_claim_rolls_back_with_the_effect(sessions):
+    async with sessions() as session:
+        await inbox.claim(session, "g", [("t", _event("a"))])
+        await session.rollback()  # the effect failed: the claim must go with it
+    async with sessions() as session:
+        assert await inbox.claim(session, "g", [("t", _event("a"))]) != []
+
+
+async def test_utc_datetimes_round_trip_as_aware_utc(sessions):
+    shanghai = timezone(timedelta(hours=8))
+    async with sessions() as session:
+        session.add(InboxMessage(consumer_group="g", event_id="x", event_type="t", topic="t", received_at=datetime(2026, 11, 20, 18, tzinfo=shanghai)))
+        await session.commit()
+    async with sessions() as session:
+        stored = await session.scalar(select(InboxMessage.received_at))
+    assert stored == datetime(2026, 11, 20, 10, tzinfo=timezone.utc) and stored.utcoffset() == timedelta(0)
+
+
+async def test_naive_datetimes_are_refused(sessions):
+    async with sessions() as session:
+        session.add(InboxMessage(consumer_group="g", event_id="x", event_type="t", topic="t", received_at=datetime(2026, 11, 20)))
+        with pytest.raises(Exception, match="naive datetime"):
+            await session.flush()

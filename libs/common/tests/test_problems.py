@@ -1,0 +1,58 @@
+import httpx
+from fastapi import FastAPI
+from pydantic import BaseModel, Field
+
+from csq_common.errors import Conflict
+from csq_common.http import problems
+
+
+def test_field_path_names_nested_fields_and_list_items():
+    assert problems.field_path(("body", "ticket", "created_at")) == "ticket.created_at"
+    assert problems.field_path(("body", "ticket", "tags", 2)) == "ticket.tags[2]"
+    assert problems.field_path(("query", "from")) == "from"
+
+
+class Item(BaseModel):
+    name: str = Field(min_length=1)
+    count: int
+
+
+def _app() -> FastAPI:
+    app = FastAPI()
+    problems.install(app)
+
+    @app.post("/items")
+    async def create(item: Item):
+        if item.name == "taken":
+            raise Conflict("an item named taken exists")
+        return item
+
+    @app.get("/boom")
+    async def boom():
+        raise RuntimeError("secret internals")
+
+    return app
+
+
+async def _client():
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=_app(), raise_app_exceptions=False), base_url="http://t")
+
+
+async def test_validation_error_is_problem_json_naming_the_field():
+    async with await _client() as client:
+        response = await client.post("/items", json={"name": "", "count": "many"})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert {e["field"] for e in body["errors"]} == {"name", "count"}
+    assert "name" in body["detail"] and body["status"] == 422
+
+
+async def test_domain_error_and_unexpected_error_render_as_problems():
+    async with await _client() as client:
+        conflict = await client.post("/items", json={"name": "taken", "count": 1})
+        boom = await client.get("/boom")
+        missing = await client.get("/nowhere")
+    assert conflict.status_code == 409 and conflict.json()["detail"] == "an item named taken exists"
+    assert boom.status_code == 500 and "secret internals" not in boom.text
+    assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
