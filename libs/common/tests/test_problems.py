@@ -56,3 +56,25 @@ async def test_domain_error_and_unexpected_error_render_as_problems():
     assert conflict.status_code == 409 and conflict.json()["detail"] == "an item named taken exists"
     assert boom.status_code == 500 and "secret internals" not in boom.text
     assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+
+
+async def test_the_request_session_commits_before_the_response_is_sent(sessions):
+    """A commit that fails must turn into an error response, never a 2xx for lost data."""
+    from csq_common.bus.models import InboxMessage
+    from csq_common.db import utcnow
+    from csq_common.http.app import SessionDep
+
+    app = FastAPI()
+    problems.install(app)
+    app.state.sessions = sessions
+
+    @app.post("/inbox/{event_id}", status_code=202)
+    async def record(event_id: str, session: SessionDep):
+        session.add(InboxMessage(consumer_group="g", event_id=event_id, event_type="t", topic="t", received_at=utcnow()))
+        return {"ok": True}
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        assert (await client.post("/inbox/a")).status_code == 202
+        duplicate = await client.post("/inbox/a")  # primary key clash, found only at commit
+    assert duplicate.status_code == 500

@@ -106,6 +106,7 @@ class ConsumerRunner:
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task | None = None
         self.connected = False
+        self._lag_updated = 0.0
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"consumer-{self.group}")
@@ -151,7 +152,7 @@ class ConsumerRunner:
                                 if partition
                             }
                         )
-                    self._update_lag(consumer)
+                    await self._update_lag(consumer)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # broker away or rebalance trouble: reconnect, nothing committed
@@ -167,19 +168,19 @@ class ConsumerRunner:
                 except Exception:  # pragma: no cover - best effort on shutdown
                     pass
 
-    def _update_lag(self, consumer: AIOKafkaConsumer) -> None:
+    async def _update_lag(self, consumer: AIOKafkaConsumer) -> None:
+        now = time.monotonic()
+        if now - self._lag_updated < 2.0:
+            return
+        self._lag_updated = now
         for tp in consumer.assignment():
             highwater = consumer.highwater(tp)
             if highwater is None:
                 continue
-            try:
-                position = consumer._fetcher._subscriptions.subscription.assignment.state_value(tp).position  # noqa: SLF001
-            except Exception:  # pragma: no cover - private API guard
-                continue
-            if position is not None:
-                metrics.CONSUMER_LAG.labels(group=self.group, topic=tp.topic, partition=str(tp.partition)).set(
-                    max(highwater - position, 0)
-                )
+            position = await consumer.position(tp)
+            metrics.CONSUMER_LAG.labels(group=self.group, topic=tp.topic, partition=str(tp.partition)).set(
+                max(highwater - position, 0)
+            )
 
     async def process(self, records: list[ConsumerRecord]) -> None:
         """Apply ``records`` exactly once in effect; poison goes to the DLQ. Offsets are the caller's."""

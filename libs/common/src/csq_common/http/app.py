@@ -43,7 +43,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": commit before the response is sent, so a failed commit is an error response
+# and never a 2xx for data that was not stored.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def health_router() -> APIRouter:
