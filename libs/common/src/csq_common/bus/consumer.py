@@ -6,9 +6,9 @@
 - If the batch transaction fails because the database is unreachable (a transient error), it is
   retried ``max_retries`` times with backoff and then the runner reconnects without committing,
   so the batch comes again: an outage never sends good events to the DLQ.
-- If it fails for any other reason, each event is applied in its own transaction (bounded
-  retries) and the ones that still fail go to the dead-letter topic with the error and the
-  original record.
+- If it fails for any other reason, the batch is split in halves until the failing events are
+  alone (a single event gets bounded retries); those go to the dead-letter topic with the error
+  and the original record, and the rest is applied.
 - Nothing is skipped silently: every record either takes effect, was already applied (inbox), or
   lands in the DLQ before its offset is committed.
 """
@@ -188,10 +188,8 @@ class ConsumerRunner:
         poison = [(r.record, r.error) for r in received if r.event is None]
         good = [r for r in received if r.event is not None]
         started = time.perf_counter()
-        if good and not await self._apply_with_retries(good):
-            for item in good:  # find the poison among them, one event per transaction
-                if not await self._apply_with_retries([item]):
-                    poison.append((item.record, item.error or "unknown error"))
+        if good:
+            poison += await self._apply_isolating_poison(good)
         for record, error in poison:
             await self._send_to_dlq(record, error)
         metrics.CONSUMER_BATCH_SECONDS.labels(group=self.group).observe(time.perf_counter() - started)
@@ -202,6 +200,17 @@ class ConsumerRunner:
             return Received(record, CloudEvent.from_bytes(record.value or b""))
         except Exception as exc:
             return Received(record, None, f"invalid CloudEvent: {exc}")
+
+    async def _apply_isolating_poison(self, items: list[Received]) -> list[tuple[ConsumerRecord, str]]:
+        """Apply ``items``; if that fails for good, split in halves (keeping order) until the
+        events that cannot be applied are alone, and return those. One poison event in a batch of
+        n costs about 2·log2(n) extra transactions, not n."""
+        if await self._apply_with_retries(items):
+            return []
+        if len(items) == 1:
+            return [(items[0].record, items[0].error or "unknown error")]
+        middle = len(items) // 2
+        return await self._apply_isolating_poison(items[:middle]) + await self._apply_isolating_poison(items[middle:])
 
     async def _apply_with_retries(self, items: list[Received]) -> bool:
         """True once applied; False on a non-transient failure (after retries for a single event)."""
@@ -230,7 +239,7 @@ class ConsumerRunner:
                     error=error,
                 )
                 if not transient and len(items) > 1:
-                    return False  # isolate the poison event at once
+                    return False  # split at once to isolate the poison event
                 if attempt == attempts - 1:
                     if transient:
                         raise DatabaseUnavailable(error) from exc

@@ -24,29 +24,14 @@ async def claim(session: AsyncSession, group: str, events: list[tuple[str, Cloud
         return []
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     now = utcnow()
-    new_ids: set[str] = set()
-    ids = list(unique)
-    # Chunks keep the statement under both drivers' bound-parameter limits.
-    for start in range(0, len(ids), 5000):
-        chunk = ids[start : start + 5000]
-        statement = (
-            insert(InboxMessage)
-            .values(
-                [
-                    {
-                        "consumer_group": group,
-                        "event_id": event_id,
-                        "event_type": unique[event_id][1].type,
-                        "topic": unique[event_id][0],
-                        "received_at": now,
-                    }
-                    for event_id in chunk
-                ]
-            )
-            .on_conflict_do_nothing()
-            .returning(InboxMessage.event_id)
-        )
-        new_ids.update((await session.execute(statement)).scalars())
+    # One cached statement run as executemany: SQLAlchemy batches it into multi-row INSERTs
+    # ("insertmanyvalues") and still returns the ids that were actually inserted.
+    statement = insert(InboxMessage).on_conflict_do_nothing().returning(InboxMessage.event_id)
+    rows = [
+        {"consumer_group": group, "event_id": event_id, "event_type": event.type, "topic": topic, "received_at": now}
+        for event_id, (topic, event) in unique.items()
+    ]
+    new_ids = set((await session.execute(statement, rows)).scalars())
     return [event for event_id, (_topic, event) in unique.items() if event_id in new_ids]
 
 

@@ -22,7 +22,7 @@ from csq_common.bus.consumer import BatchHandler, ConsumerRunner
 from csq_common.bus.kafka import BrokerProducer
 from csq_common.bus.migration import upgrade_to_head
 from csq_common.bus.outbox import OutboxRelay
-from csq_common.db import create_engine, session_factory, transactional_session
+from csq_common.db import create_engine, is_sqlite, session_factory, transactional_session
 from csq_common.http import metrics, problems
 from csq_common.settings import BaseServiceSettings
 
@@ -43,9 +43,16 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session for endpoints that only read: on SQLite it does not take the write lock."""
+    async with request.app.state.read_sessions() as session:
+        yield session
+
+
 # scope="function": commit before the response is sent, so a failed commit is an error response
 # and never a 2xx for data that was not stored.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 
 
 def health_router() -> APIRouter:
@@ -89,6 +96,8 @@ def create_service_app(
         await upgrade_to_head(engine, service_root)
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
+        read_engine = create_engine(settings.database_url, read_only=True) if is_sqlite(settings.database_url) else engine
+        app.state.read_sessions = session_factory(read_engine)
         producer = BrokerProducer(settings)
         producer.start()
         app.state.producer = producer
@@ -127,6 +136,7 @@ def create_service_app(
             await relay.stop()
             await producer.stop()
             await engine.dispose()
+            await read_engine.dispose()
             log.info("service.stopped")
 
     app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
