@@ -1,7 +1,9 @@
 import pytest
 
+from csq_common.bus.migration import upgrade_to_head
+from csq_common.db import create_engine, session_factory
 from csq_common.testing import running_app
-from kpi_svc.main import create_app
+from kpi_svc.main import SERVICE_ROOT, create_app
 from kpi_svc.settings import Settings
 
 
@@ -13,6 +15,7 @@ def settings(database_url, broker, topic_prefix) -> Settings:
         topic_prefix=topic_prefix,
         api_keys="admin-key:admin,reader-key:read",
         kafka_session_timeout_ms=3000,
+        gauge_refresh_seconds=0.2,
     )
 
 
@@ -22,3 +25,14 @@ async def client(settings):
     async with running_app(app, ensure_topics_for=settings) as http:
         http.app = app
         yield http
+
+
+@pytest.fixture
+async def sessions(database_url):
+    """A session factory on a fresh database brought to ``alembic upgrade head`` (no HTTP, no broker)."""
+    engine = create_engine(database_url)
+    try:
+        await upgrade_to_head(engine, SERVICE_ROOT)
+        yield session_factory(engine)
+    finally:
+        await engine.dispose()

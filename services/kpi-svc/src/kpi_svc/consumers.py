@@ -1,16 +1,35 @@
-"""What kpi-svc reads. For now it records each event in its inbox and does nothing else;
-invitation delivery and escalations arrive with their issues."""
+"""What kpi-svc reads: thin adapters from CloudEvents to the service functions.
+
+``handle_events`` is the batch handler of the ``kpi-svc`` group. It groups the batch's events by
+the service function that owns their type (keeping their order), parses each payload (a payload
+that fails validation raises, so the runner isolates it and dead-letters it) and calls each
+service function once with all of its events. Types nobody owns are ignored; the runner has
+already recorded them in the inbox. Survey, feedback and audit types are added to ``APPLIERS``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csq_common.events import CloudEvent
+from csq_common.events import TICKET_EVENTS, CloudEvent, EventData, parse_data
 from csq_common.http.app import ConsumerSpec
+from kpi_svc.aggregates import service as aggregates
+
+Applier = Callable[[AsyncSession, Sequence[EventData]], Awaitable[None]]
+
+APPLIERS: dict[str, Applier] = {event_type: aggregates.apply_ticket_events for event_type in TICKET_EVENTS}
 
 
-async def record_only(session: AsyncSession, events: list[CloudEvent]) -> None:
-    """The inbox claim made by the runner is the whole effect for now."""
+async def handle_events(session: AsyncSession, events: list[CloudEvent]) -> None:
+    grouped: dict[Applier, list[EventData]] = {}
+    for event in events:
+        applier = APPLIERS.get(event.type)
+        if applier is not None:
+            grouped.setdefault(applier, []).append(parse_data(event))
+    for applier, payloads in grouped.items():
+        await applier(session, payloads)
 
 
-CONSUMERS = [ConsumerSpec(group="kpi-svc", domains=(("tickets", "surveys") "feedback", "audits",), handler=record_only)]
+CONSUMERS = [ConsumerSpec(group="kpi-svc", domains=("tickets",), handler=handle_events)]

@@ -7,6 +7,8 @@ from fastapi import FastAPI
 from csq_common.http.app import create_service_app
 from csq_common.settings import load_settings
 from kpi_svc.consumers import CONSUMERS
+from kpi_svc.gauges import refresher_lifespan
+from kpi_svc.kpis.router import router as kpis_router
 from kpi_svc.settings import Settings
 
 SERVICE_ROOT = Path(__file__).resolve().parents[2]
@@ -14,4 +16,11 @@ SERVICE_ROOT = Path(__file__).resolve().parents[2]
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings(Settings)
-    return create_service_app(settings, title="CSQ kpi-svc", service_root=SERVICE_ROOT, routers=[], consumers=CONSUMERS)
+    return create_service_app(
+        settings,
+        title="CSQ kpi-svc",
+        service_root=SERVICE_ROOT,
+        routers=[kpis_router],
+        consumers=CONSUMERS,
+        extra_lifespan=refresher_lifespan,
+    )

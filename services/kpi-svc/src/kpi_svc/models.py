@@ -1,3 +1,4 @@
-"""kpi-svc's tables. Only the bus tables so far; policies and deliveries come with their issue."""
+"""kpi-svc's tables, imported here so Alembic's env.py sees them all on Base.metadata."""
 
 from csq_common.bus import models as bus_models  # noqa: F401
+from kpi_svc.aggregates import models as aggregate_models  # noqa: F401

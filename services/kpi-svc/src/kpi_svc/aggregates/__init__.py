@@ -1,0 +1,1 @@
+"""Ticket KPI aggregates: bucketed sums and counts plus sketch bins, written by the consumer."""

@@ -1,0 +1,111 @@
+"""Tables of the ticket KPI aggregates.
+
+- ``kpi_ticket_aggregates``: sums and counts per (resolution, bucket, team, agent, channel).
+  Durations are integer milliseconds so sums are exact; averages are computed at read time.
+  Dimension value ``*`` is the wildcard of a precomputed grouping set (see service.GROUPING_SETS).
+- ``kpi_sketch_bins``: per bucket and dimensions, how many FRT / resolution times fell into each
+  logarithmic bin (see sketch.py); the database sums them by bin at read time.
+- ``kpi_counted_*``: what has already been counted, so that the same closure, first response or
+  reopen delivered again (even under a new event id) counts once.
+
+The primary keys lead with the dimensions, so reading one grouping set over a window is a range
+scan on ``bucket_start`` under an exact key prefix. A partial ``agent_id`` index over the full rows
+only (a fifth of them, so it costs the writer little) serves agent filters.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from csq_common.db import Base, UtcDateTime
+
+DIM = 200  # same bound as TicketSnapshot's team_id / agent_id
+
+
+class TicketAggregate(Base):
+    __tablename__ = "kpi_ticket_aggregates"
+    __table_args__ = (
+        Index(
+            "ix_kpi_ticket_aggregates_agent",
+            "agent_id",
+            "resolution",
+            "bucket_start",
+            postgresql_where=text("agent_id <> '*'"),
+            sqlite_where=text("agent_id <> '*'"),
+        ),
+    )
+
+    resolution: Mapped[str] = mapped_column(String(8), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(DIM), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(String(DIM), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(50), primary_key=True)
+    bucket_start: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    closures: Mapped[int] = mapped_column(BigInteger, default=0)
+    resolution_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    resolution_sum_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    aht_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    aht_sum_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    fcr_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    reopens: Mapped[int] = mapped_column(BigInteger, default=0)
+    frt_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    frt_sum_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+COUNTER_COLUMNS = (
+    "closures",
+    "resolution_count",
+    "resolution_sum_ms",
+    "aht_count",
+    "aht_sum_ms",
+    "fcr_count",
+    "reopens",
+    "frt_count",
+    "frt_sum_ms",
+)
+
+
+class SketchBin(Base):
+    __tablename__ = "kpi_sketch_bins"
+    __table_args__ = (
+        Index(
+            "ix_kpi_sketch_bins_agent",
+            "agent_id",
+            "resolution",
+            "metric",
+            "bucket_start",
+            postgresql_where=text("agent_id <> '*'"),
+            sqlite_where=text("agent_id <> '*'"),
+        ),
+    )
+
+    resolution: Mapped[str] = mapped_column(String(8), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(DIM), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(String(DIM), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(50), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(16), primary_key=True)  # "frt" | "resolution"
+    bucket_start: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    bin_key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class CountedClosure(Base):
+    __tablename__ = "kpi_counted_closures"
+
+    ticket_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    closed_at: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+
+
+class CountedFirstResponse(Base):
+    __tablename__ = "kpi_counted_first_responses"
+
+    ticket_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+class CountedReopen(Base):
+    __tablename__ = "kpi_counted_reopens"
+
+    ticket_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)

@@ -1,0 +1,1 @@
+"""KPI reads: the summary endpoint over the aggregates."""

@@ -1,0 +1,157 @@
+"""Reads: ticket KPIs over a window from the aggregates (never from per-event rows).
+
+The window is widened to 15-minute boundaries and tiled with the coarsest buckets (see
+aggregates.buckets.tile); the counters come from one query and the sketch bins from another, each
+with the tiles OR'ed, restricted to the one grouping set that matches the filters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from fractions import Fraction
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from csq_common.errors import InvalidInput
+from kpi_svc.aggregates import sketch
+from kpi_svc.aggregates.buckets import Tile, tile, widen
+from kpi_svc.aggregates.dimensions import WILDCARD, stored
+from kpi_svc.aggregates.models import COUNTER_COLUMNS, SketchBin, TicketAggregate
+from kpi_svc.aggregates.service import FRT, RESOLUTION
+
+MAX_WINDOW = timedelta(days=400)
+
+TICKET_METRICS = (
+    "tickets_closed",
+    "frt_avg_seconds",
+    "frt_p50_seconds",
+    "frt_p90_seconds",
+    "resolution_avg_seconds",
+    "resolution_p90_seconds",
+    "aht_seconds",
+    "fcr_pct",
+    "reopen_pct",
+)
+
+
+@dataclass(frozen=True)
+class KpiFilters:
+    team_id: str | None = None
+    agent_id: str | None = None
+    channel: str | None = None
+
+
+@dataclass(frozen=True)
+class Summary:
+    start: datetime  # effective window, aligned to 15 minutes
+    end: datetime
+    filters: KpiFilters
+    values: dict[str, float | int | None] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def effective_window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """Validate ``[start, end)`` (errors name ``from`` / ``to``) and widen it to 15 minutes."""
+    if start.tzinfo is None:
+        raise InvalidInput("from", "must be an RFC 3339 timestamp with an offset")
+    if end.tzinfo is None:
+        raise InvalidInput("to", "must be an RFC 3339 timestamp with an offset")
+    if end <= start:
+        raise InvalidInput("to", "must be after from")
+    if end - start > MAX_WINDOW:
+        raise InvalidInput("to", f"the window may span at most {MAX_WINDOW.days} days")
+    try:
+        return widen(start, end)
+    except OverflowError:
+        raise InvalidInput("to", "is out of range") from None
+
+
+def _window_clause(table, tiles: list[Tile]):
+    return or_(
+        *(
+            and_(table.c.resolution == t.resolution, table.c.bucket_start >= t.start, table.c.bucket_start < t.end)
+            for t in tiles
+        )
+    )
+
+
+def _dimension_clause(table, filters: KpiFilters):
+    """The rows of the one grouping set answering ``filters``: a precomputed wildcard set, or
+    the full rows of the agent."""
+    team = stored(filters.team_id) if filters.team_id else None
+    channel = stored(filters.channel) if filters.channel else None
+    if not filters.agent_id:
+        return and_(
+            table.c.team_id == (team or WILDCARD), table.c.agent_id == WILDCARD, table.c.channel == (channel or WILDCARD)
+        )
+    # ``<> '*'`` is implied by the equality; spelt out so the planners pick the partial agent index.
+    clauses = [table.c.agent_id == stored(filters.agent_id), table.c.agent_id != WILDCARD]
+    if team is not None:
+        clauses.append(table.c.team_id == team)
+    if channel is not None:
+        clauses.append(table.c.channel == channel)
+    return and_(*clauses)
+
+
+def _ratio(numerator: int, denominator: int, scale: int = 1) -> float | None:
+    """``scale × numerator / denominator`` rounded once to a float; None without observations."""
+    return None if denominator == 0 else float(Fraction(numerator * scale, denominator))
+
+
+def _seconds(sum_ms: int, count: int) -> float | None:
+    return None if count == 0 else float(Fraction(sum_ms, count * 1000))
+
+
+async def ticket_summary(
+    session: AsyncSession, *, start: datetime, end: datetime, filters: KpiFilters = KpiFilters()
+) -> Summary:
+    """Ticket KPIs over ``[start, end)`` widened to 15-minute boundaries, for ``filters``."""
+    start, end = effective_window(start, end)
+    tiles = tile(start, end)
+
+    counters = TicketAggregate.__table__
+    sums = (
+        await session.execute(
+            select(*(func.coalesce(func.sum(counters.c[name]), 0) for name in COUNTER_COLUMNS)).where(
+                _dimension_clause(counters, filters), _window_clause(counters, tiles)
+            )
+        )
+    ).one()
+    c = dict(zip(COUNTER_COLUMNS, (int(value) for value in sums)))
+
+    bins_table = SketchBin.__table__
+    bins: dict[str, list[tuple[int, int]]] = {FRT: [], RESOLUTION: []}
+    rows = await session.execute(
+        select(bins_table.c.metric, bins_table.c.bin_key, func.sum(bins_table.c.count))
+        .where(_dimension_clause(bins_table, filters), _window_clause(bins_table, tiles))
+        .group_by(bins_table.c.metric, bins_table.c.bin_key)
+    )
+    for metric, bin_key, count in rows:
+        bins.setdefault(metric, []).append((int(bin_key), int(count)))
+
+    closures = c["closures"]
+    values: dict[str, float | int | None] = {
+        "tickets_closed": closures,
+        "frt_avg_seconds": _seconds(c["frt_sum_ms"], c["frt_count"]),
+        "frt_p50_seconds": sketch.quantile(bins[FRT], 0.5),
+        "frt_p90_seconds": sketch.quantile(bins[FRT], 0.9),
+        "resolution_avg_seconds": _seconds(c["resolution_sum_ms"], c["resolution_count"]),
+        "resolution_p90_seconds": sketch.quantile(bins[RESOLUTION], 0.9),
+        "aht_seconds": _seconds(c["aht_sum_ms"], c["aht_count"]),
+        "fcr_pct": _ratio(c["fcr_count"], closures, 100),
+        "reopen_pct": _ratio(c["reopens"], closures, 100),
+    }
+    counts = {
+        "tickets_closed": closures,
+        "frt_avg_seconds": c["frt_count"],
+        "frt_p50_seconds": c["frt_count"],
+        "frt_p90_seconds": c["frt_count"],
+        "resolution_avg_seconds": c["resolution_count"],
+        "resolution_p90_seconds": c["resolution_count"],
+        "aht_seconds": c["aht_count"],
+        "fcr_pct": closures,
+        "reopen_pct": closures,
+    }
+    return Summary(start=start, end=end, filters=filters, values=values, counts=counts)

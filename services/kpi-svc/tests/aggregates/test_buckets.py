@@ -1,0 +1,114 @@
+import random
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from kpi_svc.aggregates.buckets import (
+    DAY,
+    HOUR,
+    Q15,
+    STEP,
+    TILING_LEVELS,
+    Tile,
+    bucket_starts,
+    ceil_to,
+    floor_to,
+    tile,
+    widen,
+)
+
+UTC = timezone.utc
+CST = timezone(timedelta(hours=8))
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def test_floor_and_ceil_per_resolution_in_utc():
+    ts = at("2026-11-21T07:37:12.5+08:00")  # 2026-11-20T23:37:12.5Z
+    assert floor_to(ts, Q15) == at("2026-11-20T23:30:00+00:00")
+    assert floor_to(ts, HOUR) == at("2026-11-20T23:00:00+00:00")
+    assert floor_to(ts, DAY) == at("2026-11-20T00:00:00+00:00")
+    assert ceil_to(ts, Q15) == at("2026-11-20T23:45:00+00:00")
+    assert ceil_to(ts, DAY) == at("2026-11-21T00:00:00+00:00")
+    boundary = at("2026-11-21T00:00:00+00:00")
+    assert ceil_to(boundary, DAY) == floor_to(boundary, DAY) == boundary
+    assert floor_to(ts, DAY).tzinfo == UTC
+
+
+def test_bucket_starts_count_an_observation_once_per_resolution():
+    assert bucket_starts(at("2026-11-20T23:59:59.999+00:00")) == (
+        (Q15, at("2026-11-20T23:45:00+00:00")),
+        (HOUR, at("2026-11-20T23:00:00+00:00")),
+        (DAY, at("2026-11-20T00:00:00+00:00")),
+    )
+
+
+def test_naive_timestamps_are_refused():
+    with pytest.raises(ValueError):
+        floor_to(datetime(2026, 11, 20), Q15)
+
+
+def test_widen_to_the_enclosing_15_minute_boundaries():
+    assert widen(at("2026-11-20T10:07:00+00:00"), at("2026-11-20T10:52:01+00:00")) == (
+        at("2026-11-20T10:00:00+00:00"),
+        at("2026-11-20T11:00:00+00:00"),
+    )
+    aligned = (at("2026-11-20T10:15:00+00:00"), at("2026-11-20T10:30:00+00:00"))
+    assert widen(*aligned) == aligned
+
+
+def test_tile_uses_days_then_hours_then_quarters():
+    tiles = tile(at("2026-11-20T22:45:00+00:00"), at("2026-11-23T01:15:00+00:00"))
+    assert tiles == [
+        Tile(Q15, at("2026-11-20T22:45:00+00:00"), at("2026-11-20T23:00:00+00:00")),
+        Tile(HOUR, at("2026-11-20T23:00:00+00:00"), at("2026-11-21T00:00:00+00:00")),
+        Tile(DAY, at("2026-11-21T00:00:00+00:00"), at("2026-11-23T00:00:00+00:00")),
+        Tile(HOUR, at("2026-11-23T00:00:00+00:00"), at("2026-11-23T01:00:00+00:00")),
+        Tile(Q15, at("2026-11-23T01:00:00+00:00"), at("2026-11-23T01:15:00+00:00")),
+    ]
+    assert tile(at("2026-11-20T10:15:00+00:00"), at("2026-11-20T10:45:00+00:00")) == [
+        Tile(Q15, at("2026-11-20T10:15:00+00:00"), at("2026-11-20T10:45:00+00:00"))
+    ]
+    # a window across midnight without a whole day inside it: hours on both sides
+    assert [t.resolution for t in tile(at("2026-11-20T21:00:00+00:00"), at("2026-11-21T03:00:00+00:00"))] == [HOUR]
+
+
+def test_tile_refuses_unaligned_windows():
+    with pytest.raises(ValueError):
+        tile(at("2026-11-20T10:07:00+00:00"), at("2026-11-20T11:00:00+00:00"))
+
+
+def _slots(start: datetime, end: datetime) -> list[datetime]:
+    out, ts = [], start
+    while ts < end:
+        out.append(ts)
+        ts += STEP[Q15]
+    return out
+
+
+def test_random_tilings_are_disjoint_exact_covers_from_the_coarsest_buckets():
+    rng = random.Random(7)
+    origin = at("2026-02-27T00:00:00+00:00")  # crosses the end of February
+    for _ in range(300):
+        start = origin + STEP[Q15] * rng.randrange(0, 96 * 6)
+        end = start + STEP[Q15] * rng.randrange(1, 96 * 5)
+        start_cst = start.astimezone(CST)  # offsets in the input do not matter
+        tiles = tile(start_cst, end)
+        assert len(tiles) <= 2 * len(TILING_LEVELS) - 1
+        covered: list[datetime] = []
+        for t in tiles:
+            assert floor_to(t.start, t.resolution) == t.start and floor_to(t.end, t.resolution) == t.end
+            assert t.start < t.end
+            covered.extend(_slots(t.start, t.end))
+        assert covered == _slots(start, end)  # disjoint, in order, nothing missing, nothing extra
+        # coarsest: every whole day / hour inside the window is read from a day / hour row
+        for level in (DAY, HOUR):
+            coarser = TILING_LEVELS[: TILING_LEVELS.index(level) + 1]
+            bucket = ceil_to(start, level)
+            while bucket + STEP[level] <= end:
+                assert any(
+                    t.resolution in coarser and t.start <= bucket and bucket + STEP[level] <= t.end for t in tiles
+                ), (start, end, level, bucket)
+                bucket += STEP[level]

@@ -1,0 +1,64 @@
+import math
+import random
+
+import pytest
+
+from kpi_svc.aggregates import sketch
+
+
+def exact(values, q):
+    return sorted(values)[math.floor(q * (len(values) - 1))]
+
+
+def bins_of(values):
+    counts = {}
+    for v in values:
+        counts[sketch.key(v)] = counts.get(sketch.key(v), 0) + 1
+    return list(counts.items())
+
+
+DISTRIBUTIONS = {
+    "uniform": lambda rng: rng.uniform(0, 7200),
+    "exponential": lambda rng: rng.expovariate(1 / 600),
+    "lognormal": lambda rng: rng.lognormvariate(5, 2),
+    "pareto": lambda rng: rng.paretovariate(1.2) * 30,
+    "bimodal": lambda rng: rng.gauss(60, 5) if rng.random() < 0.5 else rng.gauss(86_400, 3_600),
+    "milliseconds": lambda rng: rng.randrange(1, 5000) / 1000,
+    "with_zeros": lambda rng: 0.0 if rng.random() < 0.3 else rng.uniform(0.001, 100),
+    "constant": lambda rng: 42.0,
+}
+
+
+@pytest.mark.parametrize("name", sorted(DISTRIBUTIONS))
+def test_quantiles_within_one_percent_of_exact(name):
+    rng = random.Random(name)
+    draw = DISTRIBUTIONS[name]
+    for size in (1, 2, 3, 10, 101, 1000, 20_000):
+        values = [max(draw(rng), 0.0) for _ in range(size)]
+        bins = bins_of(values)
+        for q in (0.0, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0):
+            want = exact(values, q)
+            got = sketch.quantile(bins, q)
+            assert abs(got - want) <= sketch.RELATIVE_ACCURACY * want + 1e-12, (name, size, q, got, want)
+
+
+def test_bins_merge_by_adding_counts():
+    rng = random.Random(3)
+    parts = [[rng.expovariate(1 / 300) for _ in range(rng.randrange(1, 500))] for _ in range(20)]
+    merged = [pair for part in parts for pair in bins_of(part)]  # the same key many times: summed
+    everything = [v for part in parts for v in part]
+    for q in (0.5, 0.9):
+        assert sketch.quantile(merged, q) == sketch.quantile(bins_of(everything), q)
+
+
+def test_zero_has_its_own_bin_below_every_positive_value():
+    assert sketch.key(0.0) == sketch.ZERO_KEY < sketch.key(0.001)
+    assert sketch.value(sketch.ZERO_KEY) == 0.0
+    assert sketch.quantile([(sketch.ZERO_KEY, 3), (sketch.key(10.0), 1)], 0.5) == 0.0
+
+
+def test_empty_bins_have_no_quantile_and_q_is_checked():
+    assert sketch.quantile([], 0.5) is None
+    assert sketch.quantile([(5, 0)], 0.5) is None
+    with pytest.raises(ValueError):
+        sketch.quantile([(5, 1)], 1.5)

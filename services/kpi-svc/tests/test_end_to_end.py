@@ -1,0 +1,81 @@
+"""Through the real broker: CloudEvents on settings.topic("tickets") → consumer → summary; poison → DLQ."""
+
+from datetime import timedelta
+
+import orjson
+from aiokafka import AIOKafkaConsumer
+
+from csq_common.bus.kafka import BrokerProducer
+from csq_common.db import utcnow
+from csq_common.events import CloudEvent, TicketClosed, TicketFirstResponded
+from csq_common.testing import wait_until
+from tests.factories import event, snapshot
+
+READER = {"Authorization": "Bearer reader-key"}
+
+
+async def test_events_from_kafka_reach_the_summary_and_poison_goes_to_the_dlq(client, settings):
+    now = utcnow().replace(microsecond=0)
+    created = now - timedelta(hours=2)
+
+    def ticket(number, frt_seconds, contacts):
+        return snapshot(
+            f"T-{number}", "billing", "A-1", "email", created,
+            first_response_at=created + timedelta(seconds=frt_seconds), closed_at=now - timedelta(minutes=number),
+            handle_seconds=100.0 * number, contact_count=contacts,
+        )
+
+    first = [
+        event(TicketFirstResponded, ticket(1, 30, 1), created + timedelta(seconds=30)),
+        event(TicketClosed, ticket(1, 30, 1), now - timedelta(minutes=1)),
+    ]
+    closed_twice = event(TicketClosed, ticket(2, 90, 2), now - timedelta(minutes=2))
+    poison_data = CloudEvent(id="poison-1", source="test", type="ticket.closed", time=now, data={"ticket": {"id": "T-x"}})
+    later = event(TicketFirstResponded, ticket(2, 90, 2), created + timedelta(seconds=90))
+
+    producer = BrokerProducer(settings)
+    producer.start()
+    await wait_until(lambda: producer.connected, message="producer connected")
+    topic = settings.topic("tickets")
+    try:
+        for item in first:
+            await producer.send_and_wait(topic, item.to_bytes(), key=b"T-1")
+        for value in (closed_twice.to_bytes(), b"\xff garbage", poison_data.to_bytes(), closed_twice.to_bytes(), later.to_bytes()):
+            await producer.send_and_wait(topic, value, key=b"T-2")
+    finally:
+        await producer.stop()
+
+    params = {"from": (now - timedelta(days=1)).isoformat(), "to": (now + timedelta(hours=1)).isoformat()}
+
+    async def summary():
+        body = (await client.get("/v1/kpis/summary", params=params, headers=READER)).json()
+        return body if body["counts"]["frt_avg_seconds"] == 2 else None
+
+    body = await wait_until(summary, timeout=30, message="both first responses counted")
+    assert body["values"]["tickets_closed"] == 2
+    assert body["values"]["frt_avg_seconds"] == 60.0
+    assert body["values"]["aht_seconds"] == 150.0
+    assert body["values"]["fcr_pct"] == 50.0
+    assert body["values"]["resolution_avg_seconds"] == (2 * 7200 - 60 - 120) / 2
+
+    dlq = AIOKafkaConsumer(
+        settings.topic("dlq"), bootstrap_servers=settings.kafka_bootstrap_servers, auto_offset_reset="earliest",
+        group_id=f"{settings.topic_prefix}dlq-reader",
+    )
+    await dlq.start()
+    try:
+        letters = []
+
+        async def two_letters():
+            batch = await dlq.getmany(timeout_ms=500)
+            letters.extend(orjson.loads(r.value) for records in batch.values() for r in records)
+            return len(letters) >= 2
+
+        await wait_until(two_letters, timeout=20, message="two dead letters")
+    finally:
+        await dlq.stop()
+    assert len(letters) == 2
+    assert {letter["consumer_group"] for letter in letters} == {"kpi-svc"}
+    assert any("invalid CloudEvent" in letter["error"] for letter in letters)
+    assert any("validation error" in letter["error"].lower() for letter in letters)
+    assert all(letter["topic"] == topic for letter in letters)
