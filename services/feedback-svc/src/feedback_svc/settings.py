@@ -1,6 +1,12 @@
+from pydantic import field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from csq_common.settings import BaseServiceSettings
+from csq_common.settings import DEVELOPMENT_WEBHOOK_SECRET, BaseServiceSettings
+
+
+def split_secrets(raw: str) -> tuple[str, ...]:
+    """``CSQ_WEBHOOK_SECRET`` may hold several comma-separated secrets (rotation: new, old)."""
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
 class Settings(BaseServiceSettings):
@@ -9,3 +15,21 @@ class Settings(BaseServiceSettings):
     service_name: str = "feedback-svc"
     database_url: str = "sqlite+aiosqlite:///var/feedback.db"
     port: int = 8001
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _at_least_one_secret(cls, value: str) -> str:
+        if not split_secrets(value):
+            raise ValueError("must hold at least one secret (comma-separated for rotation)")
+        return value
+
+    @model_validator(mode="after")
+    def _no_development_secret_in_rotation(self):
+        # The base refuses the development secret alone; refuse it inside a rotation list too.
+        if self.environment != "development" and DEVELOPMENT_WEBHOOK_SECRET in split_secrets(self.webhook_secret):
+            raise ValueError("CSQ_WEBHOOK_SECRET must not contain the development secret outside development")
+        return self
+
+    @property
+    def webhook_secrets(self) -> tuple[str, ...]:
+        return split_secrets(self.webhook_secret)

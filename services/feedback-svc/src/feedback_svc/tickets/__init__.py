@@ -1,0 +1,1 @@
+"""Tickets as last reported by the CRM, and the ticket events derived from their webhooks."""

@@ -1,0 +1,1 @@
+"""CRM ticket webhooks: signature check, body limits, receipts, mapping onto ticket events."""

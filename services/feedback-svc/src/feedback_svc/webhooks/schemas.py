@@ -1,0 +1,106 @@
+"""The generic ticket webhook body (DESIGN.md "The generic ticket webhook") and its answer."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from csq_common.events import TicketSnapshot
+from csq_common.http.problems import validation_errors
+from feedback_svc.webhooks.errors import InvalidPayload
+
+WebhookType = Literal["ticket.created", "ticket.assigned", "ticket.resolved", "ticket.closed", "ticket.reopened"]
+
+# Bounds that keep a valid payload storable on both databases and publishable as one Kafka record.
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
+MAX_COUNT = 2**31 - 1
+MAX_HANDLE_SECONDS = 10 * 365 * 24 * 3600
+MAX_TAGS = 100
+MAX_TAG_LENGTH = 200
+
+
+class TicketWebhook(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    event_id: str = Field(min_length=1, max_length=200)
+    type: WebhookType
+    occurred_at: AwareDatetime
+    ticket: TicketSnapshot
+
+
+class WebhookAccepted(BaseModel):
+    accepted: bool = True
+    duplicate: bool
+    event_id: str
+    ticket_id: str
+
+
+def parse(raw: bytes) -> TicketWebhook:
+    """Validate the raw body (the signature covers these exact bytes); 422s name the field."""
+    try:
+        payload = TicketWebhook.model_validate_json(raw)
+    except ValidationError as exc:
+        raise InvalidPayload(validation_errors(exc.errors())) from None
+    errors = rule_errors(payload)
+    if errors:
+        raise InvalidPayload(errors)
+    return payload
+
+
+def rule_errors(payload: TicketWebhook) -> list[dict[str, str]]:
+    """What the schema cannot say: the event type's required timestamps, their order, bounds."""
+    ticket = payload.ticket
+    errors: list[dict[str, str]] = []
+
+    def error(field: str, message: str) -> None:
+        errors.append({"field": field, "message": message})
+
+    for field, value in _strings(payload.model_dump(), ""):
+        if "\x00" in value:
+            error(field, "must not contain NUL characters")
+    stamps = {
+        "occurred_at": payload.occurred_at,
+        "ticket.created_at": ticket.created_at,
+        "ticket.first_response_at": ticket.first_response_at,
+        "ticket.resolved_at": ticket.resolved_at,
+        "ticket.closed_at": ticket.closed_at,
+    }
+    for field, value in stamps.items():
+        if value is not None and not EARLIEST <= value < LATEST:
+            error(field, f"must lie between {EARLIEST.year} and {LATEST.year}")
+    if payload.type == "ticket.resolved" and ticket.resolved_at is None:
+        error("ticket.resolved_at", "is required for a ticket.resolved event")
+    if payload.type == "ticket.closed" and ticket.closed_at is None:
+        error("ticket.closed_at", "is required for a ticket.closed event")
+    for field in ("ticket.first_response_at", "ticket.resolved_at", "ticket.closed_at"):
+        value = stamps[field]
+        if value is not None and value < ticket.created_at:
+            error(field, "must not precede ticket.created_at")
+    if ticket.handle_seconds is not None and not (
+        math.isfinite(ticket.handle_seconds) and ticket.handle_seconds <= MAX_HANDLE_SECONDS
+    ):
+        error("ticket.handle_seconds", f"must be a finite number of seconds up to {MAX_HANDLE_SECONDS}")
+    for field in ("reopen_count", "contact_count"):
+        if getattr(ticket, field) > MAX_COUNT:
+            error(f"ticket.{field}", f"must be at most {MAX_COUNT}")
+    if len(ticket.tags) > MAX_TAGS:
+        error("ticket.tags", f"must hold at most {MAX_TAGS} tags")
+    for index, tag in enumerate(ticket.tags):
+        if len(tag) > MAX_TAG_LENGTH:
+            error(f"ticket.tags[{index}]", f"must be at most {MAX_TAG_LENGTH} characters")
+    return errors
+
+
+def _strings(value: Any, path: str):
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{path}[{index}]")
