@@ -168,3 +168,29 @@ async def test_a_failing_handler_rolls_back_its_inbox_claim(settings, sessions, 
         seen = set((await session.execute(select(InboxMessage.event_id))).scalars())
     assert seen == {"e8"}  # e7 went to the DLQ; its inbox claim was rolled back each time
     assert attempts.count("e7") == 1 + 3  # the batch, then alone: first try and two retries
+
+
+async def test_a_record_the_broker_refuses_is_parked_and_does_not_block_the_rest(sessions, settings, topics):
+    producer = BrokerProducer(settings)
+    producer.start()
+    relay = outbox.OutboxRelay(sessions, producer, batch_size=10, poll_seconds=0.05, max_attempts=2)
+    relay.start()
+    try:
+        async with sessions() as session:
+            await outbox.add(session, _event(1), topic=topics[0], key="k")
+            await outbox.add(session, _event(2, blob="x" * 2_000_000), topic=topics[0], key="k")  # over 1 MiB
+            await outbox.add(session, _event(3), topic=topics[0], key="k")
+            await session.commit()
+
+        async def settled():
+            async with sessions() as session:
+                rows = (await session.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars().all()
+            return rows if rows[0].sent_at and rows[2].sent_at and rows[1].attempts >= 2 else None
+
+        rows = await wait_until(settled, timeout=30, message="good rows sent, big one parked")
+        assert rows[1].sent_at is None and "TooLarge" in rows[1].last_error
+        records = await _read_all(settings.kafka_bootstrap_servers, topics[0], 2)
+        assert [orjson.loads(r.value)["data"]["n"] for r in records] == [1, 3]
+    finally:
+        await relay.stop()
+        await producer.stop()

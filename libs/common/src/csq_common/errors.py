@@ -29,14 +29,15 @@ class Conflict(CsqError):
 
 
 class InvalidInput(CsqError):
-    """Input that passed the schema but breaks a rule; ``field`` names the culprit."""
+    """Input that breaks a rule; ``field`` names the culprit (``errors`` lists several)."""
 
     status_code = 422
     type = "https://csq.dev/problems/invalid-input"
     title = "Invalid input"
 
-    def __init__(self, field: str, detail: str) -> None:
-        super().__init__(f"{field}: {detail}", errors=[{"field": field, "message": detail}])
+    def __init__(self, field: str | None = None, detail: str | None = None, *, errors: list[dict[str, str]] | None = None) -> None:
+        errors = errors if errors is not None else [{"field": field or "body", "message": detail or "invalid"}]
+        super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors)
 
 
 class Unauthorized(CsqError):

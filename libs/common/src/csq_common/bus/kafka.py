@@ -53,13 +53,16 @@ class BrokerProducer:
             producer = self._new()
             try:
                 await producer.start()
-                self._producer = producer
-                log.info("producer.connected", servers=self._settings.kafka_bootstrap_servers)
-            except Exception as exc:
+            except BaseException as exc:
+                await producer.stop()  # also when cancelled mid-start: no half-open client left
+                if not isinstance(exc, Exception):
+                    raise
                 attempt += 1
                 log.warning("producer.connect_failed", error=repr(exc), attempt=attempt)
-                await producer.stop()
                 await asyncio.sleep(min(0.25 * 2**attempt, 5.0))
+            else:
+                self._producer = producer
+                log.info("producer.connected", servers=self._settings.kafka_bootstrap_servers)
 
     @property
     def connected(self) -> bool:

@@ -3,7 +3,10 @@
 The relay publishes unsent rows in id order (so one key's events keep their order), waits for the
 broker's acknowledgement, then marks the rows sent in one transaction. If the broker is down the
 rows stay and the relay retries with backoff; a crash between publish and mark re-publishes, and
-the consumers' inboxes make that harmless.
+the consumers' inboxes make that harmless. A row the broker refuses for good (a non-retriable
+error such as a record too large) is retried ``max_attempts`` times and then parked: it stays in
+the table with its ``last_error`` and the ``csq_outbox_parked`` gauge, and stops blocking the rows
+behind it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import structlog
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from csq_common.bus.kafka import BrokerUnavailable
 from csq_common.bus.models import OutboxMessage
 from csq_common.db import utcnow
 from csq_common.events import CloudEvent
@@ -44,6 +48,16 @@ async def backlog(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))))
 
 
+async def parked(session: AsyncSession, max_attempts: int) -> int:
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts >= max_attempts)
+        )
+    )
+
+
 class OutboxRelay:
     def __init__(
         self,
@@ -53,12 +67,16 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_seconds: float = 0.2,
         keep_sent_for: timedelta = timedelta(days=1),
+        linger_seconds: float = 0.005,
+        max_attempts: int = 5,
     ) -> None:
         self._sessions = sessions
         self._producer = producer
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
         self._keep_sent_for = keep_sent_for
+        self._linger_seconds = linger_seconds
+        self._max_attempts = max_attempts
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._last_prune = utcnow()
@@ -94,6 +112,8 @@ class OutboxRelay:
                 continue
             try:
                 await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll_seconds)
+                # Under load many requests commit within a few ms: collect them into one batch.
+                await asyncio.sleep(self._linger_seconds)
             except TimeoutError:
                 pass
             self._wakeup.clear()
@@ -104,7 +124,7 @@ class OutboxRelay:
             rows = (
                 await session.execute(
                     select(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.key, OutboxMessage.payload)
-                    .where(OutboxMessage.sent_at.is_(None))
+                    .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < self._max_attempts)
                     .order_by(OutboxMessage.id)
                     .limit(self._batch_size)
                 )
@@ -112,17 +132,41 @@ class OutboxRelay:
             metrics.OUTBOX_BACKLOG.set(await backlog(session) if len(rows) >= self._batch_size else len(rows))
         if not rows:
             return 0
-        futures = [
-            await self._producer.send(row.topic, value=row.payload, key=row.key.encode()) for row in rows
-        ]
-        await asyncio.gather(*futures)
+        results = await asyncio.gather(*[await self._send(row) for row in rows], return_exceptions=True)
+        sent = [row.id for row, result in zip(rows, results) if not isinstance(result, BaseException)]
+        refused = [(row.id, result) for row, result in zip(rows, results) if isinstance(result, BaseException)]
+        transient = [error for _, error in refused if getattr(error, "retriable", False) or isinstance(error, (ConnectionError, TimeoutError))]
         async with self._sessions() as session:
-            await session.execute(
-                update(OutboxMessage).where(OutboxMessage.id.in_([row.id for row in rows])).values(sent_at=utcnow())
-            )
+            if sent:
+                await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(sent)).values(sent_at=utcnow()))
+            for row_id, error in refused:
+                if not (getattr(error, "retriable", False) or isinstance(error, (ConnectionError, TimeoutError))):
+                    log.error("outbox.publish_refused", outbox_id=row_id, error=repr(error))
+                    await session.execute(
+                        update(OutboxMessage)
+                        .where(OutboxMessage.id == row_id)
+                        .values(attempts=OutboxMessage.attempts + 1, last_error=repr(error)[:2000])
+                    )
             await session.commit()
-        metrics.OUTBOX_PUBLISHED.inc(len(rows))
-        return len(rows)
+        metrics.OUTBOX_PUBLISHED.inc(len(sent))
+        if transient:
+            raise transient[0]  # the broker is away: back off, the rows stay
+        if refused:
+            async with self._sessions() as session:
+                metrics.OUTBOX_PARKED.set(await parked(session, self._max_attempts))
+        return len(sent)
+
+    async def _send(self, row) -> asyncio.Future:
+        """The delivery future of one row; a record refused before sending (e.g. too large for
+        the client) becomes a failed future, so it is judged like a refusal by the broker."""
+        try:
+            return await self._producer.send(row.topic, value=row.payload, key=row.key.encode())
+        except BrokerUnavailable:
+            raise
+        except Exception as exc:
+            failed = asyncio.get_running_loop().create_future()
+            failed.set_exception(exc)
+            return failed
 
     async def _maybe_prune(self) -> None:
         now = utcnow()

@@ -4,7 +4,6 @@ request ids, problem+json, metrics, health."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -144,17 +143,6 @@ def create_service_app(
     app.state.api_keys = settings.parsed_api_keys
     problems.install(app)
     metrics.install(app)
-
-    @app.middleware("http")
-    async def _request_id(request: Request, call_next):
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        try:
-            response = await call_next(request)
-        finally:
-            structlog.contextvars.unbind_contextvars("request_id")
-        response.headers["X-Request-ID"] = request_id
-        return response
 
     app.include_router(health_router())
     for router in routers:

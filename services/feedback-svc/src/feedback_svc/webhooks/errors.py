@@ -22,5 +22,4 @@ class InvalidPayload(InvalidInput):
     """A body that is not JSON or breaks the schema: every error names its field."""
 
     def __init__(self, errors: list[dict[str, str]]) -> None:
-        detail = "; ".join(f"{error['field']}: {error['message']}" for error in errors) or "invalid body"
-        CsqError.__init__(self, detail, errors=errors)
+        super().__init__(errors=errors or [{"field": "body", "message": "invalid body"}])
