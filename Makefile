@@ -5,11 +5,19 @@ BIN := $(VENV)/bin
 SERVICES := feedback survey kpi audit notify
 PACKAGES := libs/common $(foreach s,$(SERVICES),services/$(s)-svc)
 STAMP := $(VENV)/.installed
+# Extra pytest options, e.g. `make test PYTEST_ARGS="-x -k webhook"`; extra devstack options,
+# e.g. `make run RUN_ARGS="--services feedback,kpi"`.
+PYTEST_ARGS ?=
+RUN_ARGS ?=
+# Seconds after which one suite is interrupted (SIGINT, so pytest prints where it hung and the
+# fixtures clean up) and counted as failed; empty = no limit. CI sets it.
+SUITE_TIMEOUT ?=
 
-.PHONY: install run test test-common test-services test-system bench clean
+.PHONY: install run test test-sqlite test-postgres test-common test-services test-system bench clean
 
 install: $(STAMP)
 
+# Re-runs only when requirements.txt or a pyproject.toml changed: a second `make install` is a no-op.
 $(STAMP): requirements.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
@@ -17,14 +25,45 @@ $(STAMP): requirements.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	touch $(STAMP)
 
 run: install
-	$(BIN)/python scripts/devstack.py
+	$(BIN)/python scripts/devstack.py $(RUN_ARGS)
 
+# One pytest run per directory in $(1), each from inside that directory; keeps going after a
+# failure and fails at the end naming every suite that failed. Exit code 5 ("no tests
+# collected") is not a failure, so a package without tests yet does not break the run.
+define run_suites
+	@failed=""; \
+	for dir in $(1); do \
+		echo "=== $$dir"; \
+		(cd $$dir && $(if $(SUITE_TIMEOUT),timeout -s INT -k 60 $(SUITE_TIMEOUT)) \
+			$(CURDIR)/$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)); rc=$$?; \
+		if [ $$rc -eq 5 ]; then echo "=== $$dir: no tests collected"; \
+		elif [ $$rc -eq 124 ]; then echo "=== $$dir: TIMED OUT after $(SUITE_TIMEOUT)s"; failed="$$failed $$dir(timeout)"; \
+		elif [ $$rc -ne 0 ]; then failed="$$failed $$dir"; fi; \
+	done; \
+	if [ -n "$$failed" ]; then echo "=== FAILED:$$failed"; exit 1; fi; \
+	echo "=== passed: $(strip $(1))"
+endef
+
+# Every package's own suite, then the whole-system tests in tests/. CSQ_TEST_BACKENDS picks the
+# database backends (default "sqlite,postgres"); CSQ_REQUIRE_POSTGRES=1 turns "PostgreSQL is
+# down" from a loud skip into a failure.
 test: install
-	@for p in $(PACKAGES); do \
-		echo "=== $$p"; \
-		(cd $$p && ../../$(BIN)/python -m pytest -q -p no:cacheprovider) || exit 1; \
-	done
-	@if [ -d tests ] && ls tests/test_*.py >/dev/null 2>&1; then echo "=== tests (whole system)"; $(BIN)/python -m pytest -q -p no:cacheprovider tests; fi
+	$(call run_suites,$(PACKAGES) $(wildcard tests))
+
+test-sqlite:
+	CSQ_TEST_BACKENDS=sqlite $(MAKE) --no-print-directory test
+
+test-postgres:
+	CSQ_TEST_BACKENDS=postgres CSQ_REQUIRE_POSTGRES=1 $(MAKE) --no-print-directory test
+
+test-common: install
+	$(call run_suites,libs/common)
+
+test-services: install
+	$(call run_suites,$(foreach s,$(SERVICES),services/$(s)-svc))
+
+test-system: install
+	$(call run_suites,tests)
 
 bench: install
 	$(BIN)/python bench/run_all.py

@@ -1,0 +1,625 @@
+"""Run the whole CSQ system: a Tansu broker, the topics, and the five services.
+
+``make run`` calls this as a script: every process's output is streamed to the terminal with a
+``name |`` prefix (and copied to ``var/log/<name>.log``); Ctrl-C or SIGTERM stops the services
+(SIGTERM, then SIGKILL after a grace period) and then the broker, and exits 0. If a process dies
+on its own, the rest are stopped and the exit code is 1.
+
+Whole-system tests import it (``scripts/`` on ``sys.path``)::
+
+    with Stack(ports=..., broker_port=..., var_dir=tmp) as stack:
+        stack.url("feedback")            # "http://127.0.0.1:8001"
+        stack.bootstrap_servers          # "127.0.0.1:9092"
+        stack.kill("kpi"); stack.start_service("kpi")   # fault injection
+        stack.pause_broker(); stack.resume_broker()
+
+Nothing happens at import: processes start in :meth:`Stack.start` (or ``__enter__``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ctypes
+import errno
+import itertools
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from csq_common.bus.kafka import DOMAINS as TOPIC_DOMAINS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SERVICES: dict[str, int] = {"feedback": 8001, "survey": 8002, "kpi": 8003, "audit": 8004, "notify": 8005}
+BROKER = "broker"
+DEFAULT_BROKER_PORT = 9092
+
+_COLOURS = itertools.cycle(("36", "32", "33", "35", "34", "31"))
+
+
+class StackError(RuntimeError):
+    """The stack could not start (port taken, a service not ready in time, …)."""
+
+
+def _service_env_prefix(name: str) -> str:
+    return f"{name.upper()}_"
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """True unless something listens there. SO_REUSEADDR as the servers use it, so connections
+    left in TIME_WAIT by a process we just stopped do not count as "taken"."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                return False
+            raise
+    return True
+
+
+try:
+    _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+except OSError:  # pragma: no cover
+    _LIBC = None
+
+
+def _own_session() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Ctrl-C in the terminal then reaches only the supervisor, which stops the children in order."""
+    os.setsid()
+
+
+def _own_session_dying_with_parent() -> None:  # pragma: no cover - child side
+    """As above, and SIGTERM to the child if the supervisor is SIGKILLed (Linux PR_SET_PDEATHSIG).
+    The signal follows the *thread* that forked, so this is used only from the main thread."""
+    os.setsid()
+    _LIBC.prctl(1, signal.SIGTERM)
+
+
+@dataclass
+class Proc:
+    """One supervised child process and where its output goes."""
+
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    log_path: Path
+    stream: bool
+    colour: str
+    process: subprocess.Popen | None = None
+    expected_exit: bool = False
+    _reader: threading.Thread | None = None
+    _log: IO[bytes] | None = None
+    _tail: deque = field(default_factory=lambda: deque(maxlen=200))
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    def start(self, cwd: Path, lock: threading.Lock) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "ab", buffering=0)
+        self._log.write(f"---- {time.strftime('%Y-%m-%dT%H:%M:%S')} starting {self.name}: {' '.join(self.command)}\n".encode())
+        self.expected_exit = False
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=cwd,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE if self.stream else self._log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_own_session_dying_with_parent
+            if _LIBC is not None and threading.current_thread() is threading.main_thread()
+            else _own_session,
+        )
+        if self.stream:
+            self._reader = threading.Thread(target=self._pump, args=(self.process.stdout, lock), daemon=True)
+            self._reader.start()
+
+    def _pump(self, pipe: IO[bytes], lock: threading.Lock) -> None:
+        tty = sys.stdout.isatty()
+        prefix = f"{self.name:<8} | "
+        if tty:
+            prefix = f"\033[{self.colour}m{prefix}\033[0m"
+        log = self._log
+        for raw in iter(pipe.readline, b""):
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            self._tail.append(line)
+            try:
+                log.write(raw)
+                with lock:
+                    sys.stdout.write(prefix + line + "\n")
+                    sys.stdout.flush()
+            except (OSError, ValueError):
+                pass  # terminal gone or log closed: keep draining so the child never blocks
+        pipe.close()
+
+    def signal(self, signum: int) -> None:
+        if self.running:
+            self.process.send_signal(signum)
+
+    def stop(self, grace: float) -> int | None:
+        """SIGTERM, wait up to ``grace`` seconds, then SIGKILL. Returns the exit code."""
+        if self.process is None:
+            return None
+        self.expected_exit = True
+        if self.running:
+            self.process.send_signal(signal.SIGCONT)  # a paused process cannot handle SIGTERM
+            self.process.terminate()
+            try:
+                self.process.wait(grace)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._finish()
+        return self.process.returncode
+
+    def kill(self) -> int:
+        self.expected_exit = True
+        if self.running:
+            self.process.kill()
+        code = self.process.wait()
+        self._finish()
+        return code
+
+    def _finish(self) -> None:
+        if self._reader is not None:
+            self._reader.join(timeout=5)
+            self._reader = None
+        if self._log is not None:
+            self._log.write(f"---- {self.name} exited with {self.process.returncode}\n".encode())
+            self._log.close()
+            self._log = None
+
+    def tail(self, lines: int = 30) -> str:
+        """The last ``lines`` lines of the process's log (read from the end of the file)."""
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(0, os.SEEK_END)
+                log.seek(max(0, log.tell() - 64 * 1024))
+                text = log.read().decode("utf-8", "replace").splitlines()
+        except OSError:
+            text = list(self._tail)
+        return "\n".join(text[-lines:])
+
+
+class Stack:
+    """The broker and the five services as child processes, configured through their env vars.
+
+    ``ports``/``database_urls`` map a service name (``feedback``, ``survey``, ``kpi``, ``audit``,
+    ``notify``) to its port / ``<SVC>_DATABASE_URL``; missing ones get the defaults (8001-8005,
+    ``sqlite+aiosqlite:///<var_dir>/<name>.db``). ``external_broker`` (a bootstrap servers
+    string) skips Tansu and uses that cluster. ``stream=True`` prefixes and echoes every process's
+    output on stdout as well as writing ``<var_dir>/log/<name>.log``.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str | None = None,
+        broker_port: int = DEFAULT_BROKER_PORT,
+        external_broker: str | None = None,
+        topic_prefix: str = "csq.",
+        partitions: int = 3,
+        ports: Mapping[str, int] | None = None,
+        database_urls: Mapping[str, str] | None = None,
+        services: tuple[str, ...] = tuple(SERVICES),
+        var_dir: Path | str | None = None,
+        env: Mapping[str, str] | None = None,
+        stream: bool = False,
+        ready_timeout: float = 60.0,
+        stop_grace: float = 15.0,
+        python: str | None = None,
+    ) -> None:
+        unknown = set(services) | set(ports or {}) | set(database_urls or {})
+        unknown -= set(SERVICES)
+        if unknown:
+            raise ValueError(f"unknown service(s) {sorted(unknown)}; known: {', '.join(SERVICES)}")
+        self.host = host or os.environ.get("CSQ_HOST", "127.0.0.1")
+        self.broker_port = broker_port
+        self.external_broker = external_broker
+        self.topic_prefix = topic_prefix
+        self.partitions = partitions
+        self.services = services
+        self.ports = {name: (ports or {}).get(name, SERVICES[name]) for name in services}
+        self.var_dir = Path(var_dir or ROOT / "var").resolve()
+        self.database_urls = {
+            name: (database_urls or {}).get(name) or f"sqlite+aiosqlite:///{self.var_dir / f'{name}.db'}" for name in services
+        }
+        self.extra_env = dict(env or {})
+        self.stream = stream
+        self.ready_timeout = ready_timeout
+        self.stop_grace = stop_grace
+        self.python = python or sys.executable
+        self._lock = threading.Lock()
+        self._procs: dict[str, Proc] = {}
+
+    # ---- addresses --------------------------------------------------------------------------
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return self.external_broker or f"{self.host}:{self.broker_port}"
+
+    @property
+    def topics(self) -> list[str]:
+        return [f"{self.topic_prefix}{domain}" for domain in TOPIC_DOMAINS]
+
+    def url(self, name: str) -> str:
+        return f"http://{self.host}:{self.ports[name]}"
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {name: self.url(name) for name in self.services}
+
+    def log_path(self, name: str) -> Path:
+        return self.var_dir / "log" / f"{name}.log"
+
+    def process(self, name: str) -> Proc:
+        return self._procs[name]
+
+    # ---- configuration ----------------------------------------------------------------------
+
+    def service_env(self, name: str) -> dict[str, str]:
+        prefix = _service_env_prefix(name)
+        env = dict(os.environ)
+        env.update(
+            {
+                "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+                "CSQ_TOPIC_PREFIX": self.topic_prefix,
+                "CSQ_TOPIC_PARTITIONS": str(self.partitions),
+                f"{prefix}DATABASE_URL": self.database_urls[name],
+                f"{prefix}HOST": self.host,
+                f"{prefix}PORT": str(self.ports[name]),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        env.update(self.extra_env)
+        return env
+
+    def service_command(self, name: str) -> list[str]:
+        return [
+            self.python, "-m", "uvicorn", f"{name}_svc.main:create_app", "--factory",
+            "--host", self.host, "--port", str(self.ports[name]),
+            "--no-access-log", "--timeout-graceful-shutdown", str(max(1, int(self.stop_grace) - 2)),
+        ]  # fmt: skip
+
+    def _broker_command(self) -> list[str]:
+        from csq_common.testing import tansu_binary
+
+        url = f"tcp://{self.host}:{self.broker_port}"
+        return [tansu_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url]
+
+    def _new_proc(self, name: str, command: list[str], env: dict[str, str]) -> Proc:
+        old = self._procs.get(name)
+        colour = old.colour if old else next(_COLOURS)
+        proc = Proc(name=name, command=command, env=env, log_path=self.log_path(name), stream=self.stream, colour=colour)
+        self._procs[name] = proc
+        return proc
+
+    # ---- whole stack ------------------------------------------------------------------------
+
+    def check_ports(self) -> None:
+        wanted = {f"{name}-svc": port for name, port in self.ports.items()}
+        if not self.external_broker:
+            wanted["broker (Tansu)"] = self.broker_port
+        if len(set(wanted.values())) != len(wanted):
+            raise StackError(f"two processes were given the same port: {wanted}")
+        taken = [f"{what} port {port}" for what, port in wanted.items() if not port_is_free(self.host, port)]
+        if taken:
+            raise StackError(
+                f"cannot start: {', '.join(taken)} on {self.host} already in use "
+                "(another `make run`? stop it, or choose other ports with <SVC>_PORT / --broker-port)"
+            )
+
+    def start(self) -> "Stack":
+        self.check_ports()
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            if not self.external_broker:
+                self.start_broker(create_topics=False)
+            self.create_topics()
+            for name in self.services:
+                self.start_service(name, wait=False)
+            self.wait_ready(self.services)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Services first (SIGTERM, grace period, SIGKILL), then the broker."""
+        if BROKER in self._procs:
+            self._procs[BROKER].signal(signal.SIGCONT)  # a paused broker would stall their shutdown
+        services = [self._procs[n] for n in self.services if n in self._procs]
+        for proc in services:
+            proc.expected_exit = True
+            proc.signal(signal.SIGCONT)
+            proc.signal(signal.SIGTERM)
+        for proc in services:
+            proc.stop(self.stop_grace)
+        if BROKER in self._procs:
+            self._procs[BROKER].stop(10)
+
+    def __enter__(self) -> "Stack":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def unexpected_exits(self) -> dict[str, int]:
+        """Processes that exited although nobody asked them to: name → exit code."""
+        return {
+            name: proc.process.returncode
+            for name, proc in self._procs.items()
+            if not proc.expected_exit and proc.process is not None and proc.process.poll() is not None
+        }
+
+    def ensure_running(self) -> list[str]:
+        """Put back whatever a fault test left behind: a paused broker is resumed, a dead broker
+        restarted (with its topics), dead or stopped services started; then wait for every
+        /readyz. Returns the names of the processes that had to be (re)started."""
+        restarted = []
+        if not self.external_broker:
+            broker = self._procs[BROKER]
+            broker.signal(signal.SIGCONT)
+            if not broker.running:
+                self.start_broker()
+                restarted.append(BROKER)
+        for name in self.services:
+            proc = self._procs.get(name)
+            if proc is None or not proc.running:
+                self.start_service(name, wait=False)
+                restarted.append(name)
+            else:
+                proc.signal(signal.SIGCONT)
+        self.wait_ready(self.services)
+        return restarted
+
+    # ---- broker -----------------------------------------------------------------------------
+
+    def start_broker(self, *, create_topics: bool = True) -> None:
+        """Start Tansu (memory storage: a restarted broker is empty, so topics are re-created)."""
+        from csq_common.testing import wait_for_port
+
+        if self.external_broker:
+            raise StackError("this stack uses an external broker")
+        if not port_is_free(self.host, self.broker_port):
+            raise StackError(f"cannot start the broker: port {self.broker_port} on {self.host} is in use")
+        proc = self._new_proc(BROKER, self._broker_command(), dict(os.environ))
+        proc.start(ROOT, self._lock)
+        try:
+            wait_for_port(self.host, self.broker_port, timeout=15)
+        except TimeoutError:
+            raise StackError(f"the broker did not listen on {self.bootstrap_servers}:\n{proc.tail()}") from None
+        if create_topics:
+            self.create_topics()
+
+    def stop_broker(self) -> None:
+        self._procs[BROKER].stop(10)
+
+    def kill_broker(self) -> None:
+        self._procs[BROKER].kill()
+
+    def pause_broker(self) -> None:
+        self._procs[BROKER].signal(signal.SIGSTOP)
+
+    def resume_broker(self) -> None:
+        self._procs[BROKER].signal(signal.SIGCONT)
+
+    def create_topics(self, timeout: float = 30.0) -> None:
+        from csq_common.bus.kafka import ensure_topics
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                asyncio.run(ensure_topics(self.bootstrap_servers, self.topics, self.partitions))
+                return
+            except Exception as exc:
+                if time.monotonic() > deadline:
+                    raise StackError(f"could not create topics on {self.bootstrap_servers}: {exc!r}") from exc
+                time.sleep(0.5)
+
+    # ---- services ---------------------------------------------------------------------------
+
+    def start_service(self, name: str, *, wait: bool = True) -> None:
+        if name in self._procs and self._procs[name].running:
+            raise StackError(f"{name}-svc is already running (pid {self._procs[name].pid})")
+        if not port_is_free(self.host, self.ports[name]):
+            raise StackError(f"cannot start {name}-svc: port {self.ports[name]} on {self.host} is in use")
+        proc = self._new_proc(name, self.service_command(name), self.service_env(name))
+        proc.start(ROOT, self._lock)
+        if wait:
+            self.wait_ready([name])
+
+    def stop_service(self, name: str) -> int | None:
+        """Graceful: SIGTERM, then SIGKILL after the grace period."""
+        return self._procs[name].stop(self.stop_grace)
+
+    def kill(self, name: str) -> int:
+        """SIGKILL a service (or the broker): no shutdown hooks run."""
+        return self._procs[name].kill()
+
+    def restart_service(self, name: str, *, hard: bool = False) -> None:
+        self.kill(name) if hard else self.stop_service(name)
+        self.start_service(name)
+
+    def pause_service(self, name: str) -> None:
+        self._procs[name].signal(signal.SIGSTOP)
+
+    def resume_service(self, name: str) -> None:
+        self._procs[name].signal(signal.SIGCONT)
+
+    def readiness(self, name: str, timeout: float = 2.0) -> tuple[int | None, str]:
+        """``(status, body)`` of ``GET /readyz``; ``(None, error)`` if nothing answered."""
+        try:
+            with urllib.request.urlopen(f"{self.url(name)}/readyz", timeout=timeout) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+        except (OSError, ValueError) as exc:
+            return None, repr(exc)
+
+    def wait_ready(self, names, timeout: float | None = None) -> None:
+        """Until every named service's /readyz answers 200; StackError naming the laggard."""
+        timeout = self.ready_timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        pending = list(names)
+        last: dict[str, tuple[int | None, str]] = {}
+        while pending:
+            for name in list(pending):
+                proc = self._procs[name]
+                if not proc.running:
+                    raise StackError(
+                        f"{name}-svc exited with code {proc.process.returncode} before it was ready; "
+                        f"last lines of {proc.log_path}:\n{proc.tail()}"
+                    )
+                last[name] = self.readiness(name)
+                if last[name][0] == 200:
+                    pending.remove(name)
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                details = "\n\n".join(
+                    f"{name}-svc: last /readyz answer: {last[name][0]} {last[name][1][:300]}\n"
+                    f"last lines of {self._procs[name].log_path}:\n{self._procs[name].tail()}"
+                    for name in pending
+                )
+                raise StackError(f"not ready after {timeout:.0f}s: {', '.join(f'{n}-svc' for n in pending)}\n{details}")
+            time.sleep(0.2)
+
+
+# ---- command line (make run) ----------------------------------------------------------------
+
+
+def _say(message: str, *, loud: bool = False) -> None:
+    if loud:
+        bar = "!" * 78
+        message = f"{bar}\n!! {message}\n{bar}"
+    sys.stdout.write(f"devstack | {message}\n")
+    sys.stdout.flush()
+
+
+def stack_from_env(args: argparse.Namespace) -> Stack:
+    """Per-service <SVC>_PORT and <SVC>_DATABASE_URL from the environment, when set."""
+    ports, databases = {}, {}
+    for name in SERVICES:
+        prefix = _service_env_prefix(name)
+        if os.environ.get(f"{prefix}PORT"):
+            ports[name] = int(os.environ[f"{prefix}PORT"])
+        if os.environ.get(f"{prefix}DATABASE_URL"):
+            databases[name] = os.environ[f"{prefix}DATABASE_URL"]
+    services = tuple(name.strip() for name in args.services.split(",") if name.strip())
+    return Stack(
+        services=services,
+        host=args.host,
+        broker_port=args.broker_port,
+        external_broker=args.external_broker,
+        topic_prefix=args.topic_prefix,
+        partitions=args.partitions,
+        ports=ports,
+        database_urls=databases,
+        var_dir=args.var_dir,
+        stream=True,
+        ready_timeout=args.ready_timeout,
+    )
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Run the broker and the five CSQ services (make run).")
+    parser.add_argument("--host", default=os.environ.get("CSQ_HOST", "127.0.0.1"))
+    parser.add_argument("--broker-port", type=int, default=int(os.environ.get("CSQ_BROKER_PORT", DEFAULT_BROKER_PORT)))
+    parser.add_argument(
+        "--external-broker",
+        default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None,
+        help="use this Kafka cluster instead of starting Tansu (default: $KAFKA_BOOTSTRAP_SERVERS)",
+    )
+    parser.add_argument("--topic-prefix", default=os.environ.get("CSQ_TOPIC_PREFIX", "csq."))
+    parser.add_argument("--partitions", type=int, default=int(os.environ.get("CSQ_TOPIC_PARTITIONS", 3)))
+    parser.add_argument("--var-dir", default=os.environ.get("CSQ_VAR_DIR", str(ROOT / "var")))
+    parser.add_argument("--services", default=",".join(SERVICES), help="comma-separated subset (default: all five)")
+    parser.add_argument("--ready-timeout", type=float, default=90.0)
+    parser.add_argument(
+        "--create-topics-only",
+        action="store_true",
+        help="create the topics on an already running broker and exit (for Procfile/honcho users)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        stack = stack_from_env(args)
+    except ValueError as exc:
+        _say(str(exc), loud=True)
+        return 2
+
+    def on_signal(signum, _frame):
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    if args.create_topics_only:
+        try:
+            stack.create_topics()
+        except StackError as exc:
+            _say(str(exc), loud=True)
+            return 1
+        _say(f"topics present on {stack.bootstrap_servers}: {', '.join(stack.topics)}")
+        return 0
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        try:
+            stack.check_ports()
+        except StackError as exc:
+            _say(str(exc), loud=True)
+            return 2
+        broker = args.external_broker or f"Tansu at {stack.bootstrap_servers}"
+        _say(f"starting {broker}, topics {stack.topic_prefix}* x{stack.partitions}, then {len(stack.services)} services")
+        try:
+            stack.start()
+        except StackError as exc:
+            hint = "\n(KAFKA_BOOTSTRAP_SERVERS is set, so no Tansu was started: unset it to get one)" if args.external_broker else ""
+            _say(f"{exc}{hint}", loud=True)
+            return 1
+        _say("all services ready (Ctrl-C stops everything):")
+        for name, url in stack.urls.items():
+            _say(f"  {name + '-svc':<13} {url}   docs {url}/docs   pid {stack.process(name).pid}")
+        broker_pid = f"   pid {stack.process(BROKER).pid}" if not stack.external_broker else ""
+        _say(f"  {'broker':<13} {stack.bootstrap_servers}{broker_pid}")
+        while True:
+            dead = stack.unexpected_exits()
+            if dead:
+                what = ", ".join(f"{name} (exit code {code})" for name, code in dead.items())
+                _say(f"{what} DIED UNEXPECTEDLY; stopping everything else", loud=True)
+                stack.stop()
+                return 1
+            time.sleep(0.5)
+    except KeyboardInterrupt as interrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        _say(f"{interrupt.args[0] if interrupt.args else 'SIGINT'}: stopping services, then the broker")
+        stack.stop()
+        _say("stopped")
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
