@@ -131,7 +131,7 @@ class ConsumerRunner:
                 auto_offset_reset="earliest",
                 session_timeout_ms=self._session_timeout_ms,
                 heartbeat_interval_ms=max(self._session_timeout_ms // 6, 100),
-                max_poll_interval_ms=600_000,
+                max_poll_interval_ms=300_000,
                 max_partition_fetch_bytes=4 * 1024 * 1024,
             )
             try:
@@ -164,7 +164,7 @@ class ConsumerRunner:
                 self.connected = False
                 self._consumer = None
                 try:
-                    await consumer.stop()
+                    await asyncio.wait_for(consumer.stop(), 10)  # bounded: a stuck group leave must not hang shutdown
                 except Exception:  # pragma: no cover - best effort on shutdown
                     pass
 

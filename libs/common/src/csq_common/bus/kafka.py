@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -54,7 +55,9 @@ class BrokerProducer:
             try:
                 await producer.start()
             except BaseException as exc:
-                await producer.stop()  # also when cancelled mid-start: no half-open client left
+                # Also when cancelled mid-start: no half-open client left (bounded: never hang).
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(producer.stop(), 5)
                 if not isinstance(exc, Exception):
                     raise
                 attempt += 1
@@ -97,7 +100,10 @@ class BrokerProducer:
             except asyncio.CancelledError:
                 pass
         if self._producer is not None:
-            await self._producer.stop()
+            # Bounded: with the broker away, flushing pending batches could wait indefinitely;
+            # what was not acknowledged is still in the outbox.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._producer.stop(), 10)
             self._producer = None
 
 
