@@ -70,6 +70,8 @@ def stack(stack_backend: str, tmp_path_factory) -> Iterator[Stack]:
             env={
                 "KAFKA_SESSION_TIMEOUT_MS": SESSION_TIMEOUT_MS,
                 "LOG_LEVEL": "INFO",
+                # Small consumer batches, so a SIGKILL in the fault tests lands between and inside them.
+                "CSQ_CONSUMER_BATCH_SIZE": "50",
                 # Pinned, so a developer's shell cannot change what the tests authenticate with.
                 "CSQ_ENV": "development",
                 "CSQ_API_KEYS": DEVELOPMENT_API_KEYS,
