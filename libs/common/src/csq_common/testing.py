@@ -261,3 +261,28 @@ async def published_and_recorded(app, settings, *, domain: str, group: str) -> l
 
 async def ready(client) -> bool:
     return (await client.get("/readyz")).status_code == 200
+
+
+TEST_API_KEYS = "admin-key:admin,writer-key:write,reader-key:read"
+
+
+def service_settings(cls, *, database_url: str, broker: Broker, topic_prefix: str, **overrides):
+    """A service's settings for a test: its own database and topics on the shared test broker,
+    the test API keys, and a short group session timeout so restarts rejoin quickly."""
+    values = {
+        "database_url": database_url,
+        "kafka_bootstrap_servers": broker.bootstrap_servers,
+        "topic_prefix": topic_prefix,
+        "api_keys": TEST_API_KEYS,
+        "kafka_session_timeout_ms": 3000,
+    }
+    return cls(**{**values, **overrides})
+
+
+@asynccontextmanager
+async def app_client(create_app, settings) -> AsyncIterator["httpx.AsyncClient"]:
+    """``create_app(settings)`` running (topics created first); the client carries ``.app``."""
+    app = create_app(settings)
+    async with running_app(app, ensure_topics_for=settings) as http:
+        http.app = app
+        yield http
