@@ -8,10 +8,13 @@ from csq_common.http.app import create_service_app
 from csq_common.settings import load_settings
 from survey_svc.consumers import CONSUMERS
 from survey_svc.settings import Settings
+from survey_svc.surveys.router import router as surveys_router
 
 SERVICE_ROOT = Path(__file__).resolve().parents[2]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings(Settings)
-    return create_service_app(settings, title="CSQ survey-svc", service_root=SERVICE_ROOT, routers=[], consumers=CONSUMERS)
+    return create_service_app(
+        settings, title="CSQ survey-svc", service_root=SERVICE_ROOT, routers=[surveys_router], consumers=CONSUMERS
+    )

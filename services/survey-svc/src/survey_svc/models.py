@@ -1,3 +1,4 @@
-"""survey-svc's tables. Only the bus tables so far; policies and deliveries come with their issue."""
+"""survey-svc's tables, imported here so migrations/env.py sees them all on Base.metadata."""
 
 from csq_common.bus import models as bus_models  # noqa: F401
+from survey_svc.surveys import models as survey_models  # noqa: F401

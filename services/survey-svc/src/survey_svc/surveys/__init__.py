@@ -1,0 +1,1 @@
+"""Questionnaires: survey definitions, their published versions, retirement."""
