@@ -1,25 +1,57 @@
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
 from csq_common.http.app import create_service_app
+from csq_common.http.problems import problem
 from csq_common.settings import load_settings
 from feedback_svc.consumers import CONSUMERS
 from feedback_svc.settings import Settings
 from feedback_svc.tickets.router import router as tickets_router
+from feedback_svc.webhooks.batcher import WebhookBatcher
+from feedback_svc.webhooks.errors import IntakeBusy
 from feedback_svc.webhooks.router import router as webhooks_router
 
 SERVICE_ROOT = Path(__file__).resolve().parents[2]
 
 
+@asynccontextmanager
+async def webhook_intake(app: FastAPI):
+    """The webhook batcher, started after the engine exists and drained before it is disposed."""
+    settings: Settings = app.state.settings
+    batcher = WebhookBatcher(
+        app.state.sessions,
+        topic=settings.topic("tickets"),
+        max_items=settings.webhook_batch_max_items,
+        linger_seconds=settings.webhook_batch_linger_seconds,
+        max_queued=settings.webhook_queue_limit,
+    )
+    batcher.start()
+    app.state.webhook_batcher = batcher
+    try:
+        yield
+    finally:
+        await batcher.stop()
+
+
+async def _intake_busy(request: Request, exc: IntakeBusy):
+    response = problem(exc.status_code, exc.title, exc.detail, type_=exc.type, instance=request.url.path)
+    response.headers["Retry-After"] = str(exc.retry_after_seconds)
+    return response
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings(Settings)
-    return create_service_app(
+    app = create_service_app(
         settings,
         title="CSQ feedback-svc",
         service_root=SERVICE_ROOT,
         routers=[webhooks_router, tickets_router],
         consumers=CONSUMERS,
+        extra_lifespan=webhook_intake,
     )
+    app.add_exception_handler(IntakeBusy, _intake_busy)
+    return app

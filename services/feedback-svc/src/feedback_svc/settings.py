@@ -1,4 +1,4 @@
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from csq_common.settings import DEVELOPMENT_WEBHOOK_SECRET, BaseServiceSettings
@@ -15,6 +15,10 @@ class Settings(BaseServiceSettings):
     service_name: str = "feedback-svc"
     database_url: str = "sqlite+aiosqlite:///var/feedback.db"
     port: int = 8001
+    # Group commit of the webhook intake (webhooks/batcher.py).
+    webhook_batch_max_items: int = Field(200, ge=1, le=1000)
+    webhook_batch_linger_seconds: float = Field(0.002, ge=0, le=1)
+    webhook_queue_limit: int = Field(10_000, ge=1)
 
     @field_validator("webhook_secret")
     @classmethod

@@ -56,3 +56,10 @@ def test_non_finite_handle_seconds_is_refused():
 @pytest.mark.parametrize("raw", [b"", b"[]", b"null", b"{", b"\xff\xfe\x00", b'"text"', b"{}" * 3])
 def test_a_body_that_is_not_one_json_object_is_a_422_on_the_body(raw):
     assert fields_of(raw) == ["body"]
+
+
+def test_a_nul_is_refused_whether_escaped_or_raw():
+    escaped = orjson.dumps(ticket_event(subject="a\u0000b"))
+    assert fields_of(escaped) == ["ticket.subject"]
+    raw = orjson.dumps(ticket_event(subject="ab")).replace(b'"ab"', b'"a\x00b"')
+    assert fields_of(raw) == ["body"]  # an unescaped control character is not JSON at all

@@ -15,7 +15,7 @@ import asyncio
 from datetime import timedelta
 
 import structlog
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from csq_common.bus.kafka import BrokerUnavailable
@@ -33,6 +33,20 @@ async def add(session: AsyncSession, event: CloudEvent, *, topic: str, key: str)
     session.add(row)
     _wake_relays()
     return row
+
+
+async def add_many(session: AsyncSession, events: list[tuple[CloudEvent, str, str]]) -> None:
+    """``add`` for many ``(event, topic, key)`` at once, in order: one cached executemany INSERT
+    on the caller's transaction (no ORM unit of work), for batch writers."""
+    if not events:
+        return
+    created_at = utcnow()
+    rows = [
+        {"event_id": event.id, "topic": topic, "key": key, "payload": event.to_bytes(), "created_at": created_at}
+        for event, topic, key in events
+    ]
+    await session.execute(insert(OutboxMessage.__table__), rows)
+    _wake_relays()
 
 
 _relay_wakeups: set[asyncio.Event] = set()

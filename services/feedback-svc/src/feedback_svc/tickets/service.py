@@ -11,18 +11,20 @@ import base64
 import binascii
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import select
+from pydantic import AwareDatetime, TypeAdapter
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.bus import outbox
 from csq_common.db import utcnow
 from csq_common.errors import InvalidInput
-from csq_common.events import TICKET_EVENTS, TicketFirstResponded, TicketSnapshot, make_event
-from feedback_svc.sql import insert_unless_exists
+from csq_common.events import CloudEvent, TicketFirstResponded, TicketSnapshot
+from feedback_svc.sql import insert_unless_exist
 from feedback_svc.tickets.errors import TicketChangedConcurrently, TicketNotFound
 from feedback_svc.tickets.models import Ticket
 
@@ -93,6 +95,16 @@ def snapshot_columns(snapshot: TicketSnapshot) -> dict[str, Any]:
 # ---- writes -----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Report:
+    """One CRM event to apply: the snapshot it carries, its type and event time."""
+
+    snapshot: TicketSnapshot
+    event_type: str
+    occurred_at: datetime
+    crm_event_id: str
+
+
 async def report(
     session: AsyncSession,
     snapshot: TicketSnapshot,
@@ -103,67 +115,146 @@ async def report(
     topic: str,
 ) -> Merge:
     """Apply one CRM event: merge its snapshot, stage its event (and a derived first response)."""
-    decision = await _merge_into_stored(session, snapshot, event_type=event_type, occurred_at=occurred_at)
-    # Each event carries its own snapshot (not the merged state): kpi-svc attributes by it.
-    data = TICKET_EVENTS[event_type](ticket=snapshot, occurred_at=occurred_at, crm_event_id=crm_event_id)
-    event = make_event(data, source=SOURCE, subject=snapshot.id, time=occurred_at, event_id=event_id_for(crm_event_id))
-    await outbox.add(session, event, topic=topic, key=snapshot.id)
-    if decision.first_responded:
-        first = TicketFirstResponded(ticket=snapshot, occurred_at=snapshot.first_response_at, crm_event_id=crm_event_id)
-        derived = make_event(
-            first, source=SOURCE, subject=snapshot.id, time=snapshot.first_response_at,
-            event_id=first_responded_event_id(snapshot.id),
+    report_ = Report(snapshot=snapshot, event_type=event_type, occurred_at=occurred_at, crm_event_id=crm_event_id)
+    return (await report_many(session, [report_], topic=topic))[0]
+
+
+async def report_many(session: AsyncSession, reports: Sequence[Report], *, topic: str) -> list[Merge]:
+    """Apply CRM events in arrival order with a handful of set-based statements.
+
+    The touched tickets are read once (FOR UPDATE on PostgreSQL), every report is merged in
+    memory in order (the same rule as one at a time), new tickets are inserted and changed ones
+    updated in one statement each, and every event is staged in the outbox in arrival order.
+    """
+    if not reports:
+        return []
+    now = utcnow()
+    stored = await _load_for_update(session, {item.snapshot.id for item in reports})
+    decisions, rows, changed = _merge_all(reports, stored, now=now)
+    new = [ticket_id for ticket_id in changed if ticket_id not in stored]
+    if new:
+        inserted = await insert_unless_exist(session, _TICKETS, [rows[ticket_id] for ticket_id in new], key="id")
+        lost = [ticket_id for ticket_id in new if ticket_id not in inserted]
+        if lost:
+            # A concurrent delivery (another transaction) created these tickets first: merge into
+            # its rows instead. The merge is pure, so recomputing it from the fresh state is exact.
+            again = await _load_for_update(session, set(lost))
+            if len(again) < len(lost):
+                missing = next(ticket_id for ticket_id in lost if ticket_id not in again)
+                raise TicketChangedConcurrently(f"ticket {missing!r} changed concurrently; retry")
+            stored.update(again)
+            decisions, rows, changed = _merge_all(reports, stored, now=now)
+    updated = [rows[ticket_id] for ticket_id in changed if ticket_id in stored]
+    if updated:
+        await _update_existing(session, updated)
+    events = [
+        (item.snapshot.id, event) for item, decision in zip(reports, decisions) for event in ticket_events(item, decision)
+    ]
+    await outbox.add_many(session, [(event, topic, key) for key, event in events])
+    return decisions
+
+
+def _merge_all(
+    reports: Sequence[Report], stored: dict[str, dict[str, Any]], *, now: datetime
+) -> tuple[list[Merge], dict[str, dict[str, Any]], list[str]]:
+    """Merge ``reports`` in order into copies of the ``stored`` rows (pure).
+
+    Returns each report's decision, the resulting row per ticket and the ids of rows to write
+    (in first-touch order).
+    """
+    rows = {ticket_id: dict(row) for ticket_id, row in stored.items()}
+    changed: dict[str, None] = {}
+    decisions: list[Merge] = []
+    for item in reports:
+        ticket_id = item.snapshot.id
+        row = rows.get(ticket_id)
+        decision = merge(
+            last_event_at=row["last_event_at"] if row else None,
+            first_response_published=row["first_response_published"] if row else False,
+            occurred_at=item.occurred_at,
+            snapshot=item.snapshot,
         )
-        await outbox.add(session, derived, topic=topic, key=snapshot.id)
-    await session.flush()
-    return decision
+        decisions.append(decision)
+        if row is None:
+            row = rows[ticket_id] = {"id": ticket_id, "first_response_published": False}
+        if decision.overwrite:
+            row.update(snapshot_columns(item.snapshot))
+            row["last_event_at"] = item.occurred_at
+            row["last_event_type"] = item.event_type
+        if decision.first_responded:
+            row["first_response_published"] = True
+        if decision.overwrite or decision.first_responded:
+            row["updated_at"] = now
+            changed[ticket_id] = None
+    return decisions, rows, list(changed)
 
 
-async def _merge_into_stored(
-    session: AsyncSession, snapshot: TicketSnapshot, *, event_type: str, occurred_at: datetime
-) -> Merge:
-    ticket = await _get_for_update(session, snapshot.id)
-    if ticket is None:
-        decision = merge(last_event_at=None, first_response_published=False, occurred_at=occurred_at, snapshot=snapshot)
-        row = {
-            "id": snapshot.id,
-            **snapshot_columns(snapshot),
-            "last_event_at": occurred_at,
-            "last_event_type": event_type,
-            "first_response_published": decision.first_responded,
-            "updated_at": utcnow(),
-        }
-        if await insert_unless_exists(session, Ticket, row, key="id"):
-            return decision
-        # A concurrent delivery for the same ticket created it first: merge into that row.
-        ticket = await _get_for_update(session, snapshot.id)
-        if ticket is None:
-            raise TicketChangedConcurrently(f"ticket {snapshot.id!r} changed concurrently; retry")
-    decision = merge(
-        last_event_at=ticket.last_event_at,
-        first_response_published=ticket.first_response_published,
-        occurred_at=occurred_at,
-        snapshot=snapshot,
-    )
-    if decision.overwrite:
-        for column, value in snapshot_columns(snapshot).items():
-            setattr(ticket, column, value)
-        ticket.last_event_at = occurred_at
-        ticket.last_event_type = event_type
+def ticket_events(item: Report, decision: Merge) -> list[CloudEvent]:
+    """The CloudEvents one report publishes: its own, then a derived first response if due.
+
+    Built without a second model round trip: the snapshot is serialised once (as the typed
+    ``TicketEvent`` models would) and the envelope is constructed from already-valid values.
+    Each event carries its own snapshot (not the merged state): kpi-svc attributes by it.
+    """
+    snapshot = item.snapshot
+    ticket = snapshot.model_dump(mode="json")
+    events = [
+        _event(
+            item.event_type, ticket=ticket, occurred_at=item.occurred_at, occurred_json=_json_time(item.occurred_at),
+            crm_event_id=item.crm_event_id, subject=snapshot.id, event_id=event_id_for(item.crm_event_id),
+        )
+    ]
     if decision.first_responded:
-        ticket.first_response_published = True
-    if decision.overwrite or decision.first_responded:
-        ticket.updated_at = utcnow()
-    return decision
+        events.append(
+            _event(
+                FIRST_RESPONDED, ticket=ticket, occurred_at=snapshot.first_response_at,
+                occurred_json=ticket["first_response_at"], crm_event_id=item.crm_event_id, subject=snapshot.id,
+                event_id=first_responded_event_id(snapshot.id),
+            )
+        )
+    return events
 
 
-async def _get_for_update(session: AsyncSession, ticket_id: str) -> Ticket | None:
-    # FOR UPDATE serialises concurrent events of one ticket on PostgreSQL (SQLite writers are
-    # serialised by BEGIN IMMEDIATE already), so the merge never works from a stale read.
-    statement = (
-        select(Ticket).where(Ticket.id == ticket_id).with_for_update().execution_options(populate_existing=True)
+_TIME = TypeAdapter(AwareDatetime)
+
+
+def _json_time(value: datetime) -> str:
+    return _TIME.dump_python(value, mode="json")
+
+
+def _event(
+    event_type: str, *, ticket: dict[str, Any], occurred_at: datetime, occurred_json: str, crm_event_id: str,
+    subject: str, event_id: str,
+) -> CloudEvent:
+    # The same fields, in the same order, as TICKET_EVENTS[event_type](...).model_dump(mode="json").
+    data = {"schema_version": 1, "ticket": ticket, "occurred_at": occurred_json, "crm_event_id": crm_event_id}
+    return CloudEvent.model_construct(
+        id=event_id, source=SOURCE, type=event_type, time=occurred_at.astimezone(timezone.utc), subject=subject, data=data
     )
-    return (await session.execute(statement)).scalar_one_or_none()
+
+
+_TICKETS = Ticket.__table__
+
+
+async def _load_for_update(session: AsyncSession, ticket_ids: set[str]) -> dict[str, dict[str, Any]]:
+    # FOR UPDATE serialises concurrent events of one ticket on PostgreSQL (SQLite writers are
+    # serialised by BEGIN IMMEDIATE already), so the merge never works from a stale read. Rows
+    # are locked in id order, so two batches never deadlock on each other.
+    statement = select(_TICKETS).where(_TICKETS.c.id.in_(sorted(ticket_ids))).order_by(_TICKETS.c.id).with_for_update()
+    return {row.id: dict(row._mapping) for row in await session.execute(statement)}
+
+
+_WRITTEN = [column.name for column in _TICKETS.columns if column.name != "id"]
+_UPDATE = (
+    update(_TICKETS)
+    .where(_TICKETS.c.id == bindparam("ticket_id"))
+    .values({name: bindparam(name) for name in _WRITTEN})
+)
+
+
+async def _update_existing(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """One executemany UPDATE of the changed stored tickets (already locked by the read)."""
+    await session.execute(_UPDATE, [{"ticket_id": row["id"], **{name: row[name] for name in _WRITTEN}} for row in rows])
 
 
 # ---- reads ------------------------------------------------------------------------------

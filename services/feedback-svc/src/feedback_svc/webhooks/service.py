@@ -1,46 +1,81 @@
-"""Receiving a CRM ticket event: receipt first (duplicates change nothing), then the ticket."""
+"""Receiving CRM ticket events: receipts first (duplicates change nothing), then the tickets."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.db import utcnow
-from feedback_svc.sql import insert_unless_exists
+from feedback_svc.sql import insert_unless_exist
 from feedback_svc.tickets import service as tickets
 from feedback_svc.webhooks.models import WebhookReceipt
 from feedback_svc.webhooks.schemas import TicketWebhook, WebhookAccepted
 
+_RECEIPTS = WebhookReceipt.__table__
+
 
 async def receive_ticket_webhook(session: AsyncSession, payload: TicketWebhook, *, topic: str) -> WebhookAccepted:
-    """Accept ``payload`` once per CRM event id; a repeat is reported as a duplicate.
+    """Accept ``payload`` once per CRM event id; a repeat is reported as a duplicate."""
+    return (await receive_ticket_webhooks(session, [payload], topic=topic))[0]
 
-    The receipt is claimed with one INSERT … ON CONFLICT DO NOTHING: of two concurrent identical
-    deliveries exactly one inserts it and applies the event; the other sees a duplicate.
+
+async def receive_ticket_webhooks(
+    session: AsyncSession, payloads: Sequence[TicketWebhook], *, topic: str
+) -> list[WebhookAccepted]:
+    """Accept each payload once per CRM event id, in arrival order; repeats are duplicates.
+
+    The receipts are claimed with one INSERT … ON CONFLICT DO NOTHING: of two concurrent
+    identical deliveries exactly one inserts it and applies the event; the other sees a
+    duplicate. Within ``payloads`` a repeated event id is a duplicate of its first occurrence.
+    The claimed events are then applied together, in order, by ``tickets.report_many``.
     """
-    receipt = {
-        "event_id": payload.event_id,
-        "event_type": payload.type,
-        "ticket_id": payload.ticket.id,
-        "occurred_at": payload.occurred_at,
-        "received_at": utcnow(),
-    }
-    if not await insert_unless_exists(session, WebhookReceipt, receipt, key="event_id"):
-        known = await _receipt(session, payload.event_id)
-        return WebhookAccepted(
-            duplicate=True, event_id=payload.event_id, ticket_id=known.ticket_id if known else payload.ticket.id
-        )
-    await tickets.report(
+    first: dict[str, TicketWebhook] = {}  # event id -> its first occurrence
+    first_index: dict[str, int] = {}
+    for index, payload in enumerate(payloads):
+        if payload.event_id not in first:
+            first[payload.event_id] = payload
+            first_index[payload.event_id] = index
+    received_at = utcnow()
+    receipts = [
+        {
+            "event_id": payload.event_id,
+            "event_type": payload.type,
+            "ticket_id": payload.ticket.id,
+            "occurred_at": payload.occurred_at,
+            "received_at": received_at,
+        }
+        for payload in first.values()
+    ]
+    claimed = await insert_unless_exist(session, _RECEIPTS, receipts, key="event_id")
+    known = await _receipt_tickets(session, [event_id for event_id in first if event_id not in claimed])
+    await tickets.report_many(
         session,
-        payload.ticket,
-        event_type=payload.type,
-        occurred_at=payload.occurred_at,
-        crm_event_id=payload.event_id,
+        [
+            tickets.Report(
+                snapshot=payload.ticket, event_type=payload.type, occurred_at=payload.occurred_at,
+                crm_event_id=payload.event_id,
+            )
+            for event_id, payload in first.items()
+            if event_id in claimed
+        ],
         topic=topic,
     )
-    return WebhookAccepted(duplicate=False, event_id=payload.event_id, ticket_id=payload.ticket.id)
+    results = []
+    for index, payload in enumerate(payloads):
+        event_id = payload.event_id
+        if event_id in claimed and first_index[event_id] == index:
+            results.append(WebhookAccepted(duplicate=False, event_id=event_id, ticket_id=payload.ticket.id))
+        else:
+            ticket_id = first[event_id].ticket.id if event_id in claimed else known.get(event_id, payload.ticket.id)
+            results.append(WebhookAccepted(duplicate=True, event_id=event_id, ticket_id=ticket_id))
+    return results
 
 
-async def _receipt(session: AsyncSession, event_id: str) -> WebhookReceipt | None:
-    statement = select(WebhookReceipt).where(WebhookReceipt.event_id == event_id)
-    return (await session.execute(statement.execution_options(populate_existing=True))).scalar_one_or_none()
+async def _receipt_tickets(session: AsyncSession, event_ids: list[str]) -> dict[str, str]:
+    """The ticket id each already-stored receipt recorded."""
+    if not event_ids:
+        return {}
+    statement = select(_RECEIPTS.c.event_id, _RECEIPTS.c.ticket_id).where(_RECEIPTS.c.event_id.in_(event_ids))
+    return {row.event_id: row.ticket_id for row in await session.execute(statement)}

@@ -1,0 +1,37 @@
+"""The outbox payloads built without a model round trip equal the typed models' own bytes."""
+
+import orjson
+import pytest
+
+from csq_common.events import TICKET_EVENTS, TicketFirstResponded, make_event
+from feedback_svc.tickets.service import (
+    SOURCE, Merge, Report, event_id_for, first_responded_event_id, ticket_events,
+)
+from feedback_svc.webhooks.schemas import parse
+from tests.webhooks.factories import closed_event, ticket_event
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        closed_event(event_id="crm-1"),
+        ticket_event(event_id="crm-2", occurred_at="2026-11-20T16:00:00.123456+08:00", customer=None, tags=[]),
+        closed_event(event_id="crm-3", first_response_at="2026-11-20T08:12:00.5-02:30", handle_seconds=12.25),
+    ],
+)
+def test_ticket_events_equal_make_event_bytes(payload):
+    webhook = parse(orjson.dumps(payload))
+    item = Report(snapshot=webhook.ticket, event_type=webhook.type, occurred_at=webhook.occurred_at, crm_event_id=webhook.event_id)
+    built = [event.to_bytes() for event in ticket_events(item, Merge(overwrite=True, first_responded=webhook.ticket.first_response_at is not None))]
+
+    own = TICKET_EVENTS[webhook.type](ticket=webhook.ticket, occurred_at=webhook.occurred_at, crm_event_id=webhook.event_id)
+    expected = [
+        make_event(own, source=SOURCE, subject=webhook.ticket.id, time=webhook.occurred_at, event_id=event_id_for(webhook.event_id)).to_bytes()
+    ]
+    if webhook.ticket.first_response_at is not None:
+        first = TicketFirstResponded(ticket=webhook.ticket, occurred_at=webhook.ticket.first_response_at, crm_event_id=webhook.event_id)
+        expected.append(
+            make_event(first, source=SOURCE, subject=webhook.ticket.id, time=webhook.ticket.first_response_at,
+                       event_id=first_responded_event_id(webhook.ticket.id)).to_bytes()
+        )
+    assert built == expected
