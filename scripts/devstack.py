@@ -1,9 +1,13 @@
-"""Run the whole CSQ system: a Tansu broker, the topics, and the five services.
+"""Run the whole CSQ system: a Tansu broker, the topics, a local SMTP sink, and the five services.
 
 ``make run`` calls this as a script: every process's output is streamed to the terminal with a
 ``name |`` prefix (and copied to ``var/log/<name>.log``); Ctrl-C or SIGTERM stops the services
 (SIGTERM, then SIGKILL after a grace period) and then the broker, and exits 0. If a process dies
 on its own, the rest are stopped and the exit code is 1.
+
+With notify-svc in the stack, a local SMTP sink (scripts/smtp_sink.py, aiosmtpd) is supervised
+like the broker, and notify-svc is pointed at it: every email it sends lands as an ``.eml`` file
+in ``<var>/mail/`` (``--no-smtp-sink`` when NOTIFY_SMTP_* points at a real server).
 
 Whole-system tests import it (``scripts/`` on ``sys.path``)::
 
@@ -12,6 +16,7 @@ Whole-system tests import it (``scripts/`` on ``sys.path``)::
         stack.bootstrap_servers          # "127.0.0.1:9092"
         stack.kill("kpi"); stack.start_service("kpi")   # fault injection
         stack.pause_broker(); stack.resume_broker()
+        stack.mail_dir                   # <var>/mail: the sink's .eml files
 
 Nothing happens at import: processes start in :meth:`Stack.start` (or ``__enter__``).
 """
@@ -45,6 +50,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SERVICES: dict[str, int] = {"feedback": 8001, "survey": 8002, "kpi": 8003, "audit": 8004, "notify": 8005}
 BROKER = "broker"
 DEFAULT_BROKER_PORT = 9092
+SMTP_SINK = "smtp"
+DEFAULT_SMTP_PORT = 8025
 
 _COLOURS = itertools.cycle(("36", "32", "33", "35", "34", "31"))
 
@@ -207,7 +214,9 @@ class Stack:
     ``notify``) to its port / ``<SVC>_DATABASE_URL``; missing ones get the defaults (8001-8005,
     ``sqlite+aiosqlite:///<var_dir>/<name>.db``). ``external_broker`` (a bootstrap servers
     string) skips Tansu and uses that cluster. ``stream=True`` prefixes and echoes every process's
-    output on stdout as well as writing ``<var_dir>/log/<name>.log``.
+    output on stdout as well as writing ``<var_dir>/log/<name>.log``. ``smtp_sink`` (on by default,
+    started only when notify is among ``services``) runs scripts/smtp_sink.py on ``smtp_port`` (a
+    free port when not given; the command line's default is 8025) writing to ``<var_dir>/mail`` and passes NOTIFY_SMTP_HOST/NOTIFY_SMTP_PORT to notify-svc.
     """
 
     def __init__(
@@ -227,6 +236,8 @@ class Stack:
         ready_timeout: float = 60.0,
         stop_grace: float = 15.0,
         python: str | None = None,
+        smtp_port: int | None = None,
+        smtp_sink: bool = True,
     ) -> None:
         unknown = set(services) | set(ports or {}) | set(database_urls or {})
         unknown -= set(SERVICES)
@@ -248,6 +259,12 @@ class Stack:
         self.ready_timeout = ready_timeout
         self.stop_grace = stop_grace
         self.python = python or sys.executable
+        if smtp_port is None:  # a stack built in code (tests) takes any free port; `make run` passes 8025
+            from csq_common.testing import free_port
+
+            smtp_port = free_port()
+        self.smtp_port = smtp_port
+        self.smtp_sink = smtp_sink and "notify" in services
         self._lock = threading.Lock()
         self._procs: dict[str, Proc] = {}
 
@@ -267,6 +284,10 @@ class Stack:
     @property
     def urls(self) -> dict[str, str]:
         return {name: self.url(name) for name in self.services}
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.var_dir / "mail"
 
     def log_path(self, name: str) -> Path:
         return self.var_dir / "log" / f"{name}.log"
@@ -290,6 +311,8 @@ class Stack:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        if name == "notify" and self.smtp_sink:
+            env.update({"NOTIFY_SMTP_HOST": self.host, "NOTIFY_SMTP_PORT": str(self.smtp_port), "NOTIFY_SMTP_STARTTLS": "false"})
         env.update(self.extra_env)
         return env
 
@@ -306,6 +329,12 @@ class Stack:
         url = f"tcp://{self.host}:{self.broker_port}"
         return [tansu_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url]
 
+    def _smtp_sink_command(self) -> list[str]:
+        return [
+            self.python, str(ROOT / "scripts" / "smtp_sink.py"),
+            "--host", self.host, "--port", str(self.smtp_port), "--dir", str(self.mail_dir),
+        ]  # fmt: skip
+
     def _new_proc(self, name: str, command: list[str], env: dict[str, str]) -> Proc:
         old = self._procs.get(name)
         colour = old.colour if old else next(_COLOURS)
@@ -319,13 +348,15 @@ class Stack:
         wanted = {f"{name}-svc": port for name, port in self.ports.items()}
         if not self.external_broker:
             wanted["broker (Tansu)"] = self.broker_port
+        if self.smtp_sink:
+            wanted["SMTP sink"] = self.smtp_port
         if len(set(wanted.values())) != len(wanted):
             raise StackError(f"two processes were given the same port: {wanted}")
         taken = [f"{what} port {port}" for what, port in wanted.items() if not port_is_free(self.host, port)]
         if taken:
             raise StackError(
                 f"cannot start: {', '.join(taken)} on {self.host} already in use "
-                "(another `make run`? stop it, or choose other ports with <SVC>_PORT / --broker-port)"
+                "(another `make run`? stop it, or choose other ports with <SVC>_PORT / --broker-port / --smtp-port)"
             )
 
     def start(self) -> "Stack":
@@ -335,6 +366,8 @@ class Stack:
             if not self.external_broker:
                 self.start_broker(create_topics=False)
             self.create_topics()
+            if self.smtp_sink:
+                self.start_smtp_sink()
             for name in self.services:
                 self.start_service(name, wait=False)
             self.wait_ready(self.services)
@@ -344,7 +377,7 @@ class Stack:
         return self
 
     def stop(self) -> None:
-        """Services first (SIGTERM, grace period, SIGKILL), then the broker."""
+        """Services first (SIGTERM, grace period, SIGKILL), then the SMTP sink and the broker."""
         if BROKER in self._procs:
             self._procs[BROKER].signal(signal.SIGCONT)  # a paused broker would stall their shutdown
         services = [self._procs[n] for n in self.services if n in self._procs]
@@ -354,6 +387,8 @@ class Stack:
             proc.signal(signal.SIGTERM)
         for proc in services:
             proc.stop(self.stop_grace)
+        if SMTP_SINK in self._procs:
+            self._procs[SMTP_SINK].stop(10)
         if BROKER in self._procs:
             self._procs[BROKER].stop(10)
 
@@ -382,6 +417,13 @@ class Stack:
             if not broker.running:
                 self.start_broker()
                 restarted.append(BROKER)
+        if self.smtp_sink:
+            sink = self._procs.get(SMTP_SINK)
+            if sink is None or not sink.running:
+                self.start_smtp_sink()
+                restarted.append(SMTP_SINK)
+            else:
+                sink.signal(signal.SIGCONT)
         for name in self.services:
             proc = self._procs.get(name)
             if proc is None or not proc.running:
@@ -435,6 +477,24 @@ class Stack:
                 if time.monotonic() > deadline:
                     raise StackError(f"could not create topics on {self.bootstrap_servers}: {exc!r}") from exc
                 time.sleep(0.5)
+
+    # ---- SMTP sink --------------------------------------------------------------------------
+
+    def start_smtp_sink(self) -> None:
+        """Start scripts/smtp_sink.py (aiosmtpd) and wait until it accepts connections."""
+        from csq_common.testing import wait_for_port
+
+        if not port_is_free(self.host, self.smtp_port):
+            raise StackError(f"cannot start the SMTP sink: port {self.smtp_port} on {self.host} is in use")
+        proc = self._new_proc(SMTP_SINK, self._smtp_sink_command(), {**os.environ, "PYTHONUNBUFFERED": "1"})
+        proc.start(ROOT, self._lock)
+        try:
+            wait_for_port(self.host, self.smtp_port, timeout=15)
+        except TimeoutError:
+            raise StackError(f"the SMTP sink did not listen on {self.host}:{self.smtp_port}:\n{proc.tail()}") from None
+
+    def stop_smtp_sink(self) -> None:
+        self._procs[SMTP_SINK].stop(10)
 
     # ---- services ---------------------------------------------------------------------------
 
@@ -538,6 +598,8 @@ def stack_from_env(args: argparse.Namespace) -> Stack:
         var_dir=args.var_dir,
         stream=True,
         ready_timeout=args.ready_timeout,
+        smtp_port=args.smtp_port,
+        smtp_sink=args.smtp_sink,
     )
 
 
@@ -555,6 +617,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--var-dir", default=os.environ.get("CSQ_VAR_DIR", str(ROOT / "var")))
     parser.add_argument("--services", default=",".join(SERVICES), help="comma-separated subset (default: all five)")
     parser.add_argument("--ready-timeout", type=float, default=90.0)
+    parser.add_argument(
+        "--smtp-port",
+        type=int,
+        default=int(os.environ.get("NOTIFY_SMTP_PORT", DEFAULT_SMTP_PORT)),
+        help="port of the local SMTP sink notify-svc sends to (default: $NOTIFY_SMTP_PORT or 8025)",
+    )
+    parser.add_argument(
+        "--no-smtp-sink",
+        dest="smtp_sink",
+        action="store_false",
+        help="do not start the local SMTP sink; notify-svc then uses NOTIFY_SMTP_* from the environment",
+    )
     parser.add_argument(
         "--create-topics-only",
         action="store_true",
@@ -592,7 +666,8 @@ def main(argv: list[str] | None = None) -> int:
             _say(str(exc), loud=True)
             return 2
         broker = args.external_broker or f"Tansu at {stack.bootstrap_servers}"
-        _say(f"starting {broker}, topics {stack.topic_prefix}* x{stack.partitions}, then {len(stack.services)} services")
+        sink = f", SMTP sink on {stack.host}:{stack.smtp_port}" if stack.smtp_sink else ""
+        _say(f"starting {broker}, topics {stack.topic_prefix}* x{stack.partitions}{sink}, then {len(stack.services)} services")
         try:
             stack.start()
         except StackError as exc:
@@ -602,6 +677,8 @@ def main(argv: list[str] | None = None) -> int:
         _say("all services ready (Ctrl-C stops everything):")
         for name, url in stack.urls.items():
             _say(f"  {name + '-svc':<13} {url}   docs {url}/docs   pid {stack.process(name).pid}")
+        if stack.smtp_sink:
+            _say(f"  {'smtp sink':<13} {stack.host}:{stack.smtp_port}   mail in {stack.mail_dir}   pid {stack.process(SMTP_SINK).pid}")
         broker_pid = f"   pid {stack.process(BROKER).pid}" if not stack.external_broker else ""
         _say(f"  {'broker':<13} {stack.bootstrap_servers}{broker_pid}")
         while True:

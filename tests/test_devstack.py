@@ -53,12 +53,13 @@ class MakeRun:
     def __init__(self, tmp_path: Path, services: tuple[str, ...]) -> None:
         self.ports = {name: free_port() for name in services}
         self.broker_port = free_port()
+        self.smtp_port = free_port()
         env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
         env.update({f"{name.upper()}_PORT": str(port) for name, port in self.ports.items()})
         env.update(KAFKA_SESSION_TIMEOUT_MS="3000", PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(
             [sys.executable, str(ROOT / "scripts" / "devstack.py"), "--services", ",".join(services),
-             "--broker-port", str(self.broker_port), "--var-dir", str(tmp_path)],
+             "--broker-port", str(self.broker_port), "--smtp-port", str(self.smtp_port), "--var-dir", str(tmp_path)],
             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
         self.lines: list[str] = []

@@ -133,7 +133,31 @@ TICKET_EVENTS: dict[str, type[TicketEvent]] = {
     for cls in (TicketCreated, TicketAssigned, TicketFirstResponded, TicketResolved, TicketClosed, TicketReopened)
 }
 
-EVENT_TYPES: dict[str, type[EventData]] = {**TICKET_EVENTS}
+# ---- notifications (notify-svc → csq.notify) -------------------------------------------------
+
+
+class DeliveryOutcome(EventData):
+    domain: ClassVar[str] = "notify"
+    delivery_id: str
+    idempotency_key: str
+    template: str
+    channel: str
+    attempts: int
+    error: str | None = None
+    occurred_at: AwareDatetime
+
+
+class NotificationDelivered(DeliveryOutcome):
+    event_type: ClassVar[str] = "notification.delivered"
+
+
+class NotificationFailed(DeliveryOutcome):
+    event_type: ClassVar[str] = "notification.failed"
+
+
+NOTIFICATION_EVENTS: dict[str, type[DeliveryOutcome]] = {cls.event_type: cls for cls in (NotificationDelivered, NotificationFailed)}
+
+EVENT_TYPES: dict[str, type[EventData]] = {**TICKET_EVENTS, **NOTIFICATION_EVENTS}
 
 
 class UnknownEventType(ValueError):

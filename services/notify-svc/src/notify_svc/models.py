@@ -1,3 +1,4 @@
-"""notify-svc's tables. Only the bus tables so far; policies and deliveries come with their issue."""
+"""notify-svc's tables, imported here so migrations/env.py sees them all on Base.metadata."""
 
 from csq_common.bus import models as bus_models  # noqa: F401
+from notify_svc.deliveries import models as delivery_models  # noqa: F401

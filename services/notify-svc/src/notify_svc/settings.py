@@ -1,3 +1,4 @@
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from csq_common.settings import BaseServiceSettings
@@ -9,3 +10,38 @@ class Settings(BaseServiceSettings):
     service_name: str = "notify-svc"
     database_url: str = "sqlite+aiosqlite:///var/notify.db"
     port: int = 8005
+
+    # Outbound SMTP (NOTIFY_SMTP_*). The defaults point at the local sink `make run` starts.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(8025, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = Field(30.0, gt=0, le=600)
+    mail_from: str = "CSQ <no-reply@csq.local>"
+
+    # Delivery retries: attempt n waits base * 2**(n-1) seconds (capped) before attempt n+1, so
+    # 8 attempts with a 30 s base span about an hour. next_attempt_at is stored, so a restart
+    # continues the schedule.
+    delivery_max_attempts: int = Field(8, ge=1, le=100)
+    delivery_backoff_base_seconds: float = Field(30.0, gt=0, le=86_400)
+    delivery_backoff_max_seconds: float = Field(3600.0, gt=0, le=86_400)
+    # A claimed ('sending') delivery whose sender vanished is taken up again after this long.
+    delivery_claim_seconds: float = Field(300.0, gt=0, le=86_400)
+    sender_poll_seconds: float = Field(1.0, gt=0, le=60)
+    sender_batch_size: int = Field(20, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _valid_mail_setup(self):
+        from email.headerregistry import Address
+        from email.utils import parseaddr
+
+        _, address = parseaddr(self.mail_from)
+        if "@" not in address:
+            raise ValueError("NOTIFY_MAIL_FROM must contain an address, e.g. 'CSQ <no-reply@example.com>'")
+        Address(addr_spec=address)
+        if (self.smtp_username is None) != (self.smtp_password is None):
+            raise ValueError("NOTIFY_SMTP_USERNAME and NOTIFY_SMTP_PASSWORD must be set together")
+        if self.delivery_claim_seconds <= self.smtp_timeout_seconds:
+            raise ValueError("NOTIFY_DELIVERY_CLAIM_SECONDS must exceed NOTIFY_SMTP_TIMEOUT_SECONDS")
+        return self
