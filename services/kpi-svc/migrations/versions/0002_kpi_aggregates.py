@@ -1,4 +1,4 @@
-"""ticket KPI aggregates, sketch bins and dedup tables
+"""ticket KPI aggregates (counters and sketch blobs) and dedup tables
 
 Revision ID: 0002
 Revises: 0001
@@ -45,28 +45,15 @@ def upgrade() -> None:
         *_dimension_columns(),
         sa.Column("bucket_start", UtcDateTime(), nullable=False),
         *[sa.Column(name, sa.BigInteger(), nullable=False) for name in counters],
+        # merged DDSketch bins of the row (kpi_svc.aggregates.sketch: sorted int32 key/int64 count pairs)
+        sa.Column("frt_sketch", sa.LargeBinary(), nullable=False),
+        sa.Column("resolution_sketch", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint(*DIMENSIONS, "bucket_start", name="pk_kpi_ticket_aggregates"),
     )
     op.create_index(
         "ix_kpi_ticket_aggregates_agent",
         "kpi_ticket_aggregates",
         ["agent_id", "resolution", "bucket_start"],
-        postgresql_where=FULL_ROWS,
-        sqlite_where=FULL_ROWS,
-    )
-    op.create_table(
-        "kpi_sketch_bins",
-        *_dimension_columns(),
-        sa.Column("metric", sa.String(16), nullable=False),
-        sa.Column("bucket_start", UtcDateTime(), nullable=False),
-        sa.Column("bin_key", sa.Integer(), nullable=False),
-        sa.Column("count", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint(*DIMENSIONS, "metric", "bucket_start", "bin_key", name="pk_kpi_sketch_bins"),
-    )
-    op.create_index(
-        "ix_kpi_sketch_bins_agent",
-        "kpi_sketch_bins",
-        ["agent_id", "resolution", "metric", "bucket_start"],
         postgresql_where=FULL_ROWS,
         sqlite_where=FULL_ROWS,
     )
@@ -93,7 +80,5 @@ def downgrade() -> None:
     op.drop_table("kpi_counted_reopens")
     op.drop_table("kpi_counted_first_responses")
     op.drop_table("kpi_counted_closures")
-    op.drop_index("ix_kpi_sketch_bins_agent", table_name="kpi_sketch_bins")
-    op.drop_table("kpi_sketch_bins")
     op.drop_index("ix_kpi_ticket_aggregates_agent", table_name="kpi_ticket_aggregates")
     op.drop_table("kpi_ticket_aggregates")

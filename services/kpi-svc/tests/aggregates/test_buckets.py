@@ -6,6 +6,7 @@ import pytest
 from kpi_svc.aggregates.buckets import (
     DAY,
     HOUR,
+    MONTH,
     Q15,
     STEP,
     TILING_LEVELS,
@@ -13,6 +14,7 @@ from kpi_svc.aggregates.buckets import (
     bucket_starts,
     ceil_to,
     floor_to,
+    next_start,
     tile,
     widen,
 )
@@ -30,6 +32,9 @@ def test_floor_and_ceil_per_resolution_in_utc():
     assert floor_to(ts, Q15) == at("2026-11-20T23:30:00+00:00")
     assert floor_to(ts, HOUR) == at("2026-11-20T23:00:00+00:00")
     assert floor_to(ts, DAY) == at("2026-11-20T00:00:00+00:00")
+    assert floor_to(ts, MONTH) == at("2026-11-01T00:00:00+00:00")
+    assert ceil_to(ts, MONTH) == at("2026-12-01T00:00:00+00:00")
+    assert floor_to(at("2027-01-01T07:00:00+08:00"), MONTH) == at("2026-12-01T00:00:00+00:00")  # UTC months
     assert ceil_to(ts, Q15) == at("2026-11-20T23:45:00+00:00")
     assert ceil_to(ts, DAY) == at("2026-11-21T00:00:00+00:00")
     boundary = at("2026-11-21T00:00:00+00:00")
@@ -42,6 +47,7 @@ def test_bucket_starts_count_an_observation_once_per_resolution():
         (Q15, at("2026-11-20T23:45:00+00:00")),
         (HOUR, at("2026-11-20T23:00:00+00:00")),
         (DAY, at("2026-11-20T00:00:00+00:00")),
+        (MONTH, at("2026-11-01T00:00:00+00:00")),
     )
 
 
@@ -75,6 +81,40 @@ def test_tile_uses_days_then_hours_then_quarters():
     assert [t.resolution for t in tile(at("2026-11-20T21:00:00+00:00"), at("2026-11-21T03:00:00+00:00"))] == [HOUR]
 
 
+def test_next_month_across_february_and_year_ends():
+    assert next_start(at("2026-01-01T00:00:00+00:00"), MONTH) == at("2026-02-01T00:00:00+00:00")
+    assert next_start(at("2026-02-01T00:00:00+00:00"), MONTH) == at("2026-03-01T00:00:00+00:00")
+    assert next_start(at("2026-12-01T00:00:00+00:00"), MONTH) == at("2027-01-01T00:00:00+00:00")
+    assert ceil_to(at("2028-02-29T12:00:00+00:00"), MONTH) == at("2028-03-01T00:00:00+00:00")  # leap year
+    with pytest.raises(OverflowError):
+        next_start(at("9999-12-01T00:00:00+00:00"), MONTH)
+
+
+def test_tile_uses_whole_months_first():
+    tiles = tile(at("2026-07-31T23:45:00+00:00"), at("2026-10-30T00:00:00+00:00"))
+    assert tiles == [
+        Tile(Q15, at("2026-07-31T23:45:00+00:00"), at("2026-08-01T00:00:00+00:00")),
+        Tile(MONTH, at("2026-08-01T00:00:00+00:00"), at("2026-10-01T00:00:00+00:00")),
+        Tile(DAY, at("2026-10-01T00:00:00+00:00"), at("2026-10-30T00:00:00+00:00")),
+    ]
+    # across a year end and a (non-leap) February
+    assert tile(at("2026-12-15T00:00:00+00:00"), at("2027-03-02T01:00:00+00:00")) == [
+        Tile(DAY, at("2026-12-15T00:00:00+00:00"), at("2027-01-01T00:00:00+00:00")),
+        Tile(MONTH, at("2027-01-01T00:00:00+00:00"), at("2027-03-01T00:00:00+00:00")),
+        Tile(DAY, at("2027-03-01T00:00:00+00:00"), at("2027-03-02T00:00:00+00:00")),
+        Tile(HOUR, at("2027-03-02T00:00:00+00:00"), at("2027-03-02T01:00:00+00:00")),
+    ]
+    # a window inside one month, or across a month end without a whole month: no month tile
+    assert MONTH not in {t.resolution for t in tile(at("2028-02-01T00:00:00+00:00"), at("2028-02-29T00:00:00+00:00"))}
+    assert tile(at("2028-02-01T00:00:00+00:00"), at("2028-03-01T00:00:00+00:00")) == [
+        Tile(MONTH, at("2028-02-01T00:00:00+00:00"), at("2028-03-01T00:00:00+00:00"))
+    ]
+    # near the end of the calendar the month after is out of range: finer tiles, no error
+    assert tile(at("9999-12-02T00:00:00+00:00"), at("9999-12-31T00:00:00+00:00")) == [
+        Tile(DAY, at("9999-12-02T00:00:00+00:00"), at("9999-12-31T00:00:00+00:00"))
+    ]
+
+
 def test_tile_refuses_unaligned_windows():
     with pytest.raises(ValueError):
         tile(at("2026-11-20T10:07:00+00:00"), at("2026-11-20T11:00:00+00:00"))
@@ -88,27 +128,45 @@ def _slots(start: datetime, end: datetime) -> list[datetime]:
     return out
 
 
+def _check_tiling(start: datetime, end: datetime) -> list[Tile]:
+    start_cst = start.astimezone(CST)  # offsets in the input do not matter
+    tiles = tile(start_cst, end)
+    assert len(tiles) <= 2 * len(TILING_LEVELS) - 1
+    covered: list[datetime] = []
+    for t in tiles:
+        assert floor_to(t.start, t.resolution) == t.start and floor_to(t.end, t.resolution) == t.end
+        assert t.start < t.end
+        covered.extend(_slots(t.start, t.end))
+    assert covered == _slots(start, end)  # disjoint, in order, nothing missing, nothing extra
+    # coarsest: every whole month / day / hour inside the window is read from a row of that level or coarser
+    for level in (MONTH, DAY, HOUR):
+        coarser = TILING_LEVELS[: TILING_LEVELS.index(level) + 1]
+        bucket = ceil_to(start, level)
+        while next_start(bucket, level) <= end:
+            assert any(
+                t.resolution in coarser and t.start <= bucket and next_start(bucket, level) <= t.end for t in tiles
+            ), (start, end, level, bucket)
+            bucket = next_start(bucket, level)
+    return tiles
+
+
 def test_random_tilings_are_disjoint_exact_covers_from_the_coarsest_buckets():
     rng = random.Random(7)
     origin = at("2026-02-27T00:00:00+00:00")  # crosses the end of February
     for _ in range(300):
         start = origin + STEP[Q15] * rng.randrange(0, 96 * 6)
         end = start + STEP[Q15] * rng.randrange(1, 96 * 5)
-        start_cst = start.astimezone(CST)  # offsets in the input do not matter
-        tiles = tile(start_cst, end)
-        assert len(tiles) <= 2 * len(TILING_LEVELS) - 1
-        covered: list[datetime] = []
-        for t in tiles:
-            assert floor_to(t.start, t.resolution) == t.start and floor_to(t.end, t.resolution) == t.end
-            assert t.start < t.end
-            covered.extend(_slots(t.start, t.end))
-        assert covered == _slots(start, end)  # disjoint, in order, nothing missing, nothing extra
-        # coarsest: every whole day / hour inside the window is read from a day / hour row
-        for level in (DAY, HOUR):
-            coarser = TILING_LEVELS[: TILING_LEVELS.index(level) + 1]
-            bucket = ceil_to(start, level)
-            while bucket + STEP[level] <= end:
-                assert any(
-                    t.resolution in coarser and t.start <= bucket and bucket + STEP[level] <= t.end for t in tiles
-                ), (start, end, level, bucket)
-                bucket += STEP[level]
+        _check_tiling(start, end)
+
+
+def test_random_long_tilings_across_months_februaries_and_year_ends():
+    rng = random.Random(8)
+    origin = at("2027-10-01T00:00:00+00:00")  # windows cross 2027/2028 and the leap February 2028
+    months = set()
+    for _ in range(150):
+        start = origin + STEP[Q15] * rng.randrange(0, 96 * 200)
+        end = start + STEP[Q15] * rng.randrange(1, 96 * 400)
+        tiles = _check_tiling(start, end)
+        months.update(t.start for t in tiles if t.resolution == MONTH)
+    # January (a year start) and February were both read from month rows in some window
+    assert any(m.month == 1 for m in months) and any(m.month == 2 for m in months)

@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 from csq_common.bus.consumer import ConsumerRunner
 from csq_common.bus.models import InboxMessage
 from csq_common.events import CloudEvent, TicketClosed, TicketFirstResponded, TicketReopened
-from kpi_svc.aggregates.models import CountedClosure, CountedFirstResponse, CountedReopen, SketchBin, TicketAggregate
+from kpi_svc.aggregates.models import CountedClosure, CountedFirstResponse, CountedReopen, TicketAggregate
 from kpi_svc.consumers import handle_events
 from kpi_svc.kpis.service import KpiFilters, ticket_summary
 from tests import oracle
@@ -62,7 +62,7 @@ async def summary(sessions, start, end, filters=KpiFilters()):
 async def table_contents(sessions):
     async with sessions() as session:
         out = {}
-        for model in (TicketAggregate, SketchBin, CountedClosure, CountedFirstResponse, CountedReopen):
+        for model in (TicketAggregate, CountedClosure, CountedFirstResponse, CountedReopen):
             rows = (await session.execute(select(model.__table__))).all()
             out[model.__tablename__] = sorted(tuple(row) for row in rows)
         return out
@@ -109,7 +109,7 @@ async def test_replay_with_a_fresh_inbox_rebuilds_the_same_rows(sessions):
     await apply_in_batches(sessions, history.events, rng)
     first = await table_contents(sessions)
     async with sessions() as session:
-        for model in (TicketAggregate, SketchBin, CountedClosure, CountedFirstResponse, CountedReopen):
+        for model in (TicketAggregate, CountedClosure, CountedFirstResponse, CountedReopen):
             await session.execute(delete(model))
         await session.commit()
     replay = list(history.events)

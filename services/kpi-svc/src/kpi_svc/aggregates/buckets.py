@@ -1,8 +1,9 @@
 """Pure time-bucket arithmetic: UTC bucket starts per resolution and the tiling of a window.
 
-Every observation is counted once at each resolution (15 minutes, hour, day). A window
-``[start, end)`` aligned to 15 minutes is read from the coarsest buckets that tile it exactly:
-whole days from day rows, the remaining whole hours from hour rows, the rest from q15 rows.
+Every observation is counted once at each resolution (15 minutes, hour, day, UTC calendar month).
+A window ``[start, end)`` aligned to 15 minutes is read from the coarsest buckets that tile it
+exactly: whole months from month rows, the remaining whole days from day rows, then whole hours
+from hour rows, the rest from q15 rows.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from datetime import datetime, timedelta, timezone
 Q15 = "q15"
 HOUR = "hour"
 DAY = "day"
+MONTH = "month"
 
-#: Finest first. Adding a coarser level (e.g. "month") means adding it here, in ``floor_to`` and
+#: Finest first. Adding a coarser level means adding it here, in ``floor_to``, ``next_start`` and
 #: in ``TILING_LEVELS``; the writer and the tiling follow.
-RESOLUTIONS: tuple[str, ...] = (Q15, HOUR, DAY)
-TILING_LEVELS: tuple[str, ...] = (DAY, HOUR, Q15)  # coarsest first
+RESOLUTIONS: tuple[str, ...] = (Q15, HOUR, DAY, MONTH)
+TILING_LEVELS: tuple[str, ...] = (MONTH, DAY, HOUR, Q15)  # coarsest first
 FINEST = Q15
+#: Widths of the fixed-width resolutions (a month has none: see ``next_start``).
 STEP = {Q15: timedelta(minutes=15), HOUR: timedelta(hours=1), DAY: timedelta(days=1)}
 
 
@@ -37,13 +40,27 @@ def floor_to(ts: datetime, resolution: str) -> datetime:
         return ts.replace(minute=0, second=0, microsecond=0)
     if resolution == DAY:
         return ts.replace(hour=0, minute=0, second=0, microsecond=0)
+    if resolution == MONTH:
+        return ts.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     raise ValueError(f"unknown resolution {resolution!r}")
+
+
+def next_start(bucket_start: datetime, resolution: str) -> datetime:
+    """The start of the bucket after the one starting at ``bucket_start`` (OverflowError past year 9999)."""
+    if resolution == MONTH:
+        year, month = bucket_start.year, bucket_start.month
+        if month == 12:
+            if year >= 9999:
+                raise OverflowError("date value out of range")
+            return bucket_start.replace(year=year + 1, month=1)
+        return bucket_start.replace(month=month + 1)
+    return bucket_start + STEP[resolution]
 
 
 def ceil_to(ts: datetime, resolution: str) -> datetime:
     """The first bucket boundary of ``resolution`` at or after ``ts``."""
     floor = floor_to(ts, resolution)
-    return floor if floor == _utc(ts) else floor + STEP[resolution]
+    return floor if floor == _utc(ts) else next_start(floor, resolution)
 
 
 def bucket_starts(ts: datetime) -> tuple[tuple[str, datetime], ...]:
@@ -83,7 +100,11 @@ def _tile(start: datetime, end: datetime, levels: tuple[str, ...]) -> list[Tile]
     level, finer = levels[0], levels[1:]
     if not finer:
         return [Tile(level, start, end)]
-    inner_start, inner_end = ceil_to(start, level), floor_to(end, level)
+    try:
+        inner_start = ceil_to(start, level)
+    except OverflowError:  # the next boundary is past datetime.max: no whole bucket inside
+        return _tile(start, end, finer)
+    inner_end = floor_to(end, level)
     if inner_start >= inner_end:  # not one whole bucket of this level inside: go finer
         return _tile(start, end, finer)
     return [*_tile(start, inner_start, finer), Tile(level, inner_start, inner_end), *_tile(inner_end, end, finer)]

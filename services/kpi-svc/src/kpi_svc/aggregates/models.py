@@ -1,10 +1,11 @@
 """Tables of the ticket KPI aggregates.
 
-- ``kpi_ticket_aggregates``: sums and counts per (resolution, bucket, team, agent, channel).
-  Durations are integer milliseconds so sums are exact; averages are computed at read time.
-  Dimension value ``*`` is the wildcard of a precomputed grouping set (see service.GROUPING_SETS).
-- ``kpi_sketch_bins``: per bucket and dimensions, how many FRT / resolution times fell into each
-  logarithmic bin (see sketch.py); the database sums them by bin at read time.
+- ``kpi_ticket_aggregates``: sums and counts per (resolution, bucket, team, agent, channel), and
+  the row's two quantile sketches (FRT and resolution times) as compact blobs of logarithmic bin
+  counts (see sketch.py: sorted (int32 key, int64 count) pairs; ``b""`` when empty). Durations are
+  integer milliseconds so sums are exact; averages are computed at read time; sketches are merged
+  at read time by adding bin counts. Dimension value ``*`` is the wildcard of a precomputed
+  grouping set (see dimensions.GROUPING_SETS).
 - ``kpi_counted_*``: what has already been counted, so that the same closure, first response or
   reopen delivered again (even under a new event id) counts once.
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String, text
+from sqlalchemy import BigInteger, Index, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from csq_common.db import Base, UtcDateTime
@@ -52,6 +53,8 @@ class TicketAggregate(Base):
     reopens: Mapped[int] = mapped_column(BigInteger, default=0)
     frt_count: Mapped[int] = mapped_column(BigInteger, default=0)
     frt_sum_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    frt_sketch: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    resolution_sketch: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
 
 
 COUNTER_COLUMNS = (
@@ -65,30 +68,7 @@ COUNTER_COLUMNS = (
     "frt_count",
     "frt_sum_ms",
 )
-
-
-class SketchBin(Base):
-    __tablename__ = "kpi_sketch_bins"
-    __table_args__ = (
-        Index(
-            "ix_kpi_sketch_bins_agent",
-            "agent_id",
-            "resolution",
-            "metric",
-            "bucket_start",
-            postgresql_where=text("agent_id <> '*'"),
-            sqlite_where=text("agent_id <> '*'"),
-        ),
-    )
-
-    resolution: Mapped[str] = mapped_column(String(8), primary_key=True)
-    team_id: Mapped[str] = mapped_column(String(DIM), primary_key=True)
-    agent_id: Mapped[str] = mapped_column(String(DIM), primary_key=True)
-    channel: Mapped[str] = mapped_column(String(50), primary_key=True)
-    metric: Mapped[str] = mapped_column(String(16), primary_key=True)  # "frt" | "resolution"
-    bucket_start: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
-    bin_key: Mapped[int] = mapped_column(Integer, primary_key=True)
-    count: Mapped[int] = mapped_column(BigInteger, default=0)
+SKETCH_COLUMNS = ("frt_sketch", "resolution_sketch")  # the metrics FRT and RESOLUTION, in that order
 
 
 class CountedClosure(Base):

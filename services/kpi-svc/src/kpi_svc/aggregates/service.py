@@ -1,11 +1,14 @@
-"""Apply rules: ticket events → bucketed counters and sketch bins, exactly once per fact.
+"""Apply rules: ticket events → bucketed counters and sketches, exactly once per fact.
 
-A batch is aggregated in memory first (one dict entry per affected row), deduplicated against the
-``kpi_counted_*`` tables with one ``INSERT … ON CONFLICT DO NOTHING RETURNING`` per fact kind, and
-written with one upsert per table (``col = col + excluded.col``; on PostgreSQL the rows travel as
-column arrays through ``unnest``, on SQLite as an executemany). The round trips per batch are a
-handful whatever its size. Nothing here commits: the consumer runner commits the batch
-together with its inbox rows.
+A batch is aggregated in memory first (one dict entry per affected row: its counter increments and
+its new FRT / resolution bin counts), deduplicated against the ``kpi_counted_*`` tables with one
+``INSERT … ON CONFLICT DO NOTHING RETURNING`` per fact kind, and written to
+``kpi_ticket_aggregates`` (see ``write``): the stored sketches of the rows that get new bins are
+read, merged with the batch's bins in Python, and the rows upserted with ``col = col +
+excluded.col`` for the counters and the merged blob for the sketches. On PostgreSQL the rows
+travel as column arrays through ``unnest``, on SQLite as an executemany. The round trips per
+batch are a handful whatever its size. Nothing here commits: the consumer runner commits the
+batch together with its inbox rows.
 
 Attribution is by event time (closed_at, first_response_at, the reopen's occurred_at), with the
 dimensions carried by the event's own ticket snapshot, so late or replayed events land in the same
@@ -17,12 +20,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Table, bindparam, func, select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Column, MetaData, String, Table, and_, delete, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csq_common.db import UtcDateTime
 from csq_common.events import TicketClosed, TicketEvent, TicketFirstResponded, TicketReopened, TicketSnapshot
 from kpi_svc.aggregates import sketch
 from kpi_svc.aggregates.buckets import bucket_starts
@@ -32,7 +35,7 @@ from kpi_svc.aggregates.models import (
     CountedClosure,
     CountedFirstResponse,
     CountedReopen,
-    SketchBin,
+    SKETCH_COLUMNS,
     TicketAggregate,
 )
 
@@ -44,6 +47,26 @@ _MS = timedelta(milliseconds=1)
 _CHUNK = 2000
 
 RowKey = tuple[str, datetime, str, str, str]  # resolution, bucket_start, team, agent, channel
+KEY_COLUMNS = ("resolution", "bucket_start", "team_id", "agent_id", "channel")
+METRICS = (FRT, RESOLUTION)  # in the order of SKETCH_COLUMNS
+
+
+# SQLite only: the keys whose stored sketches a batch reads, joined to the aggregates (SQLite does not
+# use the primary key for a row-value ``IN`` list; a join against this table it does). A TEMP table:
+# per connection, never in the database file, so not part of the schema or its migrations.
+_WANTED = Table(
+    "kpi_wanted_rows",
+    MetaData(),
+    Column("resolution", String),
+    Column("bucket_start", UtcDateTime),
+    Column("team_id", String),
+    Column("agent_id", String),
+    Column("channel", String),
+)
+_CREATE_WANTED = text(
+    "CREATE TEMP TABLE IF NOT EXISTS kpi_wanted_rows "
+    "(resolution TEXT, bucket_start DATETIME, team_id TEXT, agent_id TEXT, channel TEXT)"
+)
 
 
 def duration_ms(start: datetime, end: datetime) -> int:
@@ -60,7 +83,8 @@ class BatchAggregate:
 
     def __init__(self) -> None:
         self.counters: dict[RowKey, list[int]] = {}
-        self.bins: dict[tuple[RowKey, str, int], int] = {}
+        #: (row, metric) → {bin_key: count}: the bins this batch adds to that row's sketch.
+        self.bins: dict[tuple[RowKey, str], dict[int, int]] = {}
 
     def _rows(self, at: datetime, ticket: TicketSnapshot) -> list[RowKey]:
         dims = grouping_keys(stored(ticket.team_id), stored(ticket.agent_id), stored(ticket.channel))
@@ -76,8 +100,11 @@ class BatchAggregate:
             for index, amount in positions:
                 counters[index] += amount
             if bin_metric:
-                bin_row = (row, bin_metric, bin_key)
-                self.bins[bin_row] = self.bins.get(bin_row, 0) + 1
+                bins = self.bins.get((row, bin_metric))
+                if bins is None:
+                    self.bins[(row, bin_metric)] = {bin_key: 1}
+                else:
+                    bins[bin_key] = bins.get(bin_key, 0) + 1
 
     def add_closure(self, ticket: TicketSnapshot, closed_at: datetime) -> None:
         resolution_ms = duration_ms(ticket.created_at, ticket.resolved_at or closed_at)
@@ -158,8 +185,18 @@ async def _claim(session: AsyncSession, table: Table, columns: tuple[str, ...], 
     rows = sorted(set(keys))
     if not rows:
         return set()
-    insert = _insert(session)
     claimed: set[tuple] = set()
+    if session.bind.dialect.name == "postgresql":  # column arrays through unnest, on the driver (see write)
+        types = ", ".join(f"${n}::{'timestamptz' if name != 'ticket_id' else 'varchar'}[]" for n, name in enumerate(columns, 1))
+        statement = (
+            f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({types}) "
+            f"ON CONFLICT DO NOTHING RETURNING {', '.join(columns)}"
+        )
+        driver = await _driver(session)
+        for chunk in _chunks(rows, 20_000):
+            claimed.update(tuple(row) for row in await driver.fetch(statement, *(list(values) for values in zip(*chunk))))
+        return claimed
+    insert = _insert(session)
     returning = [table.c[name] for name in columns]
     for chunk in _chunks(rows, 5000):
         statement = (
@@ -173,52 +210,149 @@ async def _claim(session: AsyncSession, table: Table, columns: tuple[str, ...], 
 
 
 async def write(session: AsyncSession, batch: BatchAggregate) -> None:
-    """Add the batch's increments to the stored rows, in key order (so two writers lock shared rows
-    in the same order and do not deadlock)."""
-    if batch.counters:
-        await _add_to_rows(
-            session,
-            TicketAggregate.__table__,
-            ("resolution", "bucket_start", "team_id", "agent_id", "channel", *COUNTER_COLUMNS),
-            COUNTER_COLUMNS,
-            [(*key, *values) for key, values in sorted(batch.counters.items())],
+    """Add the batch's increments to the stored rows.
+
+    1. On PostgreSQL, ``LOCK TABLE … IN SHARE ROW EXCLUSIVE MODE``: writers of the aggregates
+       (consumer replicas) take turns for the rest of their transaction, readers are not blocked.
+       On SQLite the write transaction already excludes other writers (the dedup claims took it).
+       So the stored sketches cannot change between the read below and the upsert.
+    2. Read the stored sketches of the rows that get new bins (one statement per chunk of keys).
+    3. Upsert those rows (counters added, sketches replaced by stored ∪ new bins), then upsert the
+       rows without new bins (counters only, sketches untouched) — rows in key order.
+    """
+    if not batch.counters:
+        return
+    table = TicketAggregate.__table__
+    postgres = session.bind.dialect.name == "postgresql"
+    if postgres:
+        await session.execute(text(f"LOCK TABLE {table.name} IN SHARE ROW EXCLUSIVE MODE"))
+    bins = batch.bins
+    sketched: list[tuple[RowKey, list[int]]] = []
+    plain: list[tuple] = []
+    for row, values in sorted(batch.counters.items()):
+        if (row, FRT) in bins or (row, RESOLUTION) in bins:
+            sketched.append((row, values))
+        else:
+            plain.append((*row, *values))
+    stored = await _stored_sketches(session, [row for row, _ in sketched]) if sketched else {}
+    empty = (sketch.EMPTY,) * len(METRICS)
+    merged = []
+    for row, values in sketched:
+        old = stored.get(row, empty)
+        merged.append(
+            (*row, *values, *(sketch.merge_bins(blob, bins.get((row, metric))) for blob, metric in zip(old, METRICS)))
         )
-    if batch.bins:
-        await _add_to_rows(
-            session,
-            SketchBin.__table__,
-            ("resolution", "bucket_start", "team_id", "agent_id", "channel", "metric", "bin_key", "count"),
-            ("count",),
-            [(*key, metric, bin_key, count) for (key, metric, bin_key), count in sorted(batch.bins.items())],
-        )
+    columns = (*KEY_COLUMNS, *COUNTER_COLUMNS, *SKETCH_COLUMNS)
+    if merged:
+        await _upsert(session, table, columns, COUNTER_COLUMNS, SKETCH_COLUMNS, merged)
+    if plain:
+        await _upsert(session, table, columns, COUNTER_COLUMNS, (), [(*row, *empty) for row in plain])
 
 
-async def _add_to_rows(
-    session: AsyncSession, table: Table, columns: tuple[str, ...], added: tuple[str, ...], rows: list[tuple]
+# PostgreSQL statements of the write path, run on the session's own asyncpg connection (same
+# transaction): whole columns as arrays through ``unnest``, prepared once per connection by asyncpg,
+# and no per-element bind processing (SQLAlchemy's ARRAY would visit every element of every array).
+_PG_TYPES = {
+    "resolution": "varchar",
+    "bucket_start": "timestamptz",
+    "team_id": "varchar",
+    "agent_id": "varchar",
+    "channel": "varchar",
+    **{name: "bigint" for name in COUNTER_COLUMNS},
+    **{name: "bytea" for name in SKETCH_COLUMNS},
+}
+_PG_STORED_SKETCHES = (
+    f"SELECT {', '.join(f'a.{name}' for name in (*KEY_COLUMNS, *SKETCH_COLUMNS))} "
+    f"FROM unnest({', '.join(f'${n}::{_PG_TYPES[name]}[]' for n, name in enumerate(KEY_COLUMNS, 1))}) "
+    f"AS k({', '.join(KEY_COLUMNS)}) "
+    f"JOIN {TicketAggregate.__tablename__} a USING ({', '.join(KEY_COLUMNS)})"
+)
+
+
+def _pg_upsert(table: Table, columns: tuple[str, ...], added: tuple[str, ...], replaced: tuple[str, ...]) -> str:
+    keys = ", ".join(table.primary_key.columns.keys())
+    updates = [f"{name} = {table.name}.{name} + excluded.{name}" for name in added]
+    updates += [f"{name} = excluded.{name}" for name in replaced]
+    return (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"SELECT * FROM unnest({', '.join(f'${n}::{_PG_TYPES[name]}[]' for n, name in enumerate(columns, 1))}) "
+        f"ON CONFLICT ({keys}) DO UPDATE SET {', '.join(updates)}"
+    )
+
+
+async def _driver(session: AsyncSession):
+    """The driver connection (asyncpg / aiosqlite) under the session's connection, in its transaction."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection
+
+
+async def _stored_sketches(session: AsyncSession, keys: list[RowKey]) -> dict[RowKey, tuple[bytes, ...]]:
+    """The stored ``(frt_sketch, resolution_sketch)`` of those of ``keys`` that exist."""
+    table = TicketAggregate.__table__
+    key_columns = [table.c[name] for name in KEY_COLUMNS]
+    selected = (*key_columns, *(table.c[name] for name in SKETCH_COLUMNS))
+    out: dict[RowKey, tuple[bytes, ...]] = {}
+    width = len(KEY_COLUMNS)
+    if session.bind.dialect.name == "postgresql":
+        driver = await _driver(session)
+        for chunk in _chunks(keys, 20_000):
+            for row in await driver.fetch(_PG_STORED_SKETCHES, *(list(values) for values in zip(*chunk))):
+                out[tuple(row[:width])] = tuple(row[width:])
+        return out
+    await session.execute(_CREATE_WANTED)
+    await session.execute(delete(_WANTED))
+    for chunk in _chunks(keys, 20_000):
+        await session.execute(insert(_WANTED), [dict(zip(KEY_COLUMNS, key)) for key in chunk])
+    statement = select(*selected).join_from(
+        _WANTED, table, and_(*(table.c[name] == _WANTED.c[name] for name in KEY_COLUMNS))
+    )
+    for row in await session.execute(statement):
+        out[tuple(row[:width])] = tuple(row[width:])
+    await session.execute(delete(_WANTED))
+    return out
+
+
+async def _upsert(
+    session: AsyncSession,
+    table: Table,
+    columns: tuple[str, ...],
+    added: tuple[str, ...],
+    replaced: tuple[str, ...],
+    rows: list[tuple],
 ) -> None:
-    """``INSERT … ON CONFLICT (pk) DO UPDATE SET col = table.col + excluded.col`` for ``rows``.
+    """``INSERT … ON CONFLICT (pk) DO UPDATE SET col = table.col + excluded.col`` for the ``added``
+    columns and ``col = excluded.col`` for the ``replaced`` ones.
 
     PostgreSQL gets one statement per chunk whose rows travel as one array per column
-    (``SELECT … FROM unnest(…)``): a constant, cached statement and a single round trip. SQLite
-    (in process, no round trips) gets an executemany of the same upsert.
+    (``SELECT … FROM unnest(…)``): a constant statement asyncpg prepares once, one round trip.
+    SQLite (in process, no round trips) gets an executemany of the same upsert.
     """
+
     if session.bind.dialect.name == "postgresql":
-        arrays = [
-            bindparam(f"p_{name}", type_=postgresql.ARRAY(table.c[name].type)) for name in columns
-        ]
-        source = select(func.unnest(*arrays).table_valued(*columns).render_derived())
-        statement = pg_insert(table).from_select(list(columns), source)
-        statement = statement.on_conflict_do_update(
-            index_elements=list(table.primary_key.columns.keys()),
-            set_={name: table.c[name] + statement.excluded[name] for name in added},
-        )
+        statement = _pg_upsert(table, columns, added, replaced)
+        driver = await _driver(session)
         for chunk in _chunks(rows, 20_000):
-            await session.execute(statement, {f"p_{name}": list(values) for name, values in zip(columns, zip(*chunk))})
+            await driver.execute(statement, *(list(values) for values in zip(*chunk)))
         return
-    statement = sqlite_insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(table.primary_key.columns.keys()),
-        set_={name: table.c[name] + statement.excluded[name] for name in added},
+    # SQLite: an executemany on the driver connection (same transaction), the timestamps written in
+    # SQLAlchemy's SQLite storage format (what UtcDateTime stores), skipping per-value bind processing.
+    stamp = columns.index("bucket_start")
+    updates_sql = [f"{name} = {table.name}.{name} + excluded.{name}" for name in added]
+    updates_sql += [f"{name} = excluded.{name}" for name in replaced]
+    statement_sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) "
+        f"ON CONFLICT ({', '.join(table.primary_key.columns.keys())}) DO UPDATE SET {', '.join(updates_sql)}"
     )
-    for chunk in _chunks(rows):
-        await session.execute(statement, [dict(zip(columns, row)) for row in chunk])
+    driver = await _driver(session)
+    await driver.executemany(
+        statement_sql, [(*row[:stamp], _sqlite_timestamp(row[stamp]), *row[stamp + 1 :]) for row in rows]
+    )
+
+
+def _sqlite_timestamp(ts: datetime) -> str:
+    """A UTC datetime as SQLAlchemy stores it in SQLite (naive UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``)."""
+    ts = ts.astimezone(timezone.utc)
+    return (
+        f"{ts.year:04d}-{ts.month:02d}-{ts.day:02d} {ts.hour:02d}:{ts.minute:02d}:{ts.second:02d}.{ts.microsecond:06d}"
+    )

@@ -1,8 +1,9 @@
 """Reads: ticket KPIs over a window from the aggregates (never from per-event rows).
 
 The window is widened to 15-minute boundaries and tiled with the coarsest buckets (see
-aggregates.buckets.tile); the counters come from one query and the sketch bins from another, each
-with the tiles OR'ed, restricted to the one grouping set that matches the filters.
+aggregates.buckets.tile: months, days, hours, quarters); one query reads the tiles' rows (OR'ed),
+restricted to the one grouping set that matches the filters: a few dozen rows for 90 days. The
+counters are summed and the sketch blobs merged (bin counts added) in Python.
 """
 
 from __future__ import annotations
@@ -11,15 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.errors import InvalidInput
 from kpi_svc.aggregates import sketch
 from kpi_svc.aggregates.buckets import Tile, tile, widen
 from kpi_svc.aggregates.dimensions import WILDCARD, stored
-from kpi_svc.aggregates.models import COUNTER_COLUMNS, SketchBin, TicketAggregate
-from kpi_svc.aggregates.service import FRT, RESOLUTION
+from kpi_svc.aggregates.models import COUNTER_COLUMNS, SKETCH_COLUMNS, TicketAggregate
 
 MAX_WINDOW = timedelta(days=400)
 
@@ -111,34 +111,29 @@ async def ticket_summary(
     start, end = effective_window(start, end)
     tiles = tile(start, end)
 
-    counters = TicketAggregate.__table__
-    sums = (
-        await session.execute(
-            select(*(func.coalesce(func.sum(counters.c[name]), 0) for name in COUNTER_COLUMNS)).where(
-                _dimension_clause(counters, filters), _window_clause(counters, tiles)
-            )
-        )
-    ).one()
-    c = dict(zip(COUNTER_COLUMNS, (int(value) for value in sums)))
-
-    bins_table = SketchBin.__table__
-    bins: dict[str, list[tuple[int, int]]] = {FRT: [], RESOLUTION: []}
-    rows = await session.execute(
-        select(bins_table.c.metric, bins_table.c.bin_key, func.sum(bins_table.c.count))
-        .where(_dimension_clause(bins_table, filters), _window_clause(bins_table, tiles))
-        .group_by(bins_table.c.metric, bins_table.c.bin_key)
+    table = TicketAggregate.__table__
+    statement = select(*(table.c[name] for name in (*COUNTER_COLUMNS, *SKETCH_COLUMNS))).where(
+        _dimension_clause(table, filters), _window_clause(table, tiles)
     )
-    for metric, bin_key, count in rows:
-        bins.setdefault(metric, []).append((int(bin_key), int(count)))
+    width = len(COUNTER_COLUMNS)
+    sums = [0] * width
+    frt_bins: dict[int, int] = {}
+    resolution_bins: dict[int, int] = {}
+    for row in await session.execute(statement):
+        for index in range(width):
+            sums[index] += row[index]
+        sketch.merge_into(frt_bins, row[width])
+        sketch.merge_into(resolution_bins, row[width + 1])
+    c = dict(zip(COUNTER_COLUMNS, sums))
 
     closures = c["closures"]
     values: dict[str, float | int | None] = {
         "tickets_closed": closures,
         "frt_avg_seconds": _seconds(c["frt_sum_ms"], c["frt_count"]),
-        "frt_p50_seconds": sketch.quantile(bins[FRT], 0.5),
-        "frt_p90_seconds": sketch.quantile(bins[FRT], 0.9),
+        "frt_p50_seconds": sketch.quantile(frt_bins.items(), 0.5),
+        "frt_p90_seconds": sketch.quantile(frt_bins.items(), 0.9),
         "resolution_avg_seconds": _seconds(c["resolution_sum_ms"], c["resolution_count"]),
-        "resolution_p90_seconds": sketch.quantile(bins[RESOLUTION], 0.9),
+        "resolution_p90_seconds": sketch.quantile(resolution_bins.items(), 0.9),
         "aht_seconds": _seconds(c["aht_sum_ms"], c["aht_count"]),
         "fcr_pct": _ratio(c["fcr_count"], closures, 100),
         "reopen_pct": _ratio(c["reopens"], closures, 100),

@@ -1,0 +1,370 @@
+"""KPI consumption: ticket events per second applied by kpi-svc's consumer path (ConsumerRunner with
+``kpi_svc.consumers.handle_events``: CloudEvent decode, inbox claim, payload parse, dedup claims,
+aggregate upserts, one transaction per batch, Kafka offsets committed after it) ÷ a raw aiokafka
+consumer that only reads the same records from the same broker and decodes each value with
+orjson.loads. Both are timed from the first batch's arrival (the consumer group join, ~3 s, is
+not counted) until all N records are applied / read (for the runner: DB committed AND offsets
+committed). One line per backend.
+
+    .venv/bin/python bench/kpi_consume.py [--events 100000] [--batch-size 10000]
+                                          [--backend sqlite|postgres|both] [--profile]
+
+``--profile`` adds perf_counter sections around each stage of the consumer path and prints where
+the time goes (a diagnostic; the wrappers cost a little, so the ratio line of that run is a bit low).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import random
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import orjson
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from sqlalchemy import func, select
+
+from csq_common.bus.consumer import ConsumerRunner
+from csq_common.bus.kafka import ensure_topics
+from csq_common.bus.migration import upgrade_to_head
+from csq_common.bus.models import InboxMessage
+from csq_common.db import create_engine, session_factory
+from csq_common.events import TicketClosed, TicketFirstResponded, TicketReopened, TicketSnapshot, make_event
+from csq_common.testing import Broker, create_postgres_database, drop_postgres_database, postgres_available
+
+from kpi_svc import consumers as kpi_consumers
+from kpi_svc.kpis.service import KpiFilters, ticket_summary
+from kpi_svc.main import SERVICE_ROOT
+
+TEAMS = [f"team-{n:02d}" for n in range(10)]
+AGENTS = [(f"agent-{n:03d}", TEAMS[n % 10]) for n in range(200)]  # each agent in one team
+CHANNELS = ["email", "chat", "phone", "social", "web"]
+DAYS = 90
+WINDOW_START = datetime(2026, 8, 1, tzinfo=timezone.utc)
+PARTITIONS = 3
+
+
+# ---- events -----------------------------------------------------------------------------------
+
+
+def build_events(count: int, seed: int = 7) -> tuple[list[tuple[bytes, bytes]], dict[str, int]]:
+    """``count`` CloudEvents as (key, value): ~45 % ticket.closed, ~45 % ticket.first_responded,
+    ~10 % ticket.reopened, over 90 days; key = ticket id. Returns the expected facts too."""
+    rng = random.Random(seed)
+    tickets = max(1, round(count * 0.45))
+    reopens = count - 2 * tickets
+    out: list[tuple[datetime, bytes, bytes]] = []
+    snapshots = []
+    for n in range(tickets):
+        agent, team = AGENTS[rng.randrange(len(AGENTS))]
+        closed_at = WINDOW_START + timedelta(seconds=rng.randrange(DAYS * 86400 - 3600))
+        resolution = int(rng.lognormvariate(8.5, 1.3)) + 60
+        created_at = closed_at - timedelta(seconds=resolution)
+        first_response_at = created_at + timedelta(seconds=min(resolution, int(rng.lognormvariate(6.0, 1.0)) + 5))
+        resolved_at = closed_at - timedelta(seconds=rng.randrange(0, 600))
+        if resolved_at < created_at:
+            resolved_at = closed_at
+        ticket = TicketSnapshot(
+            id=f"T-{n:07d}",
+            customer={"id": f"C-{rng.randrange(50_000)}", "email": "li.lei@example.com", "name": "李雷", "locale": "zh-CN"},
+            agent_id=agent,
+            team_id=team,
+            channel=rng.choice(CHANNELS),
+            priority=rng.choice(["low", "normal", "high"]),
+            subject="退款进度",
+            status="closed",
+            created_at=created_at,
+            first_response_at=first_response_at,
+            resolved_at=resolved_at,
+            closed_at=closed_at,
+            handle_seconds=None if rng.random() < 0.05 else rng.randrange(30, 3600),
+            reopen_count=0 if rng.random() < 0.8 else 1,
+            contact_count=1 if rng.random() < 0.7 else rng.randrange(2, 5),
+            tags=["refund"],
+        )
+        snapshots.append(ticket)
+        for cls, at in ((TicketFirstResponded, first_response_at), (TicketClosed, closed_at)):
+            event = make_event(cls(ticket=ticket, occurred_at=at), source="bench/crm", subject=ticket.id, time=at)
+            out.append((at, ticket.id.encode(), event.to_bytes()))
+    for n in range(reopens):
+        ticket = snapshots[rng.randrange(len(snapshots))]
+        at = ticket.closed_at + timedelta(seconds=rng.randrange(60, 3 * 86400))
+        event = make_event(TicketReopened(ticket=ticket, occurred_at=at), source="bench/crm", subject=ticket.id, time=at)
+        out.append((at, ticket.id.encode(), event.to_bytes()))
+    out.sort(key=lambda item: item[0])  # roughly the order a CRM would report them in
+    distinct_reopens = len({(k, orjson.loads(v)["data"]["occurred_at"]) for _, k, v in out if b'"ticket.reopened"' in v})
+    expected = {"closures": tickets, "first_responses": tickets, "reopens": distinct_reopens}
+    return [(key, value) for _, key, value in out], expected
+
+
+async def produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> float:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks=1, linger_ms=20, max_batch_size=1024 * 1024, request_timeout_ms=30_000)
+    await producer.start()
+    started = time.perf_counter()
+    try:
+        for offset in range(0, len(records), 5000):
+            futures = [await producer.send(topic, value=value, key=key) for key, value in records[offset : offset + 5000]]
+            await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+    return time.perf_counter() - started
+
+
+# ---- baseline: raw aiokafka + orjson -----------------------------------------------------------
+
+
+async def raw_consume(bootstrap: str, topic: str, total: int, batch_size: int) -> float:
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+    )
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or await _partitions(consumer, topic))]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        read = 0
+        first = None
+        checksum = 0
+        while read < total:
+            batches = await consumer.getmany(*partitions, timeout_ms=500, max_records=batch_size)
+            for records in batches.values():
+                if records and first is None:
+                    first = time.perf_counter()
+                for record in records:
+                    checksum += len(orjson.loads(record.value)["id"])
+                    read += 1
+        return read / (time.perf_counter() - first)
+    finally:
+        await consumer.stop()
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
+    await consumer._client.force_metadata_update()
+    return consumer.partitions_for_topic(topic)
+
+
+# ---- measured: kpi-svc's consumer path ------------------------------------------------------------
+
+
+class TimedRunner(ConsumerRunner):
+    """The real ConsumerRunner; only notes when the first batch arrives and when the committed
+    offsets cover every record."""
+
+    def __init__(self, *, expected: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.expected = expected
+        self.first: float | None = None
+        self.finished: float | None = None
+        self.done = asyncio.Event()
+        self.committed: dict[TopicPartition, int] = {}
+        self._wrapped = None
+
+    async def process(self, records) -> None:
+        if self.first is None:
+            self.first = time.perf_counter()
+        consumer = self._consumer
+        if consumer is not None and self._wrapped is not consumer:
+            self._wrapped = consumer
+            original = consumer.commit
+
+            async def commit(offsets=None):
+                await original(offsets)
+                self.committed.update(offsets)
+                if sum(self.committed.values()) >= self.expected and not self.done.is_set():
+                    self.finished = time.perf_counter()
+                    self.done.set()
+
+            consumer.commit = commit
+        await super().process(records)
+
+
+async def kpi_consume(backend: str, database_url: str, bootstrap: str, topic: str, dlq: str, total: int, batch_size: int, expected: dict[str, int]) -> float:
+    engine = create_engine(database_url)
+    try:
+        await upgrade_to_head(engine, SERVICE_ROOT)
+        sessions = session_factory(engine)
+        applied = 0
+
+        async def handler(session, events):
+            nonlocal applied
+            await kpi_consumers.handle_events(session, events)
+            applied += len(events)
+
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+        await producer.start()
+        runner = TimedRunner(
+            expected=total,
+            group=f"kpi-svc-bench-{uuid.uuid4().hex[:8]}",
+            topics=[topic],
+            handler=handler,
+            sessions=sessions,
+            producer=producer,
+            dlq_topic=dlq,
+            bootstrap_servers=bootstrap,
+            batch_size=batch_size,
+            session_timeout_ms=6000,
+        )
+        runner.start()
+        try:
+            await asyncio.wait_for(runner.done.wait(), timeout=1800)
+        finally:
+            await runner.stop()
+            await producer.stop()
+        rate = total / (runner.finished - runner.first)
+
+        # correctness, cheaply: every event applied once, the closures all counted
+        async with sessions() as session:
+            inbox_rows = await session.scalar(select(func.count()).select_from(InboxMessage).where(InboxMessage.consumer_group == runner.group))
+            summary = await ticket_summary(session, start=WINDOW_START - timedelta(days=60), end=WINDOW_START + timedelta(days=DAYS + 4), filters=KpiFilters())
+        problems = []
+        if applied != total or inbox_rows != total:
+            problems.append(f"applied {applied} / inbox {inbox_rows} events, expected {total}")
+        if summary.values["tickets_closed"] != expected["closures"]:
+            problems.append(f"tickets_closed {summary.values['tickets_closed']} != {expected['closures']} closures produced")
+        if summary.counts["frt_avg_seconds"] != expected["first_responses"]:
+            problems.append(f"first responses {summary.counts['frt_avg_seconds']} != {expected['first_responses']}")
+        reopens = round(summary.values["reopen_pct"] * expected["closures"] / 100)
+        if reopens != expected["reopens"]:
+            problems.append(f"reopens {reopens} != {expected['reopens']}")
+        if problems:
+            raise SystemExit(f"kpi_consume[{backend}]: WRONG RESULT: " + "; ".join(problems))
+        return rate
+    finally:
+        await engine.dispose()
+
+
+# ---- profile sections ------------------------------------------------------------------------------
+
+
+SECTIONS: dict[str, float] = defaultdict(float)
+
+
+def install_sections() -> None:
+    """perf_counter sections around each stage of the consumer path (module attributes the code
+    looks up at call time, so no source change)."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from csq_common.bus import consumer as consumer_module
+    from csq_common.bus import inbox
+    from csq_common.events import CloudEvent
+    from kpi_svc.aggregates import service as aggregates
+
+    def timed_async(owner, name, label):
+        original = getattr(owner, name)
+
+        async def wrapper(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return await original(*args, **kwargs)
+            finally:
+                SECTIONS[label] += time.perf_counter() - started
+
+        setattr(owner, name, wrapper)
+
+    def timed_sync(owner, name, label, static=False):
+        original = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                SECTIONS[label] += time.perf_counter() - started
+
+        setattr(owner, name, staticmethod(wrapper) if static else wrapper)
+
+    original_from_bytes = CloudEvent.from_bytes.__func__
+
+    def from_bytes(cls, raw):
+        started = time.perf_counter()
+        try:
+            return original_from_bytes(cls, raw)
+        finally:
+            SECTIONS["1 decode envelope (CloudEvent.from_bytes)"] += time.perf_counter() - started
+
+    CloudEvent.from_bytes = classmethod(from_bytes)
+    timed_async(inbox, "claim", "2 inbox claim (INSERT … RETURNING)")
+    timed_sync(kpi_consumers, "parse_data", "3 parse payload (pydantic parse_data)")
+    timed_async(aggregates, "_claim", "4 dedup claims (kpi_counted_*)")
+    for method in ("add_closure", "add_first_response", "add_reopen"):
+        timed_sync(aggregates.BatchAggregate, method, "5 aggregate in memory (BatchAggregate)")
+    timed_async(aggregates, "write", "6 upsert aggregates + bins (write)")
+    timed_async(AsyncSession, "commit", "7 commit")
+    timed_async(kpi_consumers, "handle_events", "  (handler total)")
+    timed_async(consumer_module.ConsumerRunner, "process", "  (process total)")
+
+
+def print_sections(backend: str) -> None:
+    total = SECTIONS.get("  (process total)", 0.0)
+    parts = ", ".join(f"{name} {seconds:.2f}s ({100 * seconds / total:.0f}%)" for name, seconds in sorted(SECTIONS.items()) if total)
+    print(f"kpi_consume[{backend}] profile: {parts}")
+    SECTIONS.clear()
+
+
+# ---- main ---------------------------------------------------------------------------------------
+
+
+async def run(args) -> None:
+    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    if "postgres" in backends and not postgres_available():
+        raise SystemExit("PostgreSQL does not answer at 127.0.0.1:5432")
+    workdir = Path(tempfile.mkdtemp(prefix="csq-bench-kpi-"))
+    broker = Broker(log_path=workdir / "tansu.log").start()
+    try:
+        prefix = f"bench{uuid.uuid4().hex[:8]}."
+        topic, dlq = prefix + "tickets", prefix + "dlq"
+        await ensure_topics(broker.bootstrap_servers, [topic, dlq], PARTITIONS)
+        records, expected = build_events(args.events)
+        await produce(broker.bootstrap_servers, topic, records)
+        if args.profile:
+            install_sections()
+        for backend in backends:
+            baseline = await raw_consume(broker.bootstrap_servers, topic, len(records), args.batch_size)
+            if backend == "postgres":
+                url = await create_postgres_database()
+            else:
+                url = f"sqlite+aiosqlite:///{workdir / f'kpi-{uuid.uuid4().hex[:6]}.db'}"
+            try:
+                service = await kpi_consume(backend, url, broker.bootstrap_servers, topic, dlq, len(records), args.batch_size, expected)
+            finally:
+                if backend == "postgres":
+                    await drop_postgres_database(url)
+            ratio = service / baseline
+            print(
+                f"kpi_consume[{backend}]: ratio {ratio:.2f} (target >= 0.5) — consumer {service:.0f} events/s vs raw aiokafka+orjson "
+                f"{baseline:.0f} events/s; N={len(records)}, batch {args.batch_size}, {PARTITIONS} partitions; timed from the first "
+                f"batch's arrival (group join excluded) to all events applied + offsets committed; "
+                f"tickets_closed = {expected['closures']} closures produced: OK",
+                flush=True,
+            )
+            if args.profile:
+                print_sections(backend)
+    finally:
+        broker.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--batch-size", type=int, default=10_000)
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--profile", action="store_true", help="print a per-stage time breakdown of the consumer path")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
+    asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()
