@@ -7,8 +7,6 @@ the caller's session. Nothing here commits.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import uuid
 from collections.abc import Sequence
@@ -22,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.bus import outbox
 from csq_common.db import utcnow
-from csq_common.errors import InvalidInput
+from csq_common.pagination import decode_cursor, encode_cursor
 from csq_common.events import CloudEvent, TicketFirstResponded, TicketSnapshot
 from feedback_svc.sql import insert_unless_exist
 from feedback_svc.tickets.errors import TicketChangedConcurrently, TicketNotFound
@@ -281,25 +279,11 @@ class Page:
     next_cursor: str | None
 
 
-def encode_cursor(ticket_id: str) -> str:
-    return base64.urlsafe_b64encode(ticket_id.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> str:
-    try:
-        after = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
-    except (binascii.Error, ValueError):
-        after = None
-    if not after or not _storable(after):
-        raise InvalidInput("cursor", "is not a cursor this API issued")
-    return after
-
-
 async def list_tickets(session: AsyncSession, *, limit: int, cursor: str | None = None) -> Page:
     """Tickets ordered by id, ``limit`` at a time; ``next_cursor`` is None on the last page."""
     statement = select(Ticket).order_by(Ticket.id).limit(limit + 1)
     if cursor:
-        statement = statement.where(Ticket.id > decode_cursor(cursor))
+        statement = statement.where(Ticket.id > decode_cursor(cursor)[0])
     rows = list((await session.execute(statement)).scalars())
     more = len(rows) > limit
     items = rows[:limit]

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 
 from pydantic import ValidationError
 from sqlalchemy import and_, or_, select
@@ -17,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.db import utcnow
 from csq_common.errors import InvalidInput
+from csq_common.pagination import decode_time_cursor, encode_time_cursor
 from csq_common.http.problems import validation_errors
 from notify_svc.deliveries import sender, templates
 from notify_svc.deliveries.errors import DeliveryNotFound
@@ -91,33 +88,17 @@ class Page:
     next_cursor: str | None
 
 
-def _encode_cursor(row: Delivery) -> str:
-    raw = json.dumps([row.created_at.isoformat(), row.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        created_at, delivery_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        moment = datetime.fromisoformat(created_at)
-        if moment.tzinfo is None or not isinstance(delivery_id, str):
-            raise ValueError
-        return moment, delivery_id
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
-        raise InvalidInput("cursor", "is not a cursor this API returned") from None
-
-
 async def list_deliveries(session: AsyncSession, *, status: str | None, limit: int, cursor: str | None) -> Page:
     """Newest first; ``next_cursor`` continues after the last item."""
     query = select(Delivery).order_by(Delivery.created_at.desc(), Delivery.id.desc()).limit(limit + 1)
     if status is not None:
         query = query.where(Delivery.status == status)
     if cursor is not None:
-        created_at, delivery_id = _decode_cursor(cursor)
+        created_at, delivery_id = decode_time_cursor(cursor)
         query = query.where(
             or_(Delivery.created_at < created_at, and_(Delivery.created_at == created_at, Delivery.id < delivery_id))
         )
     rows = list((await session.execute(query)).scalars())
     more = len(rows) > limit
     rows = rows[:limit]
-    return Page(items=rows, next_cursor=_encode_cursor(rows[-1]) if more else None)
+    return Page(items=rows, next_cursor=encode_time_cursor(rows[-1].created_at, rows[-1].id) if more else None)

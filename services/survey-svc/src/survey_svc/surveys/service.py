@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from pydantic import ValidationError
 from sqlalchemy import and_, or_, select
@@ -15,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.db import utcnow
 from csq_common.errors import InvalidInput
+from csq_common.pagination import decode_time_cursor, encode_time_cursor
 from csq_common.http.problems import validation_errors
 from survey_svc.surveys.definitions import validate_definition
 from survey_svc.surveys.errors import SurveyNotFound, SurveyRetired, SurveyVersionNotFound
@@ -153,34 +150,17 @@ class Page:
     next_cursor: str | None
 
 
-def encode_cursor(created_at: datetime, survey_id: str) -> str:
-    raw = json.dumps([created_at.isoformat(), survey_id], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
-        created, survey_id = json.loads(raw)
-        created_at = datetime.fromisoformat(created).astimezone(timezone.utc)
-        if datetime.fromisoformat(created).tzinfo is None or not isinstance(survey_id, str) or not _storable(survey_id):
-            raise ValueError(cursor)
-    except (binascii.Error, ValueError, TypeError, OverflowError):
-        raise InvalidInput("cursor", "is not a cursor this API issued") from None
-    return created_at, survey_id
-
-
 async def list_surveys(session: AsyncSession, *, limit: int, cursor: str | None = None, status: str | None = None) -> Page:
     """Newest first, ``limit`` at a time; ``next_cursor`` is None on the last page."""
     statement = select(Survey).order_by(Survey.created_at.desc(), Survey.id.desc()).limit(limit + 1)
     if status is not None:
         statement = statement.where(Survey.status == status)
     if cursor:
-        created_at, survey_id = decode_cursor(cursor)
+        created_at, survey_id = decode_time_cursor(cursor)
         statement = statement.where(
             or_(Survey.created_at < created_at, and_(Survey.created_at == created_at, Survey.id < survey_id))
         )
     rows = list((await session.execute(statement)).scalars())
     items = rows[:limit]
     more = len(rows) > limit
-    return Page(items=items, next_cursor=encode_cursor(items[-1].created_at, items[-1].id) if more else None)
+    return Page(items=items, next_cursor=encode_time_cursor(items[-1].created_at, items[-1].id) if more else None)

@@ -1,0 +1,57 @@
+"""Opaque cursors for keyset pagination (``limit``, ``cursor``, ``next_cursor``) on every list.
+
+A cursor is the sort key of the last item returned, as URL-safe base64 of a JSON array; clients
+treat it as opaque. A cursor that does not decode to the expected shape is a 422 naming
+``cursor``, never a 500.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime, timezone
+
+from csq_common.errors import InvalidInput
+
+MAX_KEY_LENGTH = 200
+
+
+def encode_cursor(*key: str) -> str:
+    raw = json.dumps(list(key), separators=(",", ":"), ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _refuse() -> InvalidInput:
+    return InvalidInput("cursor", "is not a cursor this API issued")
+
+
+def decode_cursor(cursor: str, parts: int = 1) -> list[str]:
+    """The ``parts`` strings of a cursor from :func:`encode_cursor` (no NULs, bounded length)."""
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, TypeError, binascii.Error):
+        raise _refuse() from None
+    if (
+        not isinstance(key, list)
+        or len(key) != parts
+        or not all(isinstance(part, str) and 0 < len(part) <= MAX_KEY_LENGTH and "\x00" not in part for part in key)
+    ):
+        raise _refuse()
+    return key
+
+
+def encode_time_cursor(moment: datetime, item_id: str) -> str:
+    """Cursor for lists ordered by (timestamp, id)."""
+    return encode_cursor(moment.isoformat(), item_id)
+
+
+def decode_time_cursor(cursor: str) -> tuple[datetime, str]:
+    moment_text, item_id = decode_cursor(cursor, parts=2)
+    try:
+        moment = datetime.fromisoformat(moment_text)
+        if moment.tzinfo is None:
+            raise ValueError(moment_text)
+        return moment.astimezone(timezone.utc), item_id
+    except (ValueError, OverflowError):
+        raise _refuse() from None
