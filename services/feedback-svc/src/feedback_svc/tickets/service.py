@@ -19,10 +19,9 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.bus import outbox
-from csq_common.db import utcnow
+from csq_common.db import insert_unless_exist, utcnow
 from csq_common.pagination import decode_cursor, encode_cursor
 from csq_common.events import CloudEvent, TicketFirstResponded, TicketSnapshot
-from feedback_svc.sql import insert_unless_exist
 from feedback_svc.tickets.errors import TicketChangedConcurrently, TicketNotFound
 from feedback_svc.tickets.models import Ticket
 

@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csq_common.db import utcnow
-from feedback_svc.sql import insert_unless_exist
+from csq_common.db import insert_unless_exist, utcnow
 from feedback_svc.tickets import service as tickets
 from feedback_svc.webhooks.models import WebhookReceipt
 from feedback_svc.webhooks.schemas import TicketWebhook, WebhookAccepted

@@ -7,11 +7,9 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 from sqlalchemy import and_, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csq_common.db import utcnow
+from csq_common.db import insert_unless_exist, utcnow
 from csq_common.errors import InvalidInput
 from csq_common.pagination import decode_time_cursor, encode_time_cursor
 from csq_common.http.problems import validation_errors
@@ -61,11 +59,7 @@ async def create_delivery(session: AsyncSession, body: DeliveryCreate, *, mail_f
         "updated_at": now,
     }
     # A concurrent request with the same key: ON CONFLICT waits for it and then inserts nothing.
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    table = Delivery.__table__
-    statement = insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(table.c.id)
-    inserted = (await session.execute(statement, row)).scalars().all()
-    if not inserted:
+    if not await insert_unless_exist(session, Delivery.__table__, [row], key="idempotency_key"):
         return Accepted(await _by_idempotency_key(session, body.idempotency_key), created=False)
     sender.wake()
     return Accepted(await get_delivery(session, delivery_id), created=True)
