@@ -23,8 +23,10 @@ from csq_common.bus.models import OutboxMessage
 from csq_common.db import utcnow
 from csq_common.events import CloudEvent
 from csq_common.http import metrics
+from csq_common.worker import PollingWorker, WakeSignal
 
 log = structlog.get_logger(__name__)
+_wake_relays = WakeSignal()  # every relay of this process; a hint, the relays also poll
 
 
 async def add(session: AsyncSession, event: CloudEvent, *, topic: str, key: str) -> OutboxMessage:
@@ -49,15 +51,6 @@ async def add_many(session: AsyncSession, events: list[tuple[CloudEvent, str, st
     _wake_relays()
 
 
-_relay_wakeups: set[asyncio.Event] = set()
-
-
-def _wake_relays() -> None:
-    # A hint only: the relay also polls, so a wake-up before the commit costs one empty poll.
-    for wakeup in _relay_wakeups:
-        wakeup.set()
-
-
 async def backlog(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))))
 
@@ -72,7 +65,9 @@ async def parked(session: AsyncSession, max_attempts: int) -> int:
     )
 
 
-class OutboxRelay:
+class OutboxRelay(PollingWorker):
+    name = "outbox"
+
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
@@ -84,53 +79,18 @@ class OutboxRelay:
         linger_seconds: float = 0.005,
         max_attempts: int = 5,
     ) -> None:
+        super().__init__(poll_seconds=poll_seconds, wake_signal=_wake_relays, linger_seconds=linger_seconds)
         self._sessions = sessions
         self._producer = producer
         self._batch_size = batch_size
-        self._poll_seconds = poll_seconds
         self._keep_sent_for = keep_sent_for
-        self._linger_seconds = linger_seconds
         self._max_attempts = max_attempts
-        self._wakeup = asyncio.Event()
-        self._task: asyncio.Task | None = None
         self._last_prune = utcnow()
 
-    def start(self) -> None:
-        _relay_wakeups.add(self._wakeup)
-        self._task = asyncio.create_task(self._run(), name="outbox-relay")
-
-    async def stop(self) -> None:
-        _relay_wakeups.discard(self._wakeup)
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-
-    async def _run(self) -> None:
-        failures = 0
-        while True:
-            try:
-                published = await self.publish_pending()
-                failures = 0
-                await self._maybe_prune()
-                if published >= self._batch_size:
-                    continue  # more waiting: no sleep
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # broker or database away: back off, keep the rows
-                failures += 1
-                log.warning("outbox.publish_failed", error=str(exc), attempt=failures)
-                await asyncio.sleep(min(0.2 * 2**failures, 5.0))
-                continue
-            try:
-                await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll_seconds)
-                # Under load many requests commit within a few ms: collect them into one batch.
-                await asyncio.sleep(self._linger_seconds)
-            except TimeoutError:
-                pass
-            self._wakeup.clear()
+    async def work_once(self) -> bool:
+        published = await self.publish_pending()
+        await self._maybe_prune()
+        return published >= self._batch_size  # more waiting: no sleep
 
     async def publish_pending(self) -> int:
         """Publish one batch of unsent rows; return how many were sent."""

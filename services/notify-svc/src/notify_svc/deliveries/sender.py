@@ -27,6 +27,7 @@ import structlog
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from csq_common.worker import PollingWorker, WakeSignal
 from csq_common.bus import outbox
 from csq_common.db import utcnow
 from csq_common.events import make_event
@@ -39,13 +40,8 @@ log = structlog.get_logger(__name__)
 SOURCE = "notify-svc"
 OUTCOME_EVENT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://csq.dev/notify-svc/delivery-outcomes")
 
-_wakeups: set[asyncio.Event] = set()
-
-
-def wake() -> None:
-    """A hint that a delivery was queued (the sender also polls, so an early wake-up is harmless)."""
-    for wakeup in _wakeups:
-        wakeup.set()
+# A hint that a delivery was queued (the sender also polls, so an early wake-up is harmless).
+wake = WakeSignal()
 
 
 def backoff_seconds(attempts: int, *, base: float, cap: float) -> float:
@@ -57,47 +53,18 @@ def outcome_event_id(delivery_id: str, event_type: str) -> str:
     return str(uuid.uuid5(OUTCOME_EVENT_NAMESPACE, f"{delivery_id}/{event_type}"))
 
 
-class DeliverySender:
+class DeliverySender(PollingWorker):
+    name = "delivery_sender"
+
     def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+        super().__init__(poll_seconds=settings.sender_poll_seconds, wake_signal=wake)
         self._sessions = sessions
         self._settings = settings
         self._envelope_from = parseaddr(settings.mail_from)[1]
-        self._wakeup = asyncio.Event()
-        self._task: asyncio.Task | None = None
 
-    def start(self) -> None:
-        _wakeups.add(self._wakeup)
-        self._task = asyncio.create_task(self._run(), name="delivery-sender")
-
-    async def stop(self) -> None:
-        _wakeups.discard(self._wakeup)
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-
-    async def _run(self) -> None:
-        failures = 0
-        while True:
-            try:
-                handled = await self.send_due()
-                failures = 0
-                if handled >= self._settings.sender_batch_size:
-                    continue
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the database away: back off; claimed rows lapse and return
-                failures += 1
-                log.warning("delivery.sender_failed", error=repr(exc), attempt=failures)
-                await asyncio.sleep(min(0.2 * 2**failures, 5.0))
-                continue
-            try:
-                await asyncio.wait_for(self._wakeup.wait(), timeout=self._settings.sender_poll_seconds)
-            except TimeoutError:
-                pass
-            self._wakeup.clear()
+    async def work_once(self) -> bool:
+        # The database away raises here: the worker backs off; claimed rows lapse and return.
+        return await self.send_due() >= self._settings.sender_batch_size
 
     async def send_due(self) -> int:
         """Claim and send one batch of due deliveries concurrently; return how many were due."""
