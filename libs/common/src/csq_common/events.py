@@ -157,7 +157,86 @@ class NotificationFailed(DeliveryOutcome):
 
 NOTIFICATION_EVENTS: dict[str, type[DeliveryOutcome]] = {cls.event_type: cls for cls in (NotificationDelivered, NotificationFailed)}
 
-EVENT_TYPES: dict[str, type[EventData]] = {**TICKET_EVENTS, **NOTIFICATION_EVENTS}
+# ---- surveys (survey-svc → csq.surveys, keyed by invitation id) -----------------------------
+
+
+class SurveyAttribution(EventData):
+    """Fixed when the invitation is created: the ticket's team, agent and channel at close travel
+    with the invitation, its answer and its expiry, so a later reassignment moves no credit."""
+
+    domain: ClassVar[str] = "surveys"
+    invitation_id: str | None = None
+    survey_id: str
+    survey_version: int = Field(ge=1)
+    campaign_id: str | None = None
+    ticket_id: str | None = None
+    team_id: str | None = None
+    agent_id: str | None = None
+    channel: str | None = None  # the ticket's channel (email, chat, phone, …)
+    anonymous: bool = False
+
+
+class OneClickQuestion(BaseModel):
+    """The first CSAT/NPS/CES question, rendered as a row of links in the invitation email."""
+
+    model_config = ConfigDict(extra="ignore")
+    question_id: str
+    prompt: str
+    min: int
+    max: int
+    low_label: str | None = None
+    high_label: str | None = None
+
+
+class SurveyInvited(SurveyAttribution):
+    """An invitation went out (``reminder`` false) or its single reminder did (``reminder`` true).
+
+    For ``delivery == "email"`` the recipient and the survey link travel only inside
+    ``sealed_message``, encrypted for notify-svc (see :mod:`csq_common.sealing`): the event log and
+    survey-svc's tables never hold them readable, which is what anonymous campaigns promise."""
+
+    event_type: ClassVar[str] = "survey.invited"
+    invitation_id: str
+    delivery: Literal["email", "link"]
+    locale: str = Field(max_length=35)
+    invited_at: AwareDatetime
+    expires_at: AwareDatetime
+    reminder: bool = False
+    sealed_message: str | None = None
+    one_click: OneClickQuestion | None = None
+
+
+class NumericAnswer(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    question_id: str
+    type: Literal["csat", "nps", "ces", "rating"]
+    dimension: str
+    value: int
+    scale_max: int
+
+
+class SurveyAnswered(SurveyAttribution):
+    event_type: ClassVar[str] = "survey.answered"
+    response_id: str
+    invited_at: AwareDatetime | None = None  # survey_response_pct is attributed to it
+    answered_at: AwareDatetime
+    response_channel: Literal["web", "api", "phone"]
+    customer_id: str | None = None  # always None for anonymous campaigns
+    answers: list[NumericAnswer] = Field(default_factory=list)
+
+
+class SurveyExpired(SurveyAttribution):
+    event_type: ClassVar[str] = "survey.expired"
+    invitation_id: str
+    invited_at: AwareDatetime
+    expired_at: AwareDatetime
+
+
+SURVEY_EVENTS: dict[str, type[SurveyAttribution]] = {
+    cls.event_type: cls for cls in (SurveyInvited, SurveyAnswered, SurveyExpired)
+}
+
+EVENT_TYPES: dict[str, type[EventData]] = {**TICKET_EVENTS, **SURVEY_EVENTS, **NOTIFICATION_EVENTS}
 
 
 class UnknownEventType(ValueError):

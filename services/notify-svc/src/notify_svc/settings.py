@@ -1,6 +1,7 @@
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from csq_common.sealing import DEVELOPMENT_PRIVATE_KEY, check_key
 from csq_common.settings import BaseServiceSettings
 
 
@@ -30,6 +31,16 @@ class Settings(BaseServiceSettings):
     delivery_claim_seconds: float = Field(300.0, gt=0, le=86_400)
     sender_poll_seconds: float = Field(1.0, gt=0, le=60)
     sender_batch_size: int = Field(20, ge=1, le=1000)
+
+    # Opens what survey-svc sealed for notify-svc (recipient and link of an invitation).
+    recipient_private_key: str = DEVELOPMENT_PRIVATE_KEY
+
+    @model_validator(mode="after")
+    def _sealing_key(self):
+        check_key(self.recipient_private_key, name="NOTIFY_RECIPIENT_PRIVATE_KEY")
+        if self.environment != "development" and self.recipient_private_key == DEVELOPMENT_PRIVATE_KEY:
+            raise ValueError("NOTIFY_RECIPIENT_PRIVATE_KEY must be set outside development")
+        return self
 
     @model_validator(mode="after")
     def _valid_mail_setup(self):

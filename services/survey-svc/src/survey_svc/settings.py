@@ -1,6 +1,10 @@
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from csq_common.sealing import DEVELOPMENT_PUBLIC_KEY, check_key
 from csq_common.settings import BaseServiceSettings
+
+DEVELOPMENT_CUSTOMER_KEY_SECRET = "dev-customer-key-secret"
 
 
 class Settings(BaseServiceSettings):
@@ -9,3 +13,24 @@ class Settings(BaseServiceSettings):
     service_name: str = "survey-svc"
     database_url: str = "sqlite+aiosqlite:///var/survey.db"
     port: int = 8002
+
+    # Where customers reach the answer page: links are <public_base_url>/s/<token>.
+    public_base_url: str = "http://127.0.0.1:8002"
+    # notify-svc's public key (csq_common.sealing): recipients and links are sealed for it.
+    notify_public_key: str = DEVELOPMENT_PUBLIC_KEY
+    # Keys the throttling ledger (HMAC of the customer id/email) so it holds no readable identity.
+    customer_key_secret: str = DEVELOPMENT_CUSTOMER_KEY_SECRET
+    # The invitation scheduler (send due invitations, reminders, expiries).
+    scheduler_poll_seconds: float = Field(1.0, gt=0, le=60)
+    scheduler_batch_size: int = Field(100, ge=1, le=10_000)
+
+    @model_validator(mode="after")
+    def _keys(self):
+        check_key(self.notify_public_key, name="SURVEY_NOTIFY_PUBLIC_KEY")
+        if self.environment != "development":
+            if self.notify_public_key == DEVELOPMENT_PUBLIC_KEY:
+                raise ValueError("SURVEY_NOTIFY_PUBLIC_KEY must be set outside development")
+            if self.customer_key_secret == DEVELOPMENT_CUSTOMER_KEY_SECRET:
+                raise ValueError("SURVEY_CUSTOMER_KEY_SECRET must be set outside development")
+        self.public_base_url = self.public_base_url.rstrip("/")
+        return self
