@@ -8,6 +8,9 @@ from csq_common.http.app import create_service_app
 from csq_common.settings import load_settings
 from survey_svc.consumers import CONSUMERS
 from survey_svc.settings import Settings
+from survey_svc.campaigns.router import router as campaigns_router
+from survey_svc.responses.router import router as responses_router
+from survey_svc.results.router import router as results_router
 from survey_svc.surveys.router import router as surveys_router
 
 SERVICE_ROOT = Path(__file__).resolve().parents[2]
@@ -16,5 +19,5 @@ SERVICE_ROOT = Path(__file__).resolve().parents[2]
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings(Settings)
     return create_service_app(
-        settings, title="CSQ survey-svc", service_root=SERVICE_ROOT, routers=[surveys_router], consumers=CONSUMERS
+        settings, title="CSQ survey-svc", service_root=SERVICE_ROOT, routers=[surveys_router, campaigns_router, responses_router, results_router], consumers=CONSUMERS
     )

@@ -3,3 +3,4 @@
 from csq_common.bus import models as bus_models  # noqa: F401
 from survey_svc.surveys import models as survey_models  # noqa: F401
 from survey_svc.campaigns import models as campaign_models  # noqa: F401
+from survey_svc.responses import models as response_models  # noqa: F401
