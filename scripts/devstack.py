@@ -160,6 +160,9 @@ class Stack:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        if name == "survey" and "SURVEY_PUBLIC_BASE_URL" not in os.environ:
+            # Invitation links must point at this stack's survey-svc, whatever port it got.
+            env["SURVEY_PUBLIC_BASE_URL"] = f"http://{self.host}:{self.ports[name]}"
         if name == "notify" and self.smtp_sink:
             env.update({"NOTIFY_SMTP_HOST": self.host, "NOTIFY_SMTP_PORT": str(self.smtp_port), "NOTIFY_SMTP_STARTTLS": "false"})
         env.update(self.extra_env)

@@ -286,3 +286,27 @@ async def app_client(create_app, settings) -> AsyncIterator["httpx.AsyncClient"]
     async with running_app(app, ensure_topics_for=settings) as http:
         http.app = app
         yield http
+
+
+async def migration_differences(database_url: str, service_root: Path) -> tuple[list, set[str]]:
+    """Migrate a fresh database to head and compare it with the models on ``Base.metadata``
+    (import the service's ``models`` module first): (alembic differences, table names)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import inspect
+
+    from csq_common.bus.migration import upgrade_to_head
+    from csq_common.db import Base, create_engine
+
+    engine = create_engine(database_url)
+    try:
+        await upgrade_to_head(engine, service_root)
+        async with engine.connect() as connection:
+
+            def compare(sync_connection):
+                context = MigrationContext.configure(sync_connection, opts={"compare_type": True})
+                return compare_metadata(context, Base.metadata), set(inspect(sync_connection).get_table_names())
+
+            return await connection.run_sync(compare)
+    finally:
+        await engine.dispose()
