@@ -79,3 +79,41 @@ async def test_events_from_kafka_reach_the_summary_and_poison_goes_to_the_dlq(cl
     assert any("invalid CloudEvent" in letter["error"] for letter in letters)
     assert any("validation error" in letter["error"].lower() for letter in letters)
     assert all(letter["topic"] == topic for letter in letters)
+
+
+async def test_survey_events_from_kafka_reach_the_summary(client, settings):
+    from tests.survey_factories import answered, expired, invited
+
+    now = utcnow().replace(microsecond=0)
+    at = now - timedelta(hours=1)
+    response = answered("R-1", now - timedelta(minutes=5), [("csat", "attitude", 5), ("nps", "overall", 4)],
+                        "billing", "A-1", "email", invitation_id="I-1", invited_at=at)
+    bad = CloudEvent(id="bad-survey", source="test", type="survey.answered", time=now, data={"response_id": "R-x"})
+    events = [
+        (b"I-1", invited("I-1", at, "billing", "A-1", "email").to_bytes()),
+        (b"I-1", invited("I-1", at, "billing", "A-1", "email", reminder=True).to_bytes()),
+        (b"I-2", invited("I-2", at, "billing", "A-1", "email").to_bytes()),
+        (b"I-1", response.to_bytes()),
+        (b"I-1", response.to_bytes()),  # redelivered: the inbox drops it
+        (b"I-x", bad.to_bytes()),
+        (b"I-2", expired("I-2", at, "billing", "A-1", "email").to_bytes()),
+    ]
+    producer = BrokerProducer(settings)
+    producer.start()
+    await wait_until(lambda: producer.connected, message="producer connected")
+    try:
+        for key, value in events:
+            await producer.send_and_wait(settings.topic("surveys"), value, key=key)
+    finally:
+        await producer.stop()
+
+    params = {"from": (now - timedelta(days=1)).isoformat(), "to": (now + timedelta(hours=1)).isoformat()}
+
+    async def summary():
+        body = (await client.get("/v1/kpis/summary", params=params, headers=READER)).json()
+        return body if body["counts"]["csat_pct"] == 1 and body["counts"]["survey_response_pct"] == 2 else None
+
+    body = await wait_until(summary, timeout=30, message="the survey events counted")
+    assert body["values"]["csat_pct"] == 100.0 and body["values"]["nps"] == -100.0
+    assert body["values"]["survey_response_pct"] == 50.0
+    assert body["values"]["tickets_closed"] == 0

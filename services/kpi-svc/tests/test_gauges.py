@@ -8,6 +8,7 @@ from csq_common.testing import wait_until
 from kpi_svc.consumers import handle_events
 from kpi_svc.gauges import GaugeRefresher
 from tests.factories import event, snapshot
+from tests.survey_factories import answered
 
 T = datetime.fromisoformat
 
@@ -67,3 +68,27 @@ async def test_the_app_refreshes_gauges_in_the_background(client):
     text = await wait_until(exported, timeout=10, message="gauge exported")
     assert 'csq_kpi_today_fcr_pct{team_id="billing"} 0.0' in text
     assert 'csq_kpi_today_frt_avg_seconds{team_id="billing"}' not in text  # no data, not 0
+
+
+async def test_gauges_show_todays_csat_and_nps_per_team(sessions):
+    now = T("2026-11-21T12:00:00+00:00")
+    earlier = now - timedelta(hours=2)
+    await apply(sessions, [
+        event(TicketClosed, snapshot("T-1", "billing", "A-1", "chat", earlier, closed_at=earlier), earlier),
+        answered("R-1", earlier, [("csat", "overall", 5), ("csat", "attitude", 2), ("nps", "overall", 10)], "billing"),
+        # a team with survey answers but no ticket today still gets its gauges
+        answered("R-2", earlier, [("nps", "overall", 3)], "quality"),
+        answered("R-3", now - timedelta(days=1), [("csat", "overall", 1)], "quality"),  # yesterday
+    ])
+    refresher = GaugeRefresher(sessions, interval=60)
+    try:
+        await refresher.refresh(now=now)
+        assert gauge("csat_pct", "billing") == 50.0 and gauge("nps", "billing") == 100.0
+        assert gauge("nps", "quality") == -100.0
+        assert gauge("csat_pct", "quality") is None  # only yesterday's CSAT: not exported
+        assert gauge("tickets_closed", "quality") == 0 and gauge("tickets_closed", "billing") == 1
+        assert gauge("csat_pct", "*") == 50.0 and gauge("nps", "*") == 0.0
+        await refresher.refresh(now=now + timedelta(days=1))
+        assert gauge("nps", "billing") is None and gauge("nps", "quality") is None and gauge("nps", "*") is None
+    finally:
+        refresher.clear()

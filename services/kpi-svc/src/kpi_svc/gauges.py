@@ -2,7 +2,7 @@
 
 A background task (started by the app's lifespan) recomputes them every
 ``KPI_GAUGE_REFRESH_SECONDS`` with the same read as ``GET /v1/kpis/summary``, per team that has
-data today plus ``team_id="*"`` for all teams. A metric without observations is not exported
+data today (tickets or surveys) plus ``team_id="*"`` for all teams. A metric without observations is not exported
 (its label set is removed), never shown as 0.
 """
 
@@ -16,18 +16,18 @@ from datetime import datetime, timedelta
 import structlog
 from fastapi import FastAPI
 from prometheus_client import Gauge
-from sqlalchemy import select
+from sqlalchemy import select, union
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from csq_common.db import utcnow
 from kpi_svc.aggregates.buckets import DAY, floor_to
 from kpi_svc.aggregates.dimensions import WILDCARD, original
-from kpi_svc.aggregates.models import TicketAggregate
-from kpi_svc.kpis.service import KpiFilters, Summary, ticket_summary
+from kpi_svc.aggregates.models import ALL_DIMENSIONS, SurveyAggregate, TicketAggregate
+from kpi_svc.kpis.service import KpiFilters, Summary, kpi_summary
 
 log = structlog.get_logger(__name__)
 
-HEADLINE = ("tickets_closed", "frt_avg_seconds", "fcr_pct", "reopen_pct", "aht_seconds")
+HEADLINE = ("tickets_closed", "frt_avg_seconds", "fcr_pct", "reopen_pct", "aht_seconds", "csat_pct", "nps")
 ALL_TEAMS = WILDCARD
 
 GAUGES: dict[str, Gauge] = {
@@ -37,19 +37,22 @@ GAUGES: dict[str, Gauge] = {
 
 
 async def teams_today(session: AsyncSession, now: datetime) -> list[str]:
-    """Teams (as sent by the CRM) with any aggregate in today's UTC day bucket."""
-    table = TicketAggregate.__table__
-    rows = await session.scalars(
-        select(table.c.team_id)
-        .where(
+    """Teams (as sent by the CRM / survey-svc) with any ticket or survey aggregate in today's UTC day bucket."""
+    day = floor_to(now, DAY)
+
+    def teams(table, *extra):
+        return select(table.c.team_id).where(
             table.c.resolution == DAY,
-            table.c.bucket_start == floor_to(now, DAY),
+            table.c.bucket_start == day,
             table.c.agent_id == WILDCARD,
             table.c.channel == WILDCARD,
             table.c.team_id != WILDCARD,
+            *extra,
         )
-        .order_by(table.c.team_id)
-    )
+
+    surveys = SurveyAggregate.__table__
+    statement = union(teams(TicketAggregate.__table__), teams(surveys, surveys.c.dimension == ALL_DIMENSIONS))
+    rows = await session.scalars(select(statement.subquery().c.team_id).order_by("team_id"))
     return [original(team) for team in rows]
 
 
@@ -57,10 +60,10 @@ async def today_summaries(session: AsyncSession, now: datetime) -> dict[str, Sum
     """label value → today's summary: each team with data, and ``*`` for all teams."""
     start = floor_to(now, DAY)
     end = start + timedelta(days=1)
-    summaries = {ALL_TEAMS: await ticket_summary(session, start=start, end=end)}
+    summaries = {ALL_TEAMS: await kpi_summary(session, start=start, end=end)}
     for team in await teams_today(session, now):
         label = team if team != ALL_TEAMS else "\\*"  # keep a CRM team literally named "*" apart
-        summaries[label] = await ticket_summary(session, start=start, end=end, filters=KpiFilters(team_id=team or None))
+        summaries[label] = await kpi_summary(session, start=start, end=end, filters=KpiFilters(team_id=team or None))
     return summaries
 
 

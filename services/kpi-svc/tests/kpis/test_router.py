@@ -38,7 +38,7 @@ async def test_summary_happy_path_with_filters_and_widened_window(client):
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["from"] == "2026-11-21T08:45:00Z" and body["to"] == "2026-11-21T10:15:00Z"
-    assert body["filters"] == {"team_id": "billing", "agent_id": None, "channel": None}
+    assert body["filters"] == {"team_id": "billing", "agent_id": None, "channel": None, "dimension": None}
     assert body["values"]["tickets_closed"] == 2
     assert body["values"]["frt_avg_seconds"] == 120.0
     assert abs(body["values"]["frt_p90_seconds"] - 60.0) <= 0.6  # rank 0.9 → the first of two

@@ -1,1 +1,1 @@
-"""Ticket KPI aggregates: bucketed sums and counts plus sketch bins, written by the consumer."""
+"""KPI aggregates: bucketed sums, counts and sketch bins of tickets (service.py) and surveys (surveys.py), written by the consumer."""

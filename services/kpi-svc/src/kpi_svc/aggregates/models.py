@@ -1,4 +1,4 @@
-"""Tables of the ticket KPI aggregates.
+"""Tables of the KPI aggregates (tickets; surveys at the end of the file).
 
 - ``kpi_ticket_aggregates``: sums and counts per (resolution, bucket, team, agent, channel), and
   the row's two quantile sketches (FRT and resolution times) as compact blobs of logarithmic bin
@@ -89,3 +89,85 @@ class CountedReopen(Base):
 
     ticket_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+
+
+# ---- survey KPIs (see surveys.py) ---------------------------------------------------------------
+
+ALL_DIMENSIONS = ""  # the ``dimension`` of rows that count every answer, and the response rate
+
+
+class SurveyAggregate(Base):
+    """Survey counters per (resolution, bucket, team, agent, channel, question dimension).
+
+    ``dimension = ""`` rows hold every answer plus ``invited``/``answered`` (the response rate is
+    not dimension-specific); ``dimension = <slug>`` rows hold only the answer counters of questions
+    tagged with that slug (their ``invited``/``answered`` stay 0). Answers are bucketed by
+    ``answered_at``, ``invited`` and ``answered`` by the invitation's ``invited_at``.
+    """
+
+    __tablename__ = "kpi_survey_aggregates"
+    __table_args__ = (
+        Index(
+            "ix_kpi_survey_aggregates_agent",
+            "agent_id",
+            "dimension",
+            "resolution",
+            "bucket_start",
+            postgresql_where=text("agent_id <> '*'"),
+            sqlite_where=text("agent_id <> '*'"),
+        ),
+    )
+
+    resolution: Mapped[str] = mapped_column(String(8), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(DIM), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(String(DIM), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(50), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(50), primary_key=True)
+    bucket_start: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    invited: Mapped[int] = mapped_column(BigInteger, default=0)
+    answered: Mapped[int] = mapped_column(BigInteger, default=0)
+    csat_answers: Mapped[int] = mapped_column(BigInteger, default=0)
+    csat_satisfied: Mapped[int] = mapped_column(BigInteger, default=0)
+    nps_answers: Mapped[int] = mapped_column(BigInteger, default=0)
+    nps_promoters: Mapped[int] = mapped_column(BigInteger, default=0)
+    nps_detractors: Mapped[int] = mapped_column(BigInteger, default=0)
+    ces_answers: Mapped[int] = mapped_column(BigInteger, default=0)
+    ces_sum: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+SURVEY_COUNTER_COLUMNS = (
+    "invited",
+    "answered",
+    "csat_answers",
+    "csat_satisfied",
+    "nps_answers",
+    "nps_promoters",
+    "nps_detractors",
+    "ces_answers",
+    "ces_sum",
+)
+
+
+class CountedInvitation(Base):
+    """Invitations already counted as invited (a reminder or a re-published ``survey.invited`` is not)."""
+
+    __tablename__ = "kpi_counted_invitations"
+
+    invitation_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+class CountedResponse(Base):
+    """Responses already counted (their answers and their credit towards the response rate)."""
+
+    __tablename__ = "kpi_counted_responses"
+
+    response_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+class CountedAnsweredInvitation(Base):
+    """Invitations already counted as answered: a second response to one invitation adds its
+    answers but never a second ``answered``, so the response rate cannot pass 100 %."""
+
+    __tablename__ = "kpi_counted_answered_invitations"
+
+    invitation_id: Mapped[str] = mapped_column(String(200), primary_key=True)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Column, MetaData, String, Table, and_, delete, insert, select, text
+from sqlalchemy import BigInteger, Column, LargeBinary, MetaData, String, Table, and_, delete, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -187,7 +187,7 @@ async def _claim(session: AsyncSession, table: Table, columns: tuple[str, ...], 
         return set()
     claimed: set[tuple] = set()
     if session.bind.dialect.name == "postgresql":  # column arrays through unnest, on the driver (see write)
-        types = ", ".join(f"${n}::{'timestamptz' if name != 'ticket_id' else 'varchar'}[]" for n, name in enumerate(columns, 1))
+        types = ", ".join(f"${n}::{_pg_type(table.c[name])}[]" for n, name in enumerate(columns, 1))
         statement = (
             f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({types}) "
             f"ON CONFLICT DO NOTHING RETURNING {', '.join(columns)}"
@@ -252,18 +252,23 @@ async def write(session: AsyncSession, batch: BatchAggregate) -> None:
 # PostgreSQL statements of the write path, run on the session's own asyncpg connection (same
 # transaction): whole columns as arrays through ``unnest``, prepared once per connection by asyncpg,
 # and no per-element bind processing (SQLAlchemy's ARRAY would visit every element of every array).
-_PG_TYPES = {
-    "resolution": "varchar",
-    "bucket_start": "timestamptz",
-    "team_id": "varchar",
-    "agent_id": "varchar",
-    "channel": "varchar",
-    **{name: "bigint" for name in COUNTER_COLUMNS},
-    **{name: "bytea" for name in SKETCH_COLUMNS},
-}
+
+
+def _pg_type(column: Column) -> str:
+    """The PostgreSQL element type of ``column``'s array in the ``unnest`` statements."""
+    kind = column.type
+    if isinstance(kind, UtcDateTime):
+        return "timestamptz"
+    if isinstance(kind, BigInteger):
+        return "bigint"
+    if isinstance(kind, LargeBinary):
+        return "bytea"
+    return "varchar"
+
+
 _PG_STORED_SKETCHES = (
     f"SELECT {', '.join(f'a.{name}' for name in (*KEY_COLUMNS, *SKETCH_COLUMNS))} "
-    f"FROM unnest({', '.join(f'${n}::{_PG_TYPES[name]}[]' for n, name in enumerate(KEY_COLUMNS, 1))}) "
+    f"FROM unnest({', '.join(f'${n}::{_pg_type(TicketAggregate.__table__.c[name])}[]' for n, name in enumerate(KEY_COLUMNS, 1))}) "
     f"AS k({', '.join(KEY_COLUMNS)}) "
     f"JOIN {TicketAggregate.__tablename__} a USING ({', '.join(KEY_COLUMNS)})"
 )
@@ -275,7 +280,7 @@ def _pg_upsert(table: Table, columns: tuple[str, ...], added: tuple[str, ...], r
     updates += [f"{name} = excluded.{name}" for name in replaced]
     return (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "
-        f"SELECT * FROM unnest({', '.join(f'${n}::{_PG_TYPES[name]}[]' for n, name in enumerate(columns, 1))}) "
+        f"SELECT * FROM unnest({', '.join(f'${n}::{_pg_type(table.c[name])}[]' for n, name in enumerate(columns, 1))}) "
         f"ON CONFLICT ({keys}) DO UPDATE SET {', '.join(updates)}"
     )
 

@@ -11,6 +11,9 @@ class SummaryFilters(BaseModel):
     team_id: str | None = None
     agent_id: str | None = None
     channel: str | None = None
+    dimension: str | None = Field(
+        None, description="Question dimension: when set, values/counts hold only csat_pct, nps and ces_avg"
+    )
 
 
 class SummaryRead(BaseModel):
@@ -28,7 +31,10 @@ class SummaryRead(BaseModel):
             from_=summary.start,
             to=summary.end,
             filters=SummaryFilters(
-                team_id=summary.filters.team_id, agent_id=summary.filters.agent_id, channel=summary.filters.channel
+                team_id=summary.filters.team_id,
+                agent_id=summary.filters.agent_id,
+                channel=summary.filters.channel,
+                dimension=summary.filters.dimension,
             ),
             values=summary.values,
             counts=summary.counts,

@@ -1,9 +1,10 @@
-"""Reads: ticket KPIs over a window from the aggregates (never from per-event rows).
+"""Reads: ticket and survey KPIs over a window from the aggregates (never from per-event rows).
 
 The window is widened to 15-minute boundaries and tiled with the coarsest buckets (see
 aggregates.buckets.tile: months, days, hours, quarters); one query reads the tiles' rows (OR'ed),
 restricted to the one grouping set that matches the filters: a few dozen rows for 90 days. The
-counters are summed and the sketch blobs merged (bin counts added) in Python.
+counters are summed and the sketch blobs merged (bin counts added) in Python. Survey KPIs are read
+the same way from the survey aggregates (see kpis.surveys).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from csq_common.errors import InvalidInput
 from kpi_svc.aggregates import sketch
 from kpi_svc.aggregates.buckets import Tile, tile, widen
 from kpi_svc.aggregates.dimensions import WILDCARD, stored
-from kpi_svc.aggregates.models import COUNTER_COLUMNS, SKETCH_COLUMNS, TicketAggregate
+from kpi_svc.aggregates.models import COUNTER_COLUMNS, SKETCH_COLUMNS, SurveyAggregate, TicketAggregate
+from kpi_svc.kpis.surveys import check_dimension, survey_values
 
 MAX_WINDOW = timedelta(days=400)
 
@@ -41,6 +43,9 @@ class KpiFilters:
     team_id: str | None = None
     agent_id: str | None = None
     channel: str | None = None
+    #: Question dimension: restricts the answer KPIs (csat_pct, nps, ces_avg) to questions tagged
+    #: with it; a summary with a dimension holds only those three (see kpi_summary).
+    dimension: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,10 +112,39 @@ def _seconds(sum_ms: int, count: int) -> float | None:
 async def ticket_summary(
     session: AsyncSession, *, start: datetime, end: datetime, filters: KpiFilters = KpiFilters()
 ) -> Summary:
-    """Ticket KPIs over ``[start, end)`` widened to 15-minute boundaries, for ``filters``."""
+    """Ticket KPIs over ``[start, end)`` widened to 15-minute boundaries, for ``filters`` (team,
+    agent, channel; ticket KPIs have no question dimension)."""
+    start, end = effective_window(start, end)
+    values, counts = await _ticket_values(session, tile(start, end), filters)
+    return Summary(start=start, end=end, filters=filters, values=values, counts=counts)
+
+
+async def kpi_summary(
+    session: AsyncSession, *, start: datetime, end: datetime, filters: KpiFilters = KpiFilters()
+) -> Summary:
+    """Every KPI of ``GET /v1/kpis/summary`` over ``[start, end)`` widened to 15 minutes.
+
+    Without ``filters.dimension``: the ticket KPIs and the survey KPIs (``csat_pct``, ``nps``,
+    ``ces_avg``, ``survey_response_pct``). With it: only ``csat_pct``, ``nps`` and ``ces_avg`` over
+    the answers to questions of that dimension — every metric returned honours every filter, and
+    the metrics a dimension cannot apply to are left out rather than shown unfiltered.
+    """
+    dimension = check_dimension(filters.dimension)
     start, end = effective_window(start, end)
     tiles = tile(start, end)
+    filters = KpiFilters(team_id=filters.team_id, agent_id=filters.agent_id, channel=filters.channel, dimension=dimension)
+    surveys = SurveyAggregate.__table__
+    conditions = (_dimension_clause(surveys, filters), _window_clause(surveys, tiles))
+    survey, survey_counts = await survey_values(session, conditions, dimension)
+    if dimension is not None:
+        return Summary(start=start, end=end, filters=filters, values=dict(survey), counts=survey_counts)
+    values, counts = await _ticket_values(session, tiles, filters)
+    return Summary(start=start, end=end, filters=filters, values={**values, **survey}, counts={**counts, **survey_counts})
 
+
+async def _ticket_values(
+    session: AsyncSession, tiles: list[Tile], filters: KpiFilters
+) -> tuple[dict[str, float | int | None], dict[str, int]]:
     table = TicketAggregate.__table__
     statement = select(*(table.c[name] for name in (*COUNTER_COLUMNS, *SKETCH_COLUMNS))).where(
         _dimension_clause(table, filters), _window_clause(table, tiles)
@@ -149,4 +183,4 @@ async def ticket_summary(
         "fcr_pct": closures,
         "reopen_pct": closures,
     }
-    return Summary(start=start, end=end, filters=filters, values=values, counts=counts)
+    return values, counts
