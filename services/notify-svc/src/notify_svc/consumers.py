@@ -1,16 +1,37 @@
-"""What notify-svc reads. For now it records each event in its inbox and does nothing else;
-invitation delivery and escalations arrive with their issues."""
+"""What notify-svc reads: thin adapters from CloudEvents to the service functions.
+
+``survey.invited`` (on ``surveys``) becomes an email delivery through
+:func:`notify_svc.deliveries.invitations.accept_invitation`; an event that cannot (a payload that
+fails validation, a sealed message that does not open, a bad recipient) raises, so the runner
+isolates it, dead-letters it and applies the rest of the batch. Every other type, and the
+``kpi``, ``audits`` and ``feedback`` domains (escalations arrive with their issue), is only
+recorded in the inbox by the runner.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csq_common.events import CloudEvent
+from csq_common.db import utcnow
+from csq_common.events import CloudEvent, SurveyInvited, parse_data
 from csq_common.http.app import ConsumerSpec
+from notify_svc.deliveries import invitations
+from notify_svc.settings import Settings
+
+GROUP = "notify-svc"
+DOMAINS = ("surveys", "kpi", "audits", "feedback")
 
 
-async def record_only(session: AsyncSession, events: list[CloudEvent]) -> None:
-    """The inbox claim made by the runner is the whole effect for now."""
+def build_consumers(settings: Settings) -> list[ConsumerSpec]:
+    async def handle_events(session: AsyncSession, events: list[CloudEvent]) -> None:
+        for event in events:
+            if event.type == SurveyInvited.event_type:
+                await invitations.accept_invitation(
+                    session,
+                    parse_data(event),
+                    private_key=settings.recipient_private_key,
+                    mail_from=settings.mail_from,
+                    now=utcnow(),
+                )
 
-
-CONSUMERS = [ConsumerSpec(group="notify-svc", domains=("surveys", "kpi", "audits", "feedback"), handler=record_only)]
+    return [ConsumerSpec(group=GROUP, domains=DOMAINS, handler=handle_events)]

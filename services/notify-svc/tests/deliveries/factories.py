@@ -1,9 +1,14 @@
-"""Request bodies for POST /v1/deliveries."""
+"""Request bodies for POST /v1/deliveries, and the survey.invited events survey-svc publishes."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
+
+from csq_common.db import utcnow
+from csq_common.events import CloudEvent, SurveyInvited, make_event
+from csq_common.sealing import DEVELOPMENT_PUBLIC_KEY, seal
 
 WRITER = {"Authorization": "Bearer writer-key"}
 READER = {"Authorization": "Bearer reader-key"}
@@ -32,3 +37,45 @@ def delivery_body(*, email: str = "li.lei@example.com", name: str | None = "李�
     }
     body.update(overrides)
     return body
+
+
+# ---- survey.invited events (survey-svc → csq.surveys) -------------------------------------------
+
+ONE_CLICK = {"question_id": "q-csat", "prompt": "您对本次服务满意吗？", "min": 1, "max": 5, "low_label": "很不满意", "high_label": "非常满意"}
+
+
+def sealed_invitation(
+    *, email: str = "li.lei@example.com", name: str | None = "李雷", survey_link: str = SURVEY_LINK,
+    customer_name: str | None = "李雷", locale: str = "zh-CN", public_key: str = DEVELOPMENT_PUBLIC_KEY,
+) -> str:  # fmt: skip
+    """What survey-svc seals for notify-svc."""
+    payload = {"to": {"email": email, "name": name}, "survey_link": survey_link, "customer_name": customer_name, "locale": locale}
+    return seal(payload, public_key)
+
+
+def survey_invited(*, invitation_id: str | None = None, sealed_message: str | None = None, **overrides: Any) -> SurveyInvited:
+    now = utcnow().replace(microsecond=0)
+    fields: dict[str, Any] = {
+        "invitation_id": invitation_id or f"inv-{uuid.uuid4().hex[:12]}",
+        "survey_id": "srv-1",
+        "survey_version": 1,
+        "campaign_id": "cmp-1",
+        "ticket_id": "T-1001",
+        "team_id": "billing",
+        "agent_id": "A-7",
+        "channel": "email",
+        "delivery": "email",
+        "locale": "zh-CN",
+        "invited_at": now,
+        "expires_at": now + timedelta(days=7),
+        "reminder": False,
+        "sealed_message": sealed_message if sealed_message is not None else sealed_invitation(),
+        "one_click": ONE_CLICK,
+    }
+    fields.update(overrides)
+    return SurveyInvited.model_validate(fields)
+
+
+def invited_event(invited: SurveyInvited) -> CloudEvent:
+    """The CloudEvent survey-svc would publish (a new event id each call)."""
+    return make_event(invited, source="survey-svc", subject=invited.invitation_id, time=invited.invited_at)

@@ -1,6 +1,8 @@
-"""The claim that keeps two replicas from sending the same delivery."""
+"""The claim that keeps two replicas from sending the same delivery; backoff; SMTP errors."""
 
-from notify_svc.deliveries import service
+import aiosmtplib
+
+from notify_svc.deliveries import mail, service
 from notify_svc.deliveries.sender import DeliverySender, backoff_seconds
 from notify_svc.deliveries.schemas import DeliveryCreate
 from tests.deliveries.factories import delivery_body
@@ -31,3 +33,11 @@ async def test_only_one_of_two_senders_claims_a_delivery(client):
 
 def _columns(row):
     return {column.key: getattr(row, column.key) for column in row.__table__.columns}
+
+
+def test_smtp_errors_never_carry_the_recipients_address():
+    refused = aiosmtplib.SMTPRecipientRefused(550, "5.1.1 <Li.Lei@Example.com>: user unknown", "li.lei@example.com")
+    failure = mail.classify(aiosmtplib.SMTPRecipientsRefused([refused]), recipient="li.lei@example.com")
+    assert (failure.error, failure.permanent) == ("550 5.1.1 <<recipient>>: user unknown", True)
+    busy = mail.classify(aiosmtplib.SMTPResponseException(451, "li.lei@example.com greylisted"), recipient="li.lei@example.com")
+    assert (busy.error, busy.permanent) == ("451 <recipient> greylisted", False)

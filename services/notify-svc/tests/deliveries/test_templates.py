@@ -92,3 +92,23 @@ def test_bad_variables_are_refused_naming_the_field(change, field):
 def test_http_links_are_allowed_only_to_a_loopback_host():
     rendered = render("survey_invitation", "en", invitation_variables(survey_link="http://127.0.0.1:8002/s/t"))
     assert "http://127.0.0.1:8002/s/t?answer=1" in rendered.text
+
+
+@pytest.mark.parametrize(
+    ("locale", "subject", "opening", "closing"),
+    [
+        ("en", "Reminder: how did we do?", "A short reminder:", "If you have already answered, please ignore this email."),
+        ("zh-CN", "提醒：请评价我们的服务", "温馨提醒：", "如您已完成评价，请忽略此邮件。"),
+    ],
+)
+def test_the_reminder_says_so_and_keeps_the_one_click_row(locale, subject, opening, closing):
+    rendered = render("survey_reminder", locale, invitation_variables())
+    assert rendered.subject == subject
+    assert opening in rendered.text and closing in rendered.text and opening in rendered.html
+    links = [f"{SURVEY_LINK}?answer={value}" for value in range(1, 6)]
+    assert all(link in rendered.text for link in links)
+    assert hrefs(rendered.html) == [*links, SURVEY_LINK]
+    assert f'<html lang="{locale}">' in rendered.html and f"<title>{subject}</title>" in rendered.html
+    if locale == "zh-CN":
+        prose = re.sub(r"https://\S+|UTC", "", rendered.text)
+        assert not re.search(r"[A-Za-z]{3,}", prose), prose

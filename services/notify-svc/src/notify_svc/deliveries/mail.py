@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -46,14 +47,23 @@ class SendFailure(Exception):
         self.permanent = permanent
 
 
-def classify(exc: BaseException) -> SendFailure:
-    """5xx replies are permanent; 4xx replies, refused connections and timeouts are transient."""
+def redact(text: str, recipient: str | None) -> str:
+    """``text`` without the recipient's address: errors are logged and published in
+    ``notification.failed``, and a survey recipient must not appear there in plain text."""
+    if not recipient:
+        return text
+    return re.sub(re.escape(recipient), "<recipient>", text, flags=re.IGNORECASE)
+
+
+def classify(exc: BaseException, *, recipient: str | None = None) -> SendFailure:
+    """5xx replies are permanent; 4xx replies, refused connections and timeouts are transient.
+    Each message has one recipient, so the error never needs to (and never does) name it."""
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused) and exc.recipients:
         first = exc.recipients[0]
-        return SendFailure(f"{first.code} {first.message} (recipient {first.recipient})", permanent=500 <= first.code < 600)
+        return SendFailure(redact(f"{first.code} {first.message}", recipient), permanent=500 <= first.code < 600)
     if isinstance(exc, aiosmtplib.SMTPResponseException):
-        return SendFailure(f"{exc.code} {exc.message}", permanent=500 <= exc.code < 600)
-    return SendFailure(f"{type(exc).__name__}: {exc}", permanent=False)
+        return SendFailure(redact(f"{exc.code} {exc.message}", recipient), permanent=500 <= exc.code < 600)
+    return SendFailure(redact(f"{type(exc).__name__}: {exc}", recipient), permanent=False)
 
 
 async def send(settings: Settings, message: EmailMessage, *, sender: str, recipient: str) -> None:
@@ -71,4 +81,4 @@ async def send(settings: Settings, message: EmailMessage, *, sender: str, recipi
             timeout=settings.smtp_timeout_seconds,
         )
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-        raise classify(exc) from exc
+        raise classify(exc, recipient=recipient) from exc

@@ -1,9 +1,9 @@
 """Message templates: the variables each one takes, and rendering in the recipient's locale.
 
 Each template lives in ``mail_templates/<name>/`` as ``<locale>.subject.txt``, ``<locale>.body.txt``
-and ``<locale>.body.html``. HTML is rendered with autoescape, so every caller-provided value is
-escaped; plain text is not HTML and is left as written. Rendering is pure: no I/O beyond reading
-the template files, no clock.
+and ``<locale>.body.html``; ``mail_templates/shared/`` holds the HTML layout and the one-click row.
+HTML is rendered with autoescape, so every caller-provided value is escaped; plain text is not
+HTML and is left as written. Rendering is pure: no I/O beyond reading the template files, no clock.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def with_query(url: str, **params: Any) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-# ---- survey_invitation --------------------------------------------------------------------------
+# ---- survey_invitation, survey_reminder ---------------------------------------------------------
 
 
 class OneClick(BaseModel):
@@ -84,6 +84,8 @@ class OneClick(BaseModel):
 
 
 class SurveyInvitation(BaseModel):
+    """The variables of ``survey_invitation`` and of its single ``survey_reminder``."""
+
     model_config = ConfigDict(extra="forbid")
 
     customer_name: str | None = Field(None, max_length=200)
@@ -145,8 +147,9 @@ class TemplateSpec:
 
 TEMPLATES: dict[str, TemplateSpec] = {
     "survey_invitation": TemplateSpec(variables=SurveyInvitation, context=_survey_invitation_context),
+    "survey_reminder": TemplateSpec(variables=SurveyInvitation, context=_survey_invitation_context),
 }
-TemplateName = Literal["survey_invitation"]
+TemplateName = Literal["survey_invitation", "survey_reminder"]
 
 
 # ---- rendering ----------------------------------------------------------------------------------
