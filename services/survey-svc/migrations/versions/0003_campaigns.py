@@ -50,6 +50,7 @@ def upgrade() -> None:
         sa.Column("locale", sa.String(35), nullable=False),
         sa.Column("anonymous", sa.Boolean(), nullable=False),
         sa.Column("token_hash", sa.String(64), nullable=True),
+        sa.Column("external_id", sa.String(200), nullable=True),
         sa.Column("ticket_id", sa.String(200), nullable=True),
         sa.Column("ticket_closed_at", UtcDateTime(), nullable=True),
         sa.Column("team_id", sa.String(200), nullable=True),
@@ -72,6 +73,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["campaign_id"], ["campaigns.id"], name="fk_invitations_campaign_id_campaigns"),
         sa.PrimaryKeyConstraint("id", name="pk_invitations"),
         sa.UniqueConstraint("token_hash", name="uq_invitations_token_hash"),
+        sa.UniqueConstraint("campaign_id", "ticket_id", "ticket_closed_at", name="uq_invitations_closure"),
+        sa.UniqueConstraint("campaign_id", "external_id", name="uq_invitations_external_id"),
     )
     for name, columns in (
         ("ix_invitations_due", ["status", "send_at"]),
@@ -80,12 +83,14 @@ def upgrade() -> None:
         ("ix_invitations_ticket", ["ticket_id", "status"]),
         ("ix_invitations_campaign_invited", ["campaign_id", "invited_at"]),
         ("ix_invitations_survey_invited", ["survey_id", "invited_at"]),
+        ("ix_invitations_created_at_id", ["created_at", "id"]),
     ):
         op.create_index(name, "invitations", columns)
     op.create_table(
         "customer_contacts",
         sa.Column("customer_key", sa.String(64), nullable=False),
-        sa.Column("last_invited_at", UtcDateTime(), nullable=False),
+        sa.Column("last_invited_at", UtcDateTime(), nullable=True),
+        sa.Column("reserved_at", UtcDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("customer_key", name="pk_customer_contacts"),
     )
 

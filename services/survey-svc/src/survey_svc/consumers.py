@@ -1,16 +1,31 @@
-"""What survey-svc reads. For now it records each event in its inbox and does nothing else;
-invitation delivery and escalations arrive with their issues."""
+"""What survey-svc reads: ticket closures make invitations, reopens cancel unsent ones.
+
+Thin adapter: each event's payload is parsed (a payload that does not validate raises, so the
+runner retries and dead-letters it) and handed to the same service functions the tests call.
+Other ticket events are only recorded in the inbox.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csq_common.events import CloudEvent
+from csq_common.db import utcnow
+from csq_common.events import CloudEvent, TicketClosed, TicketReopened, parse_data
 from csq_common.http.app import ConsumerSpec
+from survey_svc.campaigns import invite
+from survey_svc.settings import Settings
 
 
-async def record_only(session: AsyncSession, events: list[CloudEvent]) -> None:
-    """The inbox claim made by the runner is the whole effect for now."""
+def ticket_handler(settings: Settings):
+    async def handle(session: AsyncSession, events: list[CloudEvent]) -> None:
+        for event in events:
+            if event.type == TicketClosed.event_type:
+                await invite.on_ticket_closed(session, settings, parse_data(event), now=utcnow())
+            elif event.type == TicketReopened.event_type:
+                await invite.on_ticket_reopened(session, settings, parse_data(event), now=utcnow())
+
+    return handle
 
 
-CONSUMERS = [ConsumerSpec(group="survey-svc", domains=("tickets",), handler=record_only)]
+def consumers(settings: Settings) -> list[ConsumerSpec]:
+    return [ConsumerSpec(group="survey-svc", domains=("tickets",), handler=ticket_handler(settings))]

@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from csq_common.db import Base, UtcDateTime, utcnow
@@ -60,6 +60,11 @@ class Invitation(Base):
         Index("ix_invitations_ticket", "ticket_id", "status"),
         Index("ix_invitations_campaign_invited", "campaign_id", "invited_at"),
         Index("ix_invitations_survey_invited", "survey_id", "invited_at"),
+        Index("ix_invitations_created_at_id", "created_at", "id"),
+        # One invitation per closure and campaign, however often the CRM reports the close.
+        UniqueConstraint("campaign_id", "ticket_id", "ticket_closed_at", name="uq_invitations_closure"),
+        # Explicit recipients: a client retry with the same external_id finds the first invitation.
+        UniqueConstraint("campaign_id", "external_id", name="uq_invitations_external_id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -73,6 +78,8 @@ class Invitation(Base):
     # SHA-256 hex of the one-time token; set when the invitation is sent (the token exists then).
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Attribution fixed at creation (the ticket at close), carried into answers and expiries.
+    # Explicit recipients: the client's own id for the recipient (idempotent retries).
+    external_id: Mapped[str | None] = mapped_column(String(200))
     ticket_id: Mapped[str | None] = mapped_column(String(200))
     ticket_closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     team_id: Mapped[str | None] = mapped_column(String(200))
@@ -98,9 +105,15 @@ class Invitation(Base):
 
 class CustomerContact(Base):
     """When a customer was last invited, across all campaigns (throttling). The key is
-    HMAC-SHA256(SURVEY_CUSTOMER_KEY_SECRET, customer id or email): no identity readable here."""
+    HMAC-SHA256(SURVEY_CUSTOMER_KEY_SECRET, customer id or email): no identity readable here.
+
+    ``reserved_at``: when the latest invitation was decided (created, still to go out or gone);
+    ``last_invited_at``: when one was last sent (known for named campaigns only, since an
+    anonymous invitation keeps nothing that leads back to the customer). Either one inside a
+    campaign's throttle window throttles the customer."""
 
     __tablename__ = "customer_contacts"
 
     customer_key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    last_invited_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_invited_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reserved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

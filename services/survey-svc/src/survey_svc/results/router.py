@@ -1,5 +1,67 @@
-"""Placeholder: routes arrive with their part of issue 4."""
+"""Survey results (read scope): figures, free-text answers, CSV export."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import StreamingResponse
+
+from csq_common.http.app import ReadSessionDep
+from csq_common.http.auth import ReadScope
+from survey_svc.results import export, service, texts
+from survey_svc.results.query import Filters, ResultsQuery, parse_query
+from survey_svc.results.schemas import SurveyResults, TextPage
+
+router = APIRouter(prefix="/v1/surveys/{survey_id}/results", tags=["results"])
+
+SurveyId = Annotated[str, Path(max_length=100)]
+ERRORS = {404: {"description": "Unknown survey"}, 422: {"description": "A parameter names its problem"}}
+Attribute = Annotated[str | None, Query(max_length=200)]
+
+
+def results_query(
+    from_: Annotated[str, Query(alias="from", max_length=64, description="RFC 3339 with offset, inclusive")],
+    to: Annotated[str, Query(max_length=64, description="RFC 3339 with offset, exclusive; at most 400 days after from")],
+    team_id: Attribute = None,
+    agent_id: Attribute = None,
+    channel: Attribute = None,
+    campaign_id: Attribute = None,
+    version: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    tz: Annotated[str, Query(max_length=64, description="IANA zone of the series buckets")] = "UTC",
+    interval: Annotated[str | None, Query(max_length=10, description="day | week (from Monday) | month")] = None,
+) -> ResultsQuery:
+    filters = Filters(team_id=team_id, agent_id=agent_id, channel=channel, campaign_id=campaign_id, version=version)
+    return parse_query(from_=from_, to=to, tz=tz, interval=interval, filters=filters)
+
+
+QueryDep = Annotated[ResultsQuery, Depends(results_query)]
+
+
+@router.get("", response_model=SurveyResults, responses=ERRORS)
+async def get_results(_: ReadScope, survey_id: SurveyId, query: QueryDep, session: ReadSessionDep) -> dict:
+    return await service.survey_results(session, survey_id, query)
+
+
+@router.get("/texts", response_model=TextPage, responses=ERRORS)
+async def list_texts(
+    _: ReadScope,
+    survey_id: SurveyId,
+    query: QueryDep,
+    session: ReadSessionDep,
+    question: Annotated[str | None, Query(max_length=50)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=600)] = None,
+) -> texts.TextPage:
+    return await texts.list_texts(session, survey_id, query, question=question, q=q, limit=limit, cursor=cursor)
+
+
+@router.get("/export.csv", response_class=StreamingResponse, responses={**ERRORS, 200: {"content": {"text/csv": {}}}})
+async def export_csv(_: ReadScope, survey_id: SurveyId, query: QueryDep, session: ReadSessionDep, request: Request) -> StreamingResponse:
+    csv_export = await export.open_export(session, survey_id, query, sessions=request.app.state.read_sessions)
+    return StreamingResponse(
+        csv_export.chunks,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{csv_export.filename}"'},
+    )
