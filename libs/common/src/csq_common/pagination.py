@@ -55,3 +55,17 @@ def decode_time_cursor(cursor: str) -> tuple[datetime, str]:
         return moment.astimezone(timezone.utc), item_id
     except (ValueError, OverflowError):
         raise _refuse() from None
+
+
+async def newest_first(session, statement, model, *, limit: int, cursor: str | None) -> tuple[list, str | None]:
+    """One page of ``statement`` (a ``select(model)`` with its filters) ordered newest first by
+    ``(model.created_at, model.id)``: the items and the ``next_cursor`` (None on the last page)."""
+    from sqlalchemy import and_, or_
+
+    statement = statement.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)
+    if cursor:
+        created_at, item_id = decode_time_cursor(cursor)
+        statement = statement.where(or_(model.created_at < created_at, and_(model.created_at == created_at, model.id < item_id)))
+    rows = list((await session.execute(statement)).scalars())
+    items = rows[:limit]
+    return items, (encode_time_cursor(items[-1].created_at, items[-1].id) if len(rows) > limit else None)

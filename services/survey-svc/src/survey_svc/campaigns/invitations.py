@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csq_common.pagination import decode_time_cursor, encode_time_cursor
+from csq_common.pagination import newest_first
 from survey_svc.campaigns import tokens
 from survey_svc.campaigns.errors import InvitationNotFound, InvitationNotLinkable
 from survey_svc.campaigns.models import SCHEDULED, SENT, Invitation
@@ -37,19 +37,12 @@ async def list_invitations(
     status: str | None = None,
 ) -> Page:
     """Newest first, ``limit`` at a time; ``next_cursor`` is None on the last page."""
-    statement = select(Invitation).order_by(Invitation.created_at.desc(), Invitation.id.desc()).limit(limit + 1)
+    statement = select(Invitation)
     for column, value in ((Invitation.campaign_id, campaign_id), (Invitation.ticket_id, ticket_id), (Invitation.status, status)):
         if value is not None:
             statement = statement.where(column == value)
-    if cursor:
-        created_at, invitation_id = decode_time_cursor(cursor)
-        statement = statement.where(
-            or_(Invitation.created_at < created_at, and_(Invitation.created_at == created_at, Invitation.id < invitation_id))
-        )
-    rows = list((await session.execute(statement)).scalars())
-    items = rows[:limit]
-    more = len(rows) > limit
-    return Page(items=items, next_cursor=encode_time_cursor(items[-1].created_at, items[-1].id) if more else None)
+    items, next_cursor = await newest_first(session, statement, Invitation, limit=limit, cursor=cursor)
+    return Page(items=items, next_cursor=next_cursor)
 
 
 @dataclass(frozen=True)

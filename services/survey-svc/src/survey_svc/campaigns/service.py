@@ -12,12 +12,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.db import utcnow
 from csq_common.errors import InvalidInput
-from csq_common.pagination import decode_time_cursor, encode_time_cursor
+from csq_common.pagination import newest_first
 from survey_svc.campaigns.errors import CampaignEnded, CampaignNotFound
 from survey_svc.campaigns.models import CANCELLED, SCHEDULED, Campaign, Invitation
 from survey_svc.campaigns.schemas import CampaignCreate, CampaignPatch
@@ -148,17 +148,10 @@ async def list_campaigns(
     session: AsyncSession, *, limit: int, cursor: str | None = None, status: str | None = None, survey_id: str | None = None
 ) -> Page:
     """Newest first, ``limit`` at a time; ``next_cursor`` is None on the last page."""
-    statement = select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc()).limit(limit + 1)
+    statement = select(Campaign)
     if status is not None:
         statement = statement.where(Campaign.status == status)
     if survey_id is not None:
         statement = statement.where(Campaign.survey_id == survey_id)
-    if cursor:
-        created_at, campaign_id = decode_time_cursor(cursor)
-        statement = statement.where(
-            or_(Campaign.created_at < created_at, and_(Campaign.created_at == created_at, Campaign.id < campaign_id))
-        )
-    rows = list((await session.execute(statement)).scalars())
-    items = rows[:limit]
-    more = len(rows) > limit
-    return Page(items=items, next_cursor=encode_time_cursor(items[-1].created_at, items[-1].id) if more else None)
+    items, next_cursor = await newest_first(session, statement, Campaign, limit=limit, cursor=cursor)
+    return Page(items=items, next_cursor=next_cursor)

@@ -29,7 +29,7 @@ from survey_svc.responses.public import PublicRoute
 from survey_svc.responses.texts import LANGUAGE_NAMES, LANGUAGES, TEXTS, from_accept_language
 from survey_svc.responses.validation import Problem, check_answers
 from survey_svc.surveys.definitions import NUMERIC_TYPES, scale_of
-from survey_svc.surveys.schemas import Question, SurveyDefinition
+from survey_svc.surveys.schemas import SurveyDefinition
 
 router = APIRouter(tags=["answer page"], route_class=PublicRoute, include_in_schema=False)
 assets = APIRouter(include_in_schema=False)

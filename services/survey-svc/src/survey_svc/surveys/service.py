@@ -6,12 +6,12 @@ import uuid
 from dataclasses import dataclass
 
 from pydantic import ValidationError
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.db import utcnow
 from csq_common.errors import InvalidInput
-from csq_common.pagination import decode_time_cursor, encode_time_cursor
+from csq_common.pagination import newest_first
 from csq_common.http.problems import validation_errors
 from survey_svc.surveys.definitions import validate_definition
 from survey_svc.surveys.errors import SurveyNotFound, SurveyRetired, SurveyVersionNotFound
@@ -152,15 +152,8 @@ class Page:
 
 async def list_surveys(session: AsyncSession, *, limit: int, cursor: str | None = None, status: str | None = None) -> Page:
     """Newest first, ``limit`` at a time; ``next_cursor`` is None on the last page."""
-    statement = select(Survey).order_by(Survey.created_at.desc(), Survey.id.desc()).limit(limit + 1)
+    statement = select(Survey)
     if status is not None:
         statement = statement.where(Survey.status == status)
-    if cursor:
-        created_at, survey_id = decode_time_cursor(cursor)
-        statement = statement.where(
-            or_(Survey.created_at < created_at, and_(Survey.created_at == created_at, Survey.id < survey_id))
-        )
-    rows = list((await session.execute(statement)).scalars())
-    items = rows[:limit]
-    more = len(rows) > limit
-    return Page(items=items, next_cursor=encode_time_cursor(items[-1].created_at, items[-1].id) if more else None)
+    items, next_cursor = await newest_first(session, statement, Survey, limit=limit, cursor=cursor)
+    return Page(items=items, next_cursor=next_cursor)
