@@ -32,5 +32,7 @@ class Settings(BaseServiceSettings):
                 raise ValueError("SURVEY_NOTIFY_PUBLIC_KEY must be set outside development")
             if self.customer_key_secret == DEVELOPMENT_CUSTOMER_KEY_SECRET:
                 raise ValueError("SURVEY_CUSTOMER_KEY_SECRET must be set outside development")
+            if not self.public_base_url.startswith("https://"):
+                raise ValueError("SURVEY_PUBLIC_BASE_URL must be an https:// URL outside development (links carry one-time tokens)")
         self.public_base_url = self.public_base_url.rstrip("/")
         return self
