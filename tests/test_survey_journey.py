@@ -159,6 +159,39 @@ def one_click_link(message: email.message.EmailMessage, value: int) -> str:
     return chosen[0].replace("&amp;", "&")
 
 
+# Run in the page: inputs without a label, radio groups without a legend, and text whose
+# contrast with its background is under WCAG AA's 4.5:1 (colours as the browser computed them).
+ACCESSIBILITY_PROBLEMS = """() => {
+  const problems = [];
+  for (const input of document.querySelectorAll('input:not([type=hidden]), textarea, select')) {
+    if (!input.labels || input.labels.length === 0) problems.push(`no label: ${input.name}=${input.value}`);
+  }
+  for (const radio of document.querySelectorAll('input[type=radio]')) {
+    const fieldset = radio.closest('fieldset');
+    if (!fieldset || !fieldset.querySelector('legend')) problems.push(`radio outside a fieldset with a legend: ${radio.name}`);
+  }
+  const rgb = (text) => (text.match(/[0-9.]+/g) || []).map(Number);
+  const luminance = ([r, g, b]) => {
+    const channel = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  };
+  const background = (element) => {
+    for (let node = element; node; node = node.parentElement) {
+      const colour = rgb(getComputedStyle(node).backgroundColor);
+      if (colour.length === 3 || (colour.length === 4 && colour[3] > 0)) return colour.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  for (const element of document.querySelectorAll('h1, h2, p, label, legend, button, a, span, small')) {
+    if (!element.textContent.trim() || element.offsetParent === null) continue;
+    const [fg, bg] = [luminance(rgb(getComputedStyle(element).color).slice(0, 3)), luminance(background(element))];
+    const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+    if (ratio < 4.5) problems.push(`contrast ${ratio.toFixed(2)}:1 for "${element.textContent.trim().slice(0, 30)}"`);
+  }
+  return problems;
+}"""
+
+
 async def answer_in_chromium(link: str, answers: Answers, shots: Path) -> str:
     from playwright.async_api import async_playwright
 
@@ -173,13 +206,20 @@ async def answer_in_chromium(link: str, answers: Answers, shots: Path) -> str:
             assert await page.get_attribute("html", "lang") == answers.locale
             # The one-click answer is pre-selected, not yet recorded.
             assert await page.locator(f'input[name="csat"][value="{answers.csat}"]').is_checked()
+            assert await page.evaluate(ACCESSIBILITY_PROBLEMS) == []
             await page.locator(f'input[name="nps"][value="{answers.nps}"]').check()
-            await page.locator(f'input[name="ces"][value="{answers.ces}"]').check()
+            # CES by keyboard only: focus the group's first value, arrow keys move the choice.
+            await page.locator('input[name="ces"][value="1"]').focus()
+            for _ in range(answers.ces - 1):
+                await page.keyboard.press("ArrowRight")
+            assert await page.locator(f'input[name="ces"][value="{answers.ces}"]').is_checked()
             if answers.better:
                 await page.locator('textarea[name="better"]').fill(answers.better)
             await page.screenshot(path=str(shots / f"survey-{answers.locale}.png"), full_page=True)
-            await page.locator('button[type="submit"], input[type="submit"]').first.click()
-            await page.wait_for_load_state()
+            # Submit by keyboard too: Enter on the focused submit button.
+            await page.locator('button[type="submit"], input[type="submit"]').first.focus()
+            async with page.expect_navigation():
+                await page.keyboard.press("Enter")
             body = await page.locator("body").inner_text()
             await page.screenshot(path=str(shots / f"thanks-{answers.locale}.png"), full_page=True)
             # The same link again: already answered, nothing recorded twice.
