@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import orjson
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 SPEC_VERSION = "1.0"
 
@@ -160,19 +160,28 @@ NOTIFICATION_EVENTS: dict[str, type[DeliveryOutcome]] = {cls.event_type: cls for
 # ---- surveys (survey-svc → csq.surveys, keyed by invitation id) -----------------------------
 
 
+#: A question's dimension: attitude, response_speed, problem_solving, professionalism, overall or
+#: a custom lowercase slug (survey-svc's definitions and kpi-svc's filter use the same rule).
+DIMENSION_PATTERN = r"^[a-z][a-z0-9_-]*$"
+Dimension = Annotated[str, StringConstraints(pattern=DIMENSION_PATTERN, max_length=50)]
+#: The fixed scales of the standard question types (DESIGN.md "KPI definitions").
+ANSWER_SCALES = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}
+Id = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
 class SurveyAttribution(EventData):
     """Fixed when the invitation is created: the ticket's team, agent and channel at close travel
     with the invitation, its answer and its expiry, so a later reassignment moves no credit."""
 
     domain: ClassVar[str] = "surveys"
-    invitation_id: str | None = None
-    survey_id: str
+    invitation_id: Id | None = None
+    survey_id: Id
     survey_version: int = Field(ge=1)
-    campaign_id: str | None = None
-    ticket_id: str | None = None
-    team_id: str | None = None
-    agent_id: str | None = None
-    channel: str | None = None  # the ticket's channel (email, chat, phone, …)
+    campaign_id: Id | None = None
+    ticket_id: Id | None = None
+    team_id: Id | None = None
+    agent_id: Id | None = None
+    channel: str | None = Field(None, max_length=50)  # the ticket's channel (email, chat, phone, …)
     anonymous: bool = False
 
 
@@ -208,11 +217,18 @@ class SurveyInvited(SurveyAttribution):
 
 class NumericAnswer(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    question_id: str
+    question_id: Id
     type: Literal["csat", "nps", "ces", "rating"]
-    dimension: str
+    dimension: Dimension
     value: int
-    scale_max: int
+    scale_max: int = Field(ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _on_its_scale(self):
+        low, high = ANSWER_SCALES.get(self.type, (1, self.scale_max))
+        if not low <= self.value <= high:
+            raise ValueError(f"value {self.value} is outside the {self.type} scale {low}-{high}")
+        return self
 
 
 class SurveyAnswered(SurveyAttribution):

@@ -15,8 +15,9 @@ Like the ticket path: a batch is aggregated in memory, deduplicated against the 
 claim tables with one ``INSERT … ON CONFLICT DO NOTHING RETURNING`` per fact kind, and added to
 ``kpi_survey_aggregates`` with one set-based upsert (``col = col + excluded.col``) in key order.
 A payload whose values cannot be counted (a CSAT of 9, a dimension that is not a slug, an
-attribution longer than the columns) raises :class:`InvalidSurveyEvent` before anything is
-written, so the consumer runner isolates that event and dead-letters it. Nothing here commits.
+attribution longer than the columns) already fails validation against the event models of
+csq_common.events, so the consumer runner isolates that event and dead-letters it before it gets
+here. Nothing here commits.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csq_common.events import EventData, SurveyAnswered, SurveyAttribution, SurveyInvited
+from csq_common.events import DIMENSION_PATTERN, EventData, SurveyAnswered, SurveyAttribution, SurveyInvited
 from kpi_svc.aggregates.buckets import bucket_starts
 from kpi_svc.aggregates.dimensions import grouping_keys, stored
 from kpi_svc.aggregates.models import (
@@ -40,43 +41,17 @@ from kpi_svc.aggregates.models import (
 )
 from kpi_svc.aggregates.service import _claim, _upsert
 
-#: A question dimension as survey-svc defines it: attitude, response_speed, problem_solving,
-#: professionalism, overall or a custom lowercase slug.
-DIMENSION_SLUG = re.compile(r"^[a-z][a-z0-9_-]*$")
+#: A question dimension as the event contract defines it (csq_common.events.Dimension).
+DIMENSION_SLUG = re.compile(DIMENSION_PATTERN)
 DIMENSION_MAX = 50
-#: Answer type → (lowest, highest) value on its fixed scale (DESIGN.md "KPI definitions").
-SCALES = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}
-#: Column bounds of the attribution (kpi_survey_aggregates).
-_LIMITS = {"team_id": 200, "agent_id": 200, "channel": 50}
 
 SurveyRowKey = tuple[str, datetime, str, str, str, str]  # resolution, bucket_start, team, agent, channel, dimension
 KEY_COLUMNS = ("resolution", "bucket_start", "team_id", "agent_id", "channel", "dimension")
 _INDEX = {name: index for index, name in enumerate(SURVEY_COUNTER_COLUMNS)}
 
 
-class InvalidSurveyEvent(ValueError):
-    """A survey payload that parses but cannot be counted: the runner dead-letters it."""
-
-
 def is_dimension(value: str) -> bool:
     return len(value) <= DIMENSION_MAX and DIMENSION_SLUG.fullmatch(value) is not None
-
-
-def check(event: SurveyAttribution) -> None:
-    """Raise :class:`InvalidSurveyEvent` naming the field if ``event`` cannot be counted."""
-    for name, limit in _LIMITS.items():
-        value = getattr(event, name)
-        if value is not None and len(value) > limit:
-            raise InvalidSurveyEvent(f"{name}: longer than {limit} characters")
-    if isinstance(event, SurveyAnswered):
-        for position, answer in enumerate(event.answers):
-            if not is_dimension(answer.dimension):
-                raise InvalidSurveyEvent(f"answers[{position}].dimension: {answer.dimension!r} is not a dimension slug")
-            scale = SCALES.get(answer.type)
-            if scale is not None and not scale[0] <= answer.value <= scale[1]:
-                raise InvalidSurveyEvent(
-                    f"answers[{position}].value: {answer.value} is outside the {answer.type} scale {scale[0]}-{scale[1]}"
-                )
 
 
 def answer_increments(kind: str, value: int) -> dict[str, int]:
@@ -135,11 +110,9 @@ async def apply_survey_events(session: AsyncSession, events: Sequence[EventData]
     responses: dict[str, SurveyAnswered] = {}
     for event in events:  # first occurrence in the batch wins, as it would across batches
         if isinstance(event, SurveyInvited):
-            check(event)
             if not event.reminder:
                 invitations.setdefault(event.invitation_id, event)
         elif isinstance(event, SurveyAnswered):
-            check(event)
             responses.setdefault(event.response_id, event)
 
     new_invitations = await _claim(session, CountedInvitation.__table__, ("invitation_id",), [(i,) for i in invitations])

@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from csq_common import events
+
 Language = Literal["zh-CN", "en"]
 QuestionType = Literal["csat", "nps", "ces", "rating", "single_choice", "multiple_choice", "text"]
 SurveyStatus = Literal["active", "retired"]
@@ -18,7 +20,7 @@ SurveyStatus = Literal["active", "retired"]
 # A stable, client-given key (question or choice), e.g. "q1", "too_slow".
 Key = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=50)]
 # attitude, response_speed, problem_solving, professionalism, overall, or a custom lowercase slug.
-Dimension = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$", max_length=50)]
+Dimension = events.Dimension
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 Label = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
