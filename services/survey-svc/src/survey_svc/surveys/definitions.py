@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from csq_common.errors import InvalidInput
+from csq_common.events import ANSWER_SCALES
 from survey_svc.surveys.schemas import Question, SurveyDefinition
 
 # Fixed scales of the standard types; ``rating`` declares 1..max itself.
-FIXED_SCALES: Mapping[str, tuple[int, int]] = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}
+FIXED_SCALES: Mapping[str, tuple[int, int]] = ANSWER_SCALES  # csat 1-5, nps 0-10, ces 1-7 (the event contract)
 NUMERIC_TYPES = frozenset({*FIXED_SCALES, "rating"})
 CHOICE_TYPES = frozenset({"single_choice", "multiple_choice"})
 RATING_MAX = (2, 10)
