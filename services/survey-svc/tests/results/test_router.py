@@ -174,6 +174,7 @@ async def test_texts_newest_first_paginated_and_searchable_in_chinese(client, da
         assert instant(item["answered_at"]) == response["answered_at"] and item["question"] == "q2"
         assert (item["team_id"], item["agent_id"], item["channel"]) == (response["team_id"], response["agent_id"], response["channel"])
         assert item["customer_id"] == (None if response["anonymous"] else response["customer_id"])
+        assert item["ticket_id"] == (None if response["anonymous"] else response["ticket_id"])
     assert any(i["anonymous"] for i in items) and not any((i["customer_id"] or "").startswith("LEAK") for i in items)
 
     def texts_with(part: str) -> list[str]:
@@ -216,6 +217,7 @@ async def test_csv_export_streams_rows_with_bom_anonymity_and_formula_guard(clie
     for row in rows:
         response_row = by_id[row["response_id"]]
         assert row["customer_id"] == ("" if response_row["anonymous"] else response_row["customer_id"])
+        assert row["ticket_id"] == ("" if response_row["anonymous"] else (response_row["ticket_id"] or ""))
         assert (row["team_id"], row["channel"], row["survey_version"]) == (response_row["team_id"], response_row["channel"], str(response_row["survey_version"]))
         assert row["campaign_id"] == (response_row["campaign_id"] or "") and row["response_channel"] == response_row["response_channel"]
         answers = {a["question_id"]: a for a in response_row["answers"]}

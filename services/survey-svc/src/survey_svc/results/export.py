@@ -1,8 +1,8 @@
 """CSV export of responses, one row per response, streamed in batches.
 
 UTF-8 with a BOM (Excel then reads Chinese correctly). Fixed columns first, then one column per
-question key (numbers; choice keys joined with "|"; text). ``customer_id`` is empty for anonymous
-responses. Cells that a spreadsheet would run as a formula (starting with = + - @, tab or CR)
+question key (numbers; choice keys joined with "|"; text). ``customer_id`` and ``ticket_id`` are
+empty for anonymous responses (a ticket id names the customer in the CRM). Cells that a spreadsheet would run as a formula (starting with = + - @, tab or CR)
 get a leading apostrophe. The survey and the query are checked before the first byte (404/422
 stay proper problem responses); the rows are then read in keyset batches on a session of the
 export's own, since the request's session is closed before a streamed body is sent.
@@ -61,7 +61,7 @@ def response_cells(response: Response) -> list[Any]:
         response.answered_at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
         response.survey_version,
         response.campaign_id,
-        response.ticket_id,
+        None if response.anonymous else response.ticket_id,  # the CRM would name the customer
         response.team_id,
         response.agent_id,
         response.channel,

@@ -90,7 +90,7 @@ async def list_texts(
             "answered_at": row.answered_at,
             "survey_version": row.survey_version,
             "locale": row.locale,
-            "ticket_id": row.ticket_id,
+            "ticket_id": None if row.anonymous else row.ticket_id,  # the CRM would name the customer
             "team_id": row.team_id,
             "agent_id": row.agent_id,
             "channel": row.channel,
