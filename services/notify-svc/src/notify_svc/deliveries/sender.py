@@ -24,6 +24,7 @@ from datetime import timedelta
 from email.utils import parseaddr
 
 import structlog
+from prometheus_client import Counter
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -38,6 +39,12 @@ from notify_svc.settings import Settings
 
 log = structlog.get_logger(__name__)
 SOURCE = "notify-svc"
+#: Every recorded attempt by outcome: delivered, retry (a transient failure, tried again later)
+#: or failed (permanent, or out of attempts). Alerting: deploy/prometheus/csq-rules.yml.
+ATTEMPTS = Counter(
+    "csq_notify_delivery_attempts_total", "Delivery attempts by channel, template and outcome", ["channel", "template", "outcome"]
+)
+_OUTCOMES = {DELIVERED: "delivered", QUEUED: "retry", FAILED: "failed"}
 OUTCOME_EVENT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://csq.dev/notify-svc/delivery-outcomes")
 
 # A hint that a delivery was queued (the sender also polls, so an early wake-up is harmless).
@@ -196,5 +203,6 @@ class DeliverySender(PollingWorker):
                 )
                 await outbox.add(session, event, topic=settings.topic("notify"), key=delivery.id)
             await session.commit()
+        ATTEMPTS.labels(delivery.channel, delivery.template, _OUTCOMES[values["status"]]).inc()
         log.info("delivery.attempted", delivery_id=delivery.id, attempts=delivery.attempts, status=values["status"], error=values["last_error"])
         return values["status"]
