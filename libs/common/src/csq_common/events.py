@@ -200,9 +200,14 @@ class OneClickQuestion(BaseModel):
 class SurveyInvited(SurveyAttribution):
     """An invitation went out (``reminder`` false) or its single reminder did (``reminder`` true).
 
-    For ``delivery == "email"`` the recipient and the survey link travel only inside
-    ``sealed_message``, encrypted for notify-svc (see :mod:`csq_common.sealing`): the event log and
-    survey-svc's tables never hold them readable, which is what anonymous campaigns promise."""
+    For ``delivery == "email"`` the recipient and the survey link travel only sealed for
+    notify-svc (see :mod:`csq_common.sealing`): ``sealed_message`` holds the recipient
+    (``{"to": {"email", "name"}, "customer_name", "locale"}``, sealed when the invitation was
+    created, so an anonymous campaign never stores the address readable) and ``sealed_link`` the
+    survey link (``{"survey_link"}``, sealed when the invitation is sent, the only moment its
+    one-time token exists: survey-svc stores only the token's hash). The event log and survey-svc's
+    tables never hold either readable. A reminder (``reminder`` true) carries neither: notify-svc
+    reuses the recipient and link of the invitation email it already delivered."""
 
     event_type: ClassVar[str] = "survey.invited"
     invitation_id: str
@@ -212,6 +217,7 @@ class SurveyInvited(SurveyAttribution):
     expires_at: AwareDatetime
     reminder: bool = False
     sealed_message: str | None = None
+    sealed_link: str | None = None
     one_click: OneClickQuestion | None = None
 
 

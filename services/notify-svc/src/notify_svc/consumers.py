@@ -2,7 +2,8 @@
 
 ``survey.invited`` (on ``surveys``) becomes an email delivery through
 :func:`notify_svc.deliveries.invitations.accept_invitation`; an event that cannot (a payload that
-fails validation, a sealed message that does not open, a bad recipient) raises, so the runner
+fails validation, a sealed recipient or link that is missing or does not open, a bad recipient, a
+reminder with no invitation delivery to remind of) raises, so the runner
 isolates it, dead-letters it and applies the rest of the batch. Every other type, and the
 ``kpi``, ``audits`` and ``feedback`` domains (escalations arrive with their issue), is only
 recorded in the inbox by the runner.

@@ -45,16 +45,33 @@ ONE_CLICK = {"question_id": "q-csat", "prompt": "您对本次服务满意吗？"
 
 
 def sealed_invitation(
-    *, email: str = "li.lei@example.com", name: str | None = "李雷", survey_link: str = SURVEY_LINK,
+    *, email: str = "li.lei@example.com", name: str | None = "李雷",
     customer_name: str | None = "李雷", locale: str = "zh-CN", public_key: str = DEVELOPMENT_PUBLIC_KEY,
 ) -> str:  # fmt: skip
-    """What survey-svc seals for notify-svc."""
-    payload = {"to": {"email": email, "name": name}, "survey_link": survey_link, "customer_name": customer_name, "locale": locale}
+    """The recipient survey-svc seals for notify-svc when it creates the invitation (``sealed_message``)."""
+    payload = {"to": {"email": email, "name": name}, "customer_name": customer_name, "locale": locale}
     return seal(payload, public_key)
 
 
-def survey_invited(*, invitation_id: str | None = None, sealed_message: str | None = None, **overrides: Any) -> SurveyInvited:
+def sealed_survey_link(*, survey_link: str = SURVEY_LINK, public_key: str = DEVELOPMENT_PUBLIC_KEY) -> str:
+    """The link survey-svc seals for notify-svc when it sends the invitation (``sealed_link``)."""
+    return seal({"survey_link": survey_link}, public_key)
+
+
+_DEFAULT = object()
+
+
+def survey_invited(
+    *, invitation_id: str | None = None, sealed_message: Any = _DEFAULT, sealed_link: Any = _DEFAULT, **overrides: Any
+) -> SurveyInvited:
+    """A ``survey.invited``: the first one carries the sealed recipient and link by default, a
+    reminder (``reminder=True``) neither, as survey-svc sends them."""
     now = utcnow().replace(microsecond=0)
+    reminder = overrides.get("reminder", False)
+    if sealed_message is _DEFAULT:
+        sealed_message = None if reminder else sealed_invitation()
+    if sealed_link is _DEFAULT:
+        sealed_link = None if reminder else sealed_survey_link()
     fields: dict[str, Any] = {
         "invitation_id": invitation_id or f"inv-{uuid.uuid4().hex[:12]}",
         "survey_id": "srv-1",
@@ -69,7 +86,8 @@ def survey_invited(*, invitation_id: str | None = None, sealed_message: str | No
         "invited_at": now,
         "expires_at": now + timedelta(days=7),
         "reminder": False,
-        "sealed_message": sealed_message if sealed_message is not None else sealed_invitation(),
+        "sealed_message": sealed_message,
+        "sealed_link": sealed_link,
         "one_click": ONE_CLICK,
     }
     fields.update(overrides)

@@ -1,6 +1,7 @@
 """survey.invited through the real broker → notify-svc's consumer → a real aiosmtpd server, on both
-database backends: the email arrives once, in its language; a reminder is a second email; poison
-goes to the DLQ and the next invitation still goes out; an SMTP outage delays, never duplicates."""
+database backends: the email arrives once, in its language; a reminder is a second email, to the
+recipient and with the link of the first; poison (a reminder of nothing delivered included) goes to
+the DLQ and the next invitation still goes out; an SMTP outage delays, never duplicates."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from csq_common.bus.kafka import BrokerProducer
 from csq_common.db import utcnow
 from csq_common.events import CloudEvent
 from csq_common.testing import wait_until
-from tests.deliveries.factories import READER, SURVEY_LINK, invited_event, sealed_invitation, survey_invited
+from tests.deliveries.factories import READER, SURVEY_LINK, invited_event, sealed_invitation, sealed_survey_link, survey_invited
 from tests.deliveries.smtp import SmtpServer
 
 ONE_CLICK_LINKS = [f"{SURVEY_LINK}?answer={value}" for value in range(1, 6)]
@@ -80,7 +81,7 @@ async def test_invitations_arrive_once_in_their_language_and_a_reminder_is_a_sec
         locale="en", anonymous=True, one_click=None,
         sealed_message=sealed_invitation(email="ann@example.com", name=None, customer_name=None, locale="en"),
     )  # fmt: skip
-    link_only = survey_invited(delivery="link", sealed_message="")
+    link_only = survey_invited(delivery="link", sealed_message="", sealed_link=None)
     answered = CloudEvent(id="answered-1", source="survey-svc", type="survey.answered", subject=zh.invitation_id, time=utcnow(), data={})
     await publish(invited_event(zh), invited_event(en), invited_event(link_only), answered)
 
@@ -105,15 +106,17 @@ async def test_invitations_arrive_once_in_their_language_and_a_reminder_is_a_sec
         ]
     )
 
-    # The same invitation again under a new event id (sealed anew), then its reminder. Same key,
-    # same partition: when the reminder is in, the duplicate has been consumed before it.
-    again = zh.model_copy(update={"sealed_message": sealed_invitation()})
-    reminder = zh.model_copy(update={"reminder": True, "sealed_message": sealed_invitation()})
+    # The same invitation again under a new event id (sealed anew), then its reminder, which carries
+    # nothing sealed: it relies on the invitation delivery. Same key, same partition: when the
+    # reminder is in, the duplicate (and the invitation) have been consumed before it.
+    again = zh.model_copy(update={"sealed_message": sealed_invitation(), "sealed_link": sealed_survey_link()})
+    reminder = zh.model_copy(update={"reminder": True, "sealed_message": None, "sealed_link": None})
     await publish(invited_event(again), invited_event(reminder))
     first, second = await mails_to(smtp, "li.lei@example.com", 2)
     assert first["Message-ID"] != second["Message-ID"]
     assert second["Subject"] == "提醒：请评价我们的服务"
     assert "温馨提醒" in second.get_body(("plain",)).get_content()
+    assert second["To"].addresses[0].display_name == "李雷"
     assert hrefs(second.get_body(("html",)).get_content()) == [*ONE_CLICK_LINKS, SURVEY_LINK]
 
     rows = await wait_until(lambda: _all_delivered(client, 3), message="three deliveries delivered")
@@ -135,23 +138,27 @@ async def test_poison_invitations_are_dead_lettered_and_the_next_one_is_still_se
     garbage = survey_invited(invitation_id="inv-garbage", sealed_message="not-a-sealed-message")
     bad_address = survey_invited(invitation_id="inv-bad-address", sealed_message=sealed_invitation(email="li.lei@@example"))
     bad_payload = CloudEvent(id="bad-payload", source="survey-svc", type="survey.invited", time=utcnow(), data={"delivery": "email"})
+    orphan_reminder = survey_invited(invitation_id="inv-never-sent", reminder=True)
+    no_link = survey_invited(invitation_id="inv-no-link", sealed_link=None)
     good = survey_invited(invitation_id="inv-good", sealed_message=sealed_invitation(email="good@example.com"))
-    events = [invited_event(garbage), invited_event(bad_address), bad_payload, invited_event(good)]
+    events = [invited_event(garbage), invited_event(bad_address), bad_payload, invited_event(orphan_reminder), invited_event(no_link), invited_event(good)]
     for event in events:
         event.subject = "one-partition"  # the Kafka key: one partition, the good event after the poison
     await publish(*events)
 
     [mail] = await mails_to(smtp, "good@example.com", 1)
     assert mail["Subject"] == "请评价我们的服务"
-    letters = await read_topic(settings, "dlq", 3)
-    assert len(letters) == 3 and {letter["consumer_group"] for letter in letters} == {"notify-svc"}
+    letters = await read_topic(settings, "dlq", 5)
+    assert len(letters) == 5 and {letter["consumer_group"] for letter in letters} == {"notify-svc"}
     assert all(letter["topic"] == settings.topic("surveys") for letter in letters)
     errors = {orjson.loads(base64.b64decode(letter["value_base64"]))["id"]: letter["error"] for letter in letters}
-    assert set(errors) == {events[0].id, events[1].id, "bad-payload"}
+    assert set(errors) == {events[0].id, events[1].id, "bad-payload", events[3].id, events[4].id}
     assert "invitation 'inv-garbage' cannot be delivered: sealed_message cannot be opened" in errors[events[0].id]
     assert "invitation 'inv-bad-address' cannot be delivered: invalid recipient (to.email:" in errors[events[1].id]
     assert "li.lei@@example" not in errors[events[1].id]
     assert "validation error" in errors["bad-payload"].lower()
+    assert "invitation 'inv-never-sent' cannot be delivered: reminder but there is no invitation delivery to remind of" in errors[events[3].id]
+    assert "invitation 'inv-no-link' cannot be delivered: delivery is email but sealed_link is empty" in errors[events[4].id]
     rows = await deliveries(client)
     assert [row["idempotency_key"] for row in rows] == ["survey.invited:inv-good:invitation"]
 

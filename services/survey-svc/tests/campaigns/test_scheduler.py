@@ -36,6 +36,23 @@ async def the_invitation(sessions) -> Invitation:
         return (await session.execute(select(Invitation))).scalar_one()
 
 
+async def assert_no_invitation_column_holds_a_link(sessions, *tokens: str) -> None:
+    """No value of any invitation row is a survey link or a token, readable or sealed."""
+    async with sessions() as session:
+        rows = (await session.execute(text("SELECT * FROM invitations"))).all()
+    assert rows
+    for values in rows:
+        for value in values:
+            if not isinstance(value, str):
+                continue
+            assert "/s/" not in value and not any(token in value for token in tokens)
+            try:
+                opened = open_sealed(value, DEVELOPMENT_PRIVATE_KEY)
+            except Exception:
+                continue
+            assert "survey_link" not in opened and "/s/" not in orjson.dumps(opened).decode()
+
+
 async def scheduled(sessions, settings, **campaign_fields) -> Invitation:
     async with sessions() as session:
         survey_id = await published_survey(session)
@@ -48,6 +65,10 @@ async def scheduled(sessions, settings, **campaign_fields) -> Invitation:
 
 async def test_due_invitation_is_sent_once_with_its_sealed_message_then_reminded_once_then_expires(sessions, svc_settings):
     invitation = await scheduled(sessions, svc_settings, delay_seconds=3600, reminder_after_seconds=2 * 86_400, expiry_seconds=5 * 86_400)
+    # Scheduled: no token yet, only the recipient sealed.
+    assert invitation.token_hash is None
+    recipient = {"to": {"email": CUSTOMER["email"], "name": CUSTOMER["name"]}, "customer_name": CUSTOMER["name"], "locale": "zh-CN"}
+    assert open_sealed(invitation.sealed_message, DEVELOPMENT_PRIVATE_KEY) == recipient
     # Not due yet.
     assert await step(sessions, svc_settings, scheduler.send_due, T0 + timedelta(minutes=59)) == 0
     assert await outbox_events(sessions) == []
@@ -57,7 +78,9 @@ async def test_due_invitation_is_sent_once_with_its_sealed_message_then_reminded
     assert await step(sessions, svc_settings, scheduler.send_due, sent_at + timedelta(minutes=1)) == 0  # nothing more
     row = await the_invitation(sessions)
     assert (row.status, row.invited_at, row.expires_at) == ("sent", sent_at, sent_at + timedelta(days=5))
-    assert row.reminder_due_at == sent_at + timedelta(days=2) and row.sealed_message is not None  # kept for the reminder
+    # The token was minted at send: its hash is kept, the sealed recipient is not (the reminder reuses notify-svc's delivery).
+    assert row.reminder_due_at == sent_at + timedelta(days=2) and row.sealed_message is None
+    assert row.token_hash and len(row.token_hash) == 64
 
     [(topic, key, event)] = await outbox_events(sessions)
     assert topic == svc_settings.topic("surveys") and key == invitation.id
@@ -70,9 +93,12 @@ async def test_due_invitation_is_sent_once_with_its_sealed_message_then_reminded
     assert data.one_click.model_dump() == {
         "question_id": "q1", "prompt": CSAT_PROMPT_ZH, "min": 1, "max": 5, "low_label": "非常不满意", "high_label": "非常满意",
     }
-    message = open_sealed(data.sealed_message, DEVELOPMENT_PRIVATE_KEY)
-    assert message["to"] == {"email": CUSTOMER["email"], "name": CUSTOMER["name"]} and message["locale"] == "zh-CN"
-    assert token_hash(message["survey_link"].rsplit("/", 1)[1]) == row.token_hash
+    assert open_sealed(data.sealed_message, DEVELOPMENT_PRIVATE_KEY) == recipient  # the recipient only
+    link = open_sealed(data.sealed_link, DEVELOPMENT_PRIVATE_KEY)
+    assert list(link) == ["survey_link"] and link["survey_link"].startswith("https://survey.example.com/s/")
+    token = link["survey_link"].rsplit("/", 1)[1]
+    assert token_hash(token) == row.token_hash
+    await assert_no_invitation_column_holds_a_link(sessions, token)
 
     # The reminder, once.
     assert await step(sessions, svc_settings, scheduler.send_reminders, sent_at + timedelta(days=1)) == 0
@@ -84,7 +110,10 @@ async def test_due_invitation_is_sent_once_with_its_sealed_message_then_reminded
     events = await outbox_events(sessions)
     assert [e.type for _, _, e in events] == ["survey.invited", "survey.invited"]
     reminder = SurveyInvited.model_validate(events[1][2].data)
-    assert reminder.reminder and reminder.invited_at == sent_at and reminder.sealed_message == data.sealed_message
+    assert reminder.reminder and reminder.invited_at == sent_at and reminder.expires_at == data.expires_at
+    assert (reminder.sealed_message, reminder.sealed_link) == (None, None)  # notify-svc reuses the invitation delivery
+    assert "sealed_message" not in events[1][2].data or events[1][2].data["sealed_message"] is None
+    assert row.token_hash == token_hash(token)  # the same link still works
 
     # Expiry.
     assert await step(sessions, svc_settings, scheduler.expire_due, sent_at + timedelta(days=4)) == 0
@@ -98,6 +127,8 @@ async def test_due_invitation_is_sent_once_with_its_sealed_message_then_reminded
     expired = SurveyExpired.model_validate(events[2][2].data)
     assert (expired.invitation_id, expired.invited_at, expired.expired_at, expired.ticket_id) == (invitation.id, sent_at, expire_at, "T-1001")
     assert len({e.id for _, _, e in events}) == 3
+    # After the whole flow no invitation column holds the link or its token, in any form.
+    await assert_no_invitation_column_holds_a_link(sessions, token)
 
 
 async def test_without_reminders_the_sealed_message_goes_at_send_and_an_answered_one_is_not_reminded(sessions, svc_settings):
@@ -107,7 +138,10 @@ async def test_without_reminders_the_sealed_message_goes_at_send_and_an_answered
     assert row.status == "sent" and row.sealed_message is None and row.reminder_due_at is None
     assert await step(sessions, svc_settings, scheduler.send_reminders, T0 + timedelta(days=6)) == 0
     [(_, _, event)] = await outbox_events(sessions)
-    assert SurveyInvited.model_validate(event.data).sealed_message is not None
+    sent = SurveyInvited.model_validate(event.data)
+    assert sent.sealed_message is not None and sent.sealed_link is not None
+    assert token_hash(open_sealed(sent.sealed_link, DEVELOPMENT_PRIVATE_KEY)["survey_link"].rsplit("/", 1)[1]) == row.token_hash
+    await assert_no_invitation_column_holds_a_link(sessions)
 
 
 async def test_an_answered_invitation_gets_no_reminder_and_does_not_expire(sessions, svc_settings):
@@ -158,6 +192,8 @@ async def test_an_anonymous_flow_keeps_no_identity_anywhere(sessions, svc_settin
     assert all(e.data["anonymous"] is True for _, _, e in events)
     # notify-svc can still reach the customer: only through the sealed message.
     assert open_sealed(events[0][2].data["sealed_message"], DEVELOPMENT_PRIVATE_KEY)["to"]["email"] == secret["email"]
+    assert events[1][2].data.get("sealed_message") is None and events[1][2].data.get("sealed_link") is None
+    await assert_no_invitation_column_holds_a_link(sessions)
 
     dump = []
     async with sessions() as session:

@@ -1,11 +1,15 @@
 """Survey invitations: survey-svc's ``survey.invited`` events turned into email deliveries.
 
-For ``delivery == "email"`` survey-svc seals the recipient and the one-time survey link for
-notify-svc (:mod:`csq_common.sealing`); they are opened only here. The delivery row keeps them (it
-is what is sent), but no log line or error message carries them: errors name the invitation and
-the field, never the value.
+For ``delivery == "email"`` the first event (``reminder`` false) carries the recipient in
+``sealed_message`` and the one-time survey link in ``sealed_link``, both sealed for notify-svc
+(:mod:`csq_common.sealing`) and opened only here; survey-svc keeps neither (only the token's
+hash). The reminder carries neither: it goes to the recipient, with the link, of the invitation
+delivery already made, looked up by its idempotency key. The delivery rows keep them (they are
+what is sent), but no log line or error message carries them: errors name the invitation and the
+field, never the value.
 
-:func:`delivery_request` is the mapping (pure); :func:`accept_invitation` queues it through the
+:func:`delivery_request` is the first invitation's mapping (pure), :func:`reminder_request` the
+reminder's (it reads the invitation delivery); :func:`accept_invitation` queues either through the
 same :func:`service.create_delivery` the HTTP API uses, so the idempotency key makes a redelivered
 or duplicated event (even under a new event id) a no-op.
 """
@@ -17,11 +21,13 @@ from typing import Any
 
 import structlog
 from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.events import OneClickQuestion, SurveyInvited
 from csq_common.sealing import SealError, open_sealed
 from notify_svc.deliveries import service, templates
+from notify_svc.deliveries.models import Delivery
 from notify_svc.deliveries.schemas import DeliveryCreate, Recipient
 from notify_svc.deliveries.service import Accepted
 
@@ -40,8 +46,9 @@ class UndeliverableInvitation(ValueError):
         self.invitation_id = invitation_id
 
 
-class SealedInvitation(BaseModel):
-    """What survey-svc seals for notify-svc (unknown fields ignored, as for every event payload)."""
+class SealedRecipient(BaseModel):
+    """The recipient survey-svc seals in ``sealed_message`` (unknown fields ignored, as for every
+    event payload)."""
 
     class To(BaseModel):
         model_config = ConfigDict(extra="ignore")
@@ -50,9 +57,15 @@ class SealedInvitation(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
     to: To
-    survey_link: str
     customer_name: str | None = None
     locale: str | None = None
+
+
+class SealedLink(BaseModel):
+    """The one-time survey link survey-svc seals in ``sealed_link`` when the invitation is sent."""
+
+    model_config = ConfigDict(extra="ignore")
+    survey_link: str
 
 
 def idempotency_key(invitation_id: str, *, reminder: bool) -> str:
@@ -82,36 +95,31 @@ def _problems(exc: ValidationError, prefix: str = "") -> str:
     return "; ".join(f"{prefix}{'.'.join(str(part) for part in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors())
 
 
-def delivery_request(invited: SurveyInvited, *, private_key: str) -> DeliveryCreate | None:
-    """The delivery an invitation (or its reminder) asks for; ``None`` when notify-svc has nothing
-    to send (``delivery == "link"``). Raises :class:`UndeliverableInvitation`."""
-    if invited.delivery != "email":
-        return None
+def _open(invited: SurveyInvited, field: str, model: type[BaseModel], private_key: str):
+    """Open and validate one sealed field; errors name the field, never its content."""
     invitation_id = invited.invitation_id
-    if not invited.sealed_message:
-        raise UndeliverableInvitation(invitation_id, "delivery is email but sealed_message is empty")
+    sealed = getattr(invited, field)
+    if not sealed:
+        raise UndeliverableInvitation(invitation_id, f"delivery is email but {field} is empty")
     try:
-        payload = open_sealed(invited.sealed_message, private_key)
+        payload = open_sealed(sealed, private_key)
     except SealError as exc:
-        raise UndeliverableInvitation(invitation_id, f"sealed_message cannot be opened ({exc})") from None
+        raise UndeliverableInvitation(invitation_id, f"{field} cannot be opened ({exc})") from None
     except ValueError as exc:  # not JSON inside, or a degenerate ephemeral key
-        raise UndeliverableInvitation(invitation_id, f"sealed_message cannot be opened ({type(exc).__name__})") from None
+        raise UndeliverableInvitation(invitation_id, f"{field} cannot be opened ({type(exc).__name__})") from None
     try:
-        opened = SealedInvitation.model_validate(payload)
+        return model.model_validate(payload)
     except ValidationError as exc:
-        raise UndeliverableInvitation(invitation_id, f"sealed_message is not an invitation ({_problems(exc)})") from None
+        what = "a recipient" if model is SealedRecipient else "a survey link"
+        raise UndeliverableInvitation(invitation_id, f"{field} is not {what} ({_problems(exc)})") from None
+
+
+def _request(invitation_id: str, *, reminder: bool, to: dict, locale: str, variables: dict[str, Any]) -> DeliveryCreate:
+    template = REMINDER_TEMPLATE if reminder else INVITATION_TEMPLATE
     try:
-        to = Recipient(email=opened.to.email, name=opened.to.name)
+        recipient = Recipient(**to)
     except ValidationError as exc:
         raise UndeliverableInvitation(invitation_id, f"invalid recipient ({_problems(exc, 'to.')})") from None
-
-    template = REMINDER_TEMPLATE if invited.reminder else INVITATION_TEMPLATE
-    variables = {
-        "survey_link": opened.survey_link,
-        "expires_at": invited.expires_at.isoformat(),
-        "customer_name": opened.customer_name or None,
-        "one_click": one_click_variables(invited.one_click),
-    }
     try:
         templates.validate_variables(template, variables)
     except ValidationError as exc:
@@ -119,14 +127,61 @@ def delivery_request(invited: SurveyInvited, *, private_key: str) -> DeliveryCre
     try:
         return DeliveryCreate(
             channel="email",
-            to=to,
-            locale=locale_for(invited.locale),
+            to=recipient,
+            locale=locale,
             template=template,
             variables={name: value for name, value in variables.items() if value is not None},
-            idempotency_key=idempotency_key(invitation_id, reminder=invited.reminder),
+            idempotency_key=idempotency_key(invitation_id, reminder=reminder),
         )
     except ValidationError as exc:
         raise UndeliverableInvitation(invitation_id, f"invalid delivery ({_problems(exc)})") from None
+
+
+def delivery_request(invited: SurveyInvited, *, private_key: str) -> DeliveryCreate | None:
+    """The delivery the first invitation email (``reminder`` false) asks for; ``None`` when
+    notify-svc has nothing to send (``delivery == "link"``). Reminders: :func:`reminder_request`.
+    Raises :class:`UndeliverableInvitation`."""
+    if invited.delivery != "email":
+        return None
+    if invited.reminder:
+        raise ValueError("a reminder is mapped by reminder_request (it needs the invitation delivery)")
+    recipient = _open(invited, "sealed_message", SealedRecipient, private_key)
+    link = _open(invited, "sealed_link", SealedLink, private_key)
+    variables = {
+        "survey_link": link.survey_link,
+        "expires_at": invited.expires_at.isoformat(),
+        "customer_name": recipient.customer_name or None,
+        "one_click": one_click_variables(invited.one_click),
+    }
+    return _request(
+        invited.invitation_id,
+        reminder=False,
+        to={"email": recipient.to.email, "name": recipient.to.name},
+        locale=locale_for(invited.locale),
+        variables=variables,
+    )
+
+
+REMINDED_VARIABLES = ("survey_link", "expires_at", "customer_name", "one_click")
+
+
+async def reminder_request(session: AsyncSession, invited: SurveyInvited) -> DeliveryCreate | None:
+    """The reminder delivery of an email invitation (``reminder`` true): the recipient, locale and
+    variables of the invitation delivery, template ``survey_reminder``; ``None`` for link delivery.
+    Raises :class:`UndeliverableInvitation` when there is no invitation delivery to remind of."""
+    if invited.delivery != "email":
+        return None
+    original = await session.scalar(select(Delivery).where(Delivery.idempotency_key == idempotency_key(invited.invitation_id, reminder=False)))
+    if original is None:
+        raise UndeliverableInvitation(invited.invitation_id, "reminder but there is no invitation delivery to remind of")
+    stored = original.variables or {}
+    return _request(
+        invited.invitation_id,
+        reminder=True,
+        to={"email": original.recipient_email, "name": original.recipient_name},
+        locale=original.locale,
+        variables={name: stored.get(name) for name in REMINDED_VARIABLES},
+    )
 
 
 async def accept_invitation(
@@ -142,7 +197,10 @@ async def accept_invitation(
     if invited.expires_at <= now:
         log.info("invitation.expired_before_delivery", invitation_id=invited.invitation_id, reminder=invited.reminder)
         return None
-    request = delivery_request(invited, private_key=private_key)
+    if invited.reminder:
+        request = await reminder_request(session, invited)
+    else:
+        request = delivery_request(invited, private_key=private_key)
     accepted = await service.create_delivery(session, request, mail_from=mail_from)
     log.info(
         "invitation.delivery_queued" if accepted.created else "invitation.delivery_known",

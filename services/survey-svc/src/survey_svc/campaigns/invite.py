@@ -13,8 +13,11 @@ is logged and counted in ``csq_survey_invitation_decisions_total{outcome}``.
   when a named invitation is sent (``last_invited_at``). One conditional UPDATE checks and
   reserves, so two campaigns, or two replicas, on the same closure cannot both invite. A reopen
   that cancels the invitation gives its reservation back.
-- The token is minted here and only its hash stored; for email delivery the recipient and link
-  are sealed for notify-svc at once, so an anonymous campaign never stores the address.
+- survey-svc never stores a raw token, not even sealed: only its hash. For email delivery only the
+  recipient is sealed for notify-svc here (so an anonymous campaign never stores the address
+  readable) and no token is minted: the scheduler mints it, and seals the link, when the
+  invitation is sent (``token_hash`` stays null while it is scheduled). For link delivery the
+  token is minted here, since the caller that creates the invitation is shown its link.
 """
 
 from __future__ import annotations
@@ -151,18 +154,22 @@ def build_invitation(
     send_at: datetime,
     now: datetime,
     external_id: str | None = None,
-) -> tuple[Invitation, str]:
-    """A new scheduled invitation and its raw token (the caller shows it, or forgets it)."""
+) -> tuple[Invitation, str | None]:
+    """A new scheduled invitation and, for link delivery, its link with the raw token (the caller
+    shows it, or forgets it). Email delivery gets no token yet (``None``): only the recipient is
+    sealed now; the scheduler mints the token and seals the link when the invitation is sent."""
     definition = version.definition
     locale = normalise_locale(customer.locale if customer else None, definition.get("languages") or [], definition["default_language"])
-    token = tokens.mint_token()
-    link = tokens.survey_link(settings.public_base_url, token)
-    sealed = None
+    link = hashed = sealed = None
     if campaign.delivery == "email":
         sealed = seal(
-            {"to": {"email": customer.email, "name": customer.name}, "survey_link": link, "customer_name": customer.name, "locale": locale},
+            {"to": {"email": customer.email, "name": customer.name}, "customer_name": customer.name, "locale": locale},
             settings.notify_public_key,
         )
+    else:
+        token = tokens.mint_token()
+        link = tokens.survey_link(settings.public_base_url, token)
+        hashed = tokens.token_hash(token)
     named = not campaign.anonymous and customer is not None
     invitation = Invitation(
         id=str(uuid.uuid4()),
@@ -173,7 +180,7 @@ def build_invitation(
         delivery=campaign.delivery,
         locale=locale,
         anonymous=campaign.anonymous,
-        token_hash=tokens.token_hash(token),
+        token_hash=hashed,
         external_id=external_id,
         ticket_id=attribution.ticket_id,
         ticket_closed_at=attribution.ticket_closed_at,

@@ -2,11 +2,12 @@
 
 An invitation is created when its campaign decides to invite (a ticket closed and passed the
 filters, sampling and throttling; or a recipient was posted), ``scheduled`` until its send time,
-then ``sent`` (its token minted, ``survey.invited`` in the outbox), and ends ``answered``,
+then ``sent`` (``survey.invited`` in the outbox; an email invitation's token is minted then), and ends ``answered``,
 ``expired`` or ``cancelled`` (the ticket was reopened before it went out).
 
-Privacy: the one-time token is stored only as its SHA-256; the recipient and the link travel to
-notify-svc sealed (csq_common.sealing) and ``sealed_message`` is opaque here. Anonymous campaigns
+Privacy: the one-time token is never stored, in any form, only its SHA-256; the recipient (sealed
+at creation, in ``sealed_message``, opaque here) and the link (sealed at send time, never stored)
+travel to notify-svc sealed (csq_common.sealing). Anonymous campaigns
 leave ``customer_*`` null; throttling uses ``customer_contacts``, keyed by a keyed hash of the
 customer, not linked to any invitation.
 """
@@ -75,7 +76,9 @@ class Invitation(Base):
     delivery: Mapped[str] = mapped_column(String(10))  # email | link
     locale: Mapped[str] = mapped_column(String(35))  # zh-CN | en
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
-    # SHA-256 hex of the one-time token; set when the invitation is sent (the token exists then).
+    # SHA-256 hex of the one-time token. Email delivery: null while scheduled, set when the
+    # invitation is sent (the token exists only then). Link delivery: set at creation (the caller
+    # is shown the link) and replaced on each fresh link.
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Attribution fixed at creation (the ticket at close), carried into answers and expiries.
     # Explicit recipients: the client's own id for the recipient (idempotent retries).
@@ -89,7 +92,8 @@ class Invitation(Base):
     customer_id: Mapped[str | None] = mapped_column(String(200))
     customer_email: Mapped[str | None] = mapped_column(String(320))
     customer_name: Mapped[str | None] = mapped_column(String(200))
-    # Recipient + link sealed for notify-svc, kept only until the reminder is sent or not needed.
+    # Email delivery: the recipient (never the link) sealed for notify-svc, kept only until the
+    # invitation is sent (or cancelled).
     sealed_message: Mapped[str | None] = mapped_column(Text)
     send_at: Mapped[datetime] = mapped_column(UtcDateTime)
     invited_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -7,6 +7,13 @@ status, so a row is acted on once even if two replicas saw it. The state change 
 row commit together: a crash between steps loses nothing and sends nothing twice. Event ids are
 derived from (invitation, kind), so even a replayed step could not stage a second copy.
 
+Tokens: an email invitation's one-time token is minted when it is sent, never before and never
+stored: only its hash is (``token_hash``), and the link travels to notify-svc only sealed, in the
+event (``sealed_link``), next to the recipient sealed at creation (``sealed_message``), which is
+cleared from the row in the same UPDATE. The reminder carries neither: notify-svc reuses the
+recipient and link of the invitation email it delivered. Link-delivery invitations got their
+token at creation (or from a fresh link) and keep it.
+
 The step functions take ``now``: tests drive time by passing it, the worker passes utcnow().
 """
 
@@ -22,7 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from csq_common.bus import outbox
 from csq_common.db import utcnow
 from csq_common.events import CloudEvent, Customer, OneClickQuestion, SurveyExpired, SurveyInvited, make_event
+from csq_common.sealing import seal
 from csq_common.worker import PollingWorker
+from survey_svc.campaigns import tokens
 from survey_svc.campaigns.invite import customer_key, dialect_insert
 from survey_svc.campaigns.metrics import DECISIONS, SENT
 from survey_svc.campaigns.models import CANCELLED, EXPIRED, SCHEDULED, SENT as SENT_STATUS, Campaign, CustomerContact, Invitation
@@ -120,11 +129,18 @@ async def send_due(session: AsyncSession, settings: Settings, *, now: datetime, 
         expires_at = now + timedelta(seconds=campaign.expiry_seconds)
         reminder = campaign.reminder_after_seconds if invitation.delivery == "email" else None
         reminder_due_at = now + timedelta(seconds=reminder) if reminder else None
-        sealed = invitation.sealed_message
+        sealed = sealed_link = None
+        values = {}
+        if invitation.delivery == "email":
+            # The token exists from here on only inside sealed_link; the row keeps its hash.
+            token = tokens.mint_token()
+            sealed = invitation.sealed_message
+            sealed_link = seal({"survey_link": tokens.survey_link(settings.public_base_url, token)}, settings.notify_public_key)
+            values["token_hash"] = tokens.token_hash(token)
         result = await session.execute(
             _claim(
                 invitation.id, SCHEDULED, status=SENT_STATUS, invited_at=now, expires_at=expires_at,
-                reminder_due_at=reminder_due_at, sealed_message=sealed if reminder_due_at else None,
+                reminder_due_at=reminder_due_at, sealed_message=None, **values,
             )
         )
         if result.rowcount != 1:
@@ -135,7 +151,7 @@ async def send_due(session: AsyncSession, settings: Settings, *, now: datetime, 
         data = SurveyInvited(
             **_attribution(invitation), delivery=invitation.delivery, locale=invitation.locale,
             invited_at=now, expires_at=expires_at, reminder=False,
-            sealed_message=sealed if invitation.delivery == "email" else None,
+            sealed_message=sealed, sealed_link=sealed_link,
             one_click=one_click(versions[version_key].definition, invitation.locale),
         )
         await _stage(session, settings, invitation, data, kind="invited", now=now)
@@ -152,7 +168,8 @@ def _customer_of(invitation: Invitation) -> Customer | None:
 
 
 async def send_reminders(session: AsyncSession, settings: Settings, *, now: datetime, limit: int) -> int:
-    """The single reminder of sent, unanswered, unexpired email invitations that are due."""
+    """The single reminder of sent, unanswered, unexpired email invitations that are due. It carries
+    no sealed fields: notify-svc reminds with the recipient and link of the invitation email."""
     rows = (
         await session.execute(
             select(Invitation)
@@ -168,7 +185,6 @@ async def send_reminders(session: AsyncSession, settings: Settings, *, now: date
         )
     ).scalars().all()
     for invitation in rows:
-        sealed = invitation.sealed_message
         claim = _claim(invitation.id, SENT_STATUS, reminded_at=now, sealed_message=None).where(Invitation.reminded_at.is_(None))
         if (await session.execute(claim)).rowcount != 1:
             continue
@@ -176,7 +192,7 @@ async def send_reminders(session: AsyncSession, settings: Settings, *, now: date
         data = SurveyInvited(
             **_attribution(invitation), delivery=invitation.delivery, locale=invitation.locale,
             invited_at=invitation.invited_at, expires_at=invitation.expires_at, reminder=True,
-            sealed_message=sealed, one_click=one_click(version.definition, invitation.locale),
+            sealed_message=None, sealed_link=None, one_click=one_click(version.definition, invitation.locale),
         )
         await _stage(session, settings, invitation, data, kind="reminder", now=now)
         SENT.labels(kind="reminder").inc()
