@@ -106,6 +106,20 @@ class Invitation(Base):
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
+    def attribution(self) -> dict[str, Any]:
+        """What every survey event and response of this invitation carries (fixed at creation)."""
+        return {
+            "invitation_id": self.id,
+            "survey_id": self.survey_id,
+            "survey_version": self.survey_version,
+            "campaign_id": self.campaign_id,
+            "ticket_id": self.ticket_id,
+            "team_id": self.team_id,
+            "agent_id": self.agent_id,
+            "channel": self.channel,
+            "anonymous": self.anonymous,
+        }
+
 
 class CustomerContact(Base):
     """When a customer was last invited, across all campaigns (throttling). The key is

@@ -62,20 +62,6 @@ def one_click(definition: dict, locale: str) -> OneClickQuestion | None:
     return None
 
 
-def _attribution(invitation: Invitation) -> dict:
-    return {
-        "invitation_id": invitation.id,
-        "survey_id": invitation.survey_id,
-        "survey_version": invitation.survey_version,
-        "campaign_id": invitation.campaign_id,
-        "ticket_id": invitation.ticket_id,
-        "team_id": invitation.team_id,
-        "agent_id": invitation.agent_id,
-        "channel": invitation.channel,
-        "anonymous": invitation.anonymous,
-    }
-
-
 async def _stage(session: AsyncSession, settings: Settings, invitation: Invitation, data, *, kind: str, now: datetime) -> None:
     event: CloudEvent = make_event(data, source=SOURCE, subject=invitation.id, time=now, event_id=event_id(invitation.id, kind))
     await outbox.add(session, event, topic=settings.topic("surveys"), key=invitation.id)
@@ -149,7 +135,7 @@ async def send_due(session: AsyncSession, settings: Settings, *, now: datetime, 
         if version_key not in versions:
             versions[version_key] = await session.get(SurveyVersion, version_key)
         data = SurveyInvited(
-            **_attribution(invitation), delivery=invitation.delivery, locale=invitation.locale,
+            **invitation.attribution(), delivery=invitation.delivery, locale=invitation.locale,
             invited_at=now, expires_at=expires_at, reminder=False,
             sealed_message=sealed, sealed_link=sealed_link,
             one_click=one_click(versions[version_key].definition, invitation.locale),
@@ -190,7 +176,7 @@ async def send_reminders(session: AsyncSession, settings: Settings, *, now: date
             continue
         version = await session.get(SurveyVersion, (invitation.survey_id, invitation.survey_version))
         data = SurveyInvited(
-            **_attribution(invitation), delivery=invitation.delivery, locale=invitation.locale,
+            **invitation.attribution(), delivery=invitation.delivery, locale=invitation.locale,
             invited_at=invitation.invited_at, expires_at=invitation.expires_at, reminder=True,
             sealed_message=None, sealed_link=None, one_click=one_click(version.definition, invitation.locale),
         )
@@ -214,7 +200,7 @@ async def expire_due(session: AsyncSession, settings: Settings, *, now: datetime
     for invitation in rows:
         if (await session.execute(_claim(invitation.id, SENT_STATUS, status=EXPIRED, expired_at=now, sealed_message=None))).rowcount != 1:
             continue
-        data = SurveyExpired(**_attribution(invitation), invited_at=invitation.invited_at, expired_at=now)
+        data = SurveyExpired(**invitation.attribution(), invited_at=invitation.invited_at, expired_at=now)
         await _stage(session, settings, invitation, data, kind="expired", now=now)
         SENT.labels(kind="expiry").inc()
         log.info("invitation.expired", invitation_id=invitation.id)

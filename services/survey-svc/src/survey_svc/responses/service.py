@@ -179,17 +179,10 @@ async def record_response(
     set_committed_value(invitation, "answered_at", now)
 
     customer_id = None if invitation.anonymous else invitation.customer_id
+    attribution = invitation.attribution()
     response = Response(
         id=str(uuid.uuid4()),
-        invitation_id=invitation.id,
-        survey_id=invitation.survey_id,
-        survey_version=invitation.survey_version,
-        campaign_id=invitation.campaign_id,
-        ticket_id=invitation.ticket_id,
-        team_id=invitation.team_id,
-        agent_id=invitation.agent_id,
-        channel=invitation.channel,
-        anonymous=invitation.anonymous,
+        **attribution,
         customer_id=customer_id,
         response_channel=response_channel,
         locale=locale or invitation.locale,
@@ -218,15 +211,7 @@ async def record_response(
         if questions[key].type in NUMERIC_TYPES
     ]
     data = SurveyAnswered(
-        invitation_id=invitation.id,
-        survey_id=invitation.survey_id,
-        survey_version=invitation.survey_version,
-        campaign_id=invitation.campaign_id,
-        ticket_id=invitation.ticket_id,
-        team_id=invitation.team_id,
-        agent_id=invitation.agent_id,
-        channel=invitation.channel,
-        anonymous=invitation.anonymous,
+        **attribution,
         response_id=response.id,
         invited_at=invitation.invited_at,
         answered_at=now,
