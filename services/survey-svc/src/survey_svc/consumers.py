@@ -18,9 +18,12 @@ from survey_svc.settings import Settings
 
 def ticket_handler(settings: Settings):
     async def handle(session: AsyncSession, events: list[CloudEvent]) -> None:
+        campaigns = None  # read once per batch, when the batch holds a closure
         for event in events:
             if event.type == TicketClosed.event_type:
-                await invite.on_ticket_closed(session, settings, parse_data(event), now=utcnow())
+                if campaigns is None:
+                    campaigns = await invite.active_ticket_campaigns(session)
+                await invite.on_ticket_closed(session, settings, parse_data(event), now=utcnow(), campaigns=campaigns)
             elif event.type == TicketReopened.event_type:
                 await invite.on_ticket_reopened(session, settings, parse_data(event), now=utcnow())
 

@@ -1,8 +1,8 @@
 """Deciding whether to invite, and creating the invitation. Nothing here commits.
 
 For each active ``ticket_closed`` campaign a closure (ticket id, closed_at) goes through, in
-order: already invited for this closure (``duplicate``), filters (``filtered``), sampling
-(``sampled_out``), a usable survey version (``survey_retired``), an address for email delivery
+order: filters (``filtered``), sampling (``sampled_out``), already invited for this closure
+(``duplicate``), a usable survey version (``survey_retired``), an address for email delivery
 (``no_email``) and throttling (``throttled``); then an invitation is ``scheduled``. Each decision
 is logged and counted in ``csq_survey_invitation_decisions_total{outcome}``.
 
@@ -206,15 +206,26 @@ def decided(outcome: str, campaign: Campaign, **context) -> str:
 # ---- ticket events -----------------------------------------------------------------------------
 
 
-async def on_ticket_closed(session: AsyncSession, settings: Settings, event: TicketClosed, *, now: datetime) -> dict[str, str]:
-    """Decide for every active ``ticket_closed`` campaign; ``{campaign_id: outcome}``."""
+async def active_ticket_campaigns(session: AsyncSession) -> list[Campaign]:
+    """The campaigns a closure is offered to (read once per consumer batch, not per event)."""
+    statement = select(Campaign).where(Campaign.status == "active", Campaign.trigger == "ticket_closed")
+    return list((await session.execute(statement.order_by(Campaign.created_at, Campaign.id))).scalars())
+
+
+async def on_ticket_closed(
+    session: AsyncSession,
+    settings: Settings,
+    event: TicketClosed,
+    *,
+    now: datetime,
+    campaigns: list[Campaign] | None = None,
+) -> dict[str, str]:
+    """Decide for every active ``ticket_closed`` campaign (``campaigns`` when the caller has read
+    them already); ``{campaign_id: outcome}``."""
     ticket = event.ticket
     closed_at = (ticket.closed_at or event.occurred_at).astimezone(timezone.utc)
-    campaigns = (
-        await session.execute(
-            select(Campaign).where(Campaign.status == "active", Campaign.trigger == "ticket_closed").order_by(Campaign.created_at, Campaign.id)
-        )
-    ).scalars()
+    if campaigns is None:
+        campaigns = await active_ticket_campaigns(session)
     outcomes = {}
     for campaign in campaigns:
         outcomes[campaign.id] = await _decide(session, settings, campaign, ticket, closed_at, now=now)
@@ -223,6 +234,11 @@ async def on_ticket_closed(session: AsyncSession, settings: Settings, event: Tic
 
 async def _decide(session: AsyncSession, settings: Settings, campaign: Campaign, ticket: TicketSnapshot, closed_at: datetime, *, now: datetime) -> str:
     context = {"ticket_id": ticket.id, "closed_at": closed_at.isoformat()}
+    # The pure rules first: most closures stop here without a query.
+    if not matches(campaign.filters or {}, ticket):
+        return decided("filtered", campaign, **context)
+    if not sampled_in(campaign.id, ticket.id, closed_at, campaign.sampling_rate):
+        return decided("sampled_out", campaign, **context)
     existing = await session.scalar(
         select(Invitation.id).where(
             Invitation.campaign_id == campaign.id, Invitation.ticket_id == ticket.id, Invitation.ticket_closed_at == closed_at
@@ -230,10 +246,6 @@ async def _decide(session: AsyncSession, settings: Settings, campaign: Campaign,
     )
     if existing is not None:
         return decided("duplicate", campaign, invitation_id=existing, **context)
-    if not matches(campaign.filters or {}, ticket):
-        return decided("filtered", campaign, **context)
-    if not sampled_in(campaign.id, ticket.id, closed_at, campaign.sampling_rate):
-        return decided("sampled_out", campaign, **context)
     version = await usable_version(session, campaign)
     if version is None:
         return decided("survey_retired", campaign, survey_id=campaign.survey_id, **context)
