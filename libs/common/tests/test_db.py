@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from csq_common.bus import inbox
 from csq_common.bus.models import InboxMessage
+from csq_common.db import could_be_key
 from csq_common.events import CloudEvent
 
 
@@ -48,3 +49,12 @@ async def test_naive_datetimes_are_refused(sessions):
         session.add(InboxMessage(consumer_group="g", event_id="x", event_type="t", topic="t", received_at=datetime(2026, 11, 20)))
         with pytest.raises(Exception, match="naive datetime"):
             await session.flush()
+
+
+
+def test_a_key_with_nul_too_long_or_empty_cannot_be_stored():
+    assert could_be_key("T-1001", 200)
+    assert could_be_key("x" * 36, 36)
+    assert not could_be_key("x" * 37, 36)
+    assert not could_be_key("T-\x00", 200)
+    assert not could_be_key("", 200)

@@ -71,6 +71,13 @@ async def insert_unless_exist(session: AsyncSession, table, rows: list[dict[str,
     return set((await session.execute(statement, rows)).scalars())
 
 
+def could_be_key(value: str, max_length: int) -> bool:
+    """Could ``value`` (a path parameter, say) be a stored key of at most ``max_length``
+    characters? Checked before a lookup: PostgreSQL refuses NUL in text parameters outright,
+    and a longer value cannot match, so either is simply "not found"."""
+    return 0 < len(value) <= max_length and "\x00" not in value
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

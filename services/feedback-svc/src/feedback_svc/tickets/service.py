@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.bus import outbox
-from csq_common.db import insert_unless_exist, utcnow
+from csq_common.db import could_be_key, insert_unless_exist, utcnow
 from csq_common.pagination import decode_cursor, encode_cursor
 from csq_common.events import CloudEvent, TicketFirstResponded, TicketSnapshot
 from feedback_svc.tickets.errors import TicketChangedConcurrently, TicketNotFound
@@ -260,13 +260,8 @@ async def _update_existing(session: AsyncSession, rows: list[dict[str, Any]]) ->
 MAX_ID_LENGTH = 200
 
 
-def _storable(value: str) -> bool:
-    """Could this be a stored id? (PostgreSQL refuses NUL in text parameters outright.)"""
-    return len(value) <= MAX_ID_LENGTH and "\x00" not in value
-
-
 async def get_ticket(session: AsyncSession, ticket_id: str) -> Ticket:
-    ticket = await session.get(Ticket, ticket_id) if _storable(ticket_id) else None
+    ticket = await session.get(Ticket, ticket_id) if could_be_key(ticket_id, MAX_ID_LENGTH) else None
     if ticket is None:
         raise TicketNotFound(ticket_id)
     return ticket

@@ -12,16 +12,17 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csq_common.db import could_be_key
 from csq_common.pagination import newest_first
 from survey_svc.campaigns import tokens
 from survey_svc.campaigns.errors import InvitationNotFound, InvitationNotLinkable
 from survey_svc.campaigns.models import SCHEDULED, SENT, Invitation
-from survey_svc.campaigns.service import Page, _storable
+from survey_svc.campaigns.service import Page
 from survey_svc.settings import Settings
 
 
 async def get_invitation(session: AsyncSession, invitation_id: str) -> Invitation:
-    invitation = await session.get(Invitation, invitation_id) if _storable(invitation_id) else None
+    invitation = await session.get(Invitation, invitation_id) if could_be_key(invitation_id, 36) else None
     if invitation is None:
         raise InvitationNotFound(invitation_id)
     return invitation
@@ -70,7 +71,7 @@ async def refresh_link(session: AsyncSession, settings: Settings, invitation_id:
     """A new link for a link-delivery invitation that is scheduled or sent (and not past expiry).
     While scheduled, the link opens once the invitation is sent (``expires_at`` is null until then)."""
     invitation = None
-    if _storable(invitation_id):
+    if could_be_key(invitation_id, 36):
         statement = select(Invitation).where(Invitation.id == invitation_id).with_for_update()
         invitation = (await session.execute(statement)).scalar_one_or_none()
     if invitation is None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csq_common.db import utcnow
+from csq_common.db import could_be_key, utcnow
 from csq_common.errors import InvalidInput
 from csq_common.pagination import newest_first
 from survey_svc.campaigns.errors import CampaignEnded, CampaignNotFound
@@ -117,12 +117,8 @@ async def _check_survey(
 # ---- reads ------------------------------------------------------------------------------
 
 
-def _storable(value: str) -> bool:
-    return 0 < len(value) <= 36 and "\x00" not in value
-
-
 async def get_campaign(session: AsyncSession, campaign_id: str) -> Campaign:
-    campaign = await session.get(Campaign, campaign_id) if _storable(campaign_id) else None
+    campaign = await session.get(Campaign, campaign_id) if could_be_key(campaign_id, 36) else None
     if campaign is None:
         raise CampaignNotFound(campaign_id)
     return campaign
@@ -130,7 +126,7 @@ async def get_campaign(session: AsyncSession, campaign_id: str) -> Campaign:
 
 async def _locked(session: AsyncSession, campaign_id: str) -> Campaign:
     campaign = None
-    if _storable(campaign_id):
+    if could_be_key(campaign_id, 36):
         statement = select(Campaign).where(Campaign.id == campaign_id).with_for_update()
         campaign = (await session.execute(statement)).scalar_one_or_none()
     if campaign is None:

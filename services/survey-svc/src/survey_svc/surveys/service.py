@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csq_common.db import utcnow
+from csq_common.db import could_be_key, utcnow
 from csq_common.errors import InvalidInput
 from csq_common.pagination import newest_first
 from csq_common.http.problems import validation_errors
@@ -107,7 +107,7 @@ async def _locked(session: AsyncSession, survey_id: str) -> Survey:
     """The survey row, locked on PostgreSQL (SQLite writers are serialised by BEGIN IMMEDIATE),
     so two concurrent publishes never compute the same version number."""
     survey = None
-    if _storable(survey_id):
+    if could_be_key(survey_id, 36):
         statement = select(Survey).where(Survey.id == survey_id).with_for_update()
         survey = (await session.execute(statement)).scalar_one_or_none()
     if survey is None:
@@ -125,12 +125,8 @@ async def _editable(session: AsyncSession, survey_id: str, *, action: str) -> Su
 # ---- reads ------------------------------------------------------------------------------
 
 
-def _storable(value: str) -> bool:
-    return 0 < len(value) <= 36 and "\x00" not in value
-
-
 async def get_survey(session: AsyncSession, survey_id: str) -> Survey:
-    survey = await session.get(Survey, survey_id) if _storable(survey_id) else None
+    survey = await session.get(Survey, survey_id) if could_be_key(survey_id, 36) else None
     if survey is None:
         raise SurveyNotFound(survey_id)
     return survey
