@@ -296,7 +296,7 @@ def install_sections() -> None:
     CloudEvent.from_bytes = classmethod(from_bytes)
     timed_async(inbox, "claim", "2 inbox claim (INSERT … RETURNING)")
     timed_sync(kpi_consumers, "parse_data", "3 parse payload (pydantic parse_data)")
-    timed_async(aggregates, "_claim", "4 dedup claims (kpi_counted_*)")
+    timed_async(aggregates, "claim_new", "4 dedup claims (kpi_counted_*)")
     for method in ("add_closure", "add_first_response", "add_reopen"):
         timed_sync(aggregates.BatchAggregate, method, "5 aggregate in memory (BatchAggregate)")
     timed_async(aggregates, "write", "6 upsert aggregates + bins (write)")

@@ -17,18 +17,17 @@ buckets as on first delivery.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import BigInteger, Column, LargeBinary, MetaData, String, Table, and_, delete, insert, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Column, MetaData, String, Table, and_, delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.db import UtcDateTime
 from csq_common.events import TicketClosed, TicketEvent, TicketFirstResponded, TicketReopened, TicketSnapshot
 from kpi_svc.aggregates import sketch
 from kpi_svc.aggregates.buckets import bucket_starts
+from kpi_svc.aggregates.store import chunks, claim_new, driver_connection, pg_type, upsert
 from kpi_svc.aggregates.dimensions import grouping_keys, stored
 from kpi_svc.aggregates.models import (
     COUNTER_COLUMNS,
@@ -43,8 +42,6 @@ FRT = "frt"
 RESOLUTION = "resolution"
 _INDEX = {name: index for index, name in enumerate(COUNTER_COLUMNS)}
 _MS = timedelta(milliseconds=1)
-# Rows per statement: keeps multi-row statements under both drivers' bound-parameter limits.
-_CHUNK = 2000
 
 RowKey = tuple[str, datetime, str, str, str]  # resolution, bucket_start, team, agent, channel
 KEY_COLUMNS = ("resolution", "bucket_start", "team_id", "agent_id", "channel")
@@ -153,9 +150,9 @@ async def apply_ticket_events(session: AsyncSession, events: Sequence[TicketEven
         elif isinstance(event, TicketReopened):
             reopens.setdefault((ticket.id, _utc(event.occurred_at)), event)
 
-    new_closures = await _claim(session, CountedClosure.__table__, ("ticket_id", "closed_at"), closures)
-    new_first = await _claim(session, CountedFirstResponse.__table__, ("ticket_id",), [(t,) for t in first_responses])
-    new_reopens = await _claim(session, CountedReopen.__table__, ("ticket_id", "occurred_at"), reopens)
+    new_closures = await claim_new(session, CountedClosure.__table__, ("ticket_id", "closed_at"), closures)
+    new_first = await claim_new(session, CountedFirstResponse.__table__, ("ticket_id",), [(t,) for t in first_responses])
+    new_reopens = await claim_new(session, CountedReopen.__table__, ("ticket_id", "occurred_at"), reopens)
 
     batch = BatchAggregate()
     for key, event in closures.items():
@@ -169,44 +166,6 @@ async def apply_ticket_events(session: AsyncSession, events: Sequence[TicketEven
         if key in new_reopens:
             batch.add_reopen(event.ticket, key[1])
     await write(session, batch)
-
-
-def _insert(session: AsyncSession):
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-
-
-def _chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-async def _claim(session: AsyncSession, table: Table, columns: tuple[str, ...], keys: Iterable[tuple]) -> set[tuple]:
-    """Insert ``keys`` into a dedup table; return those that were not there yet."""
-    rows = sorted(set(keys))
-    if not rows:
-        return set()
-    claimed: set[tuple] = set()
-    if session.bind.dialect.name == "postgresql":  # column arrays through unnest, on the driver (see write)
-        types = ", ".join(f"${n}::{_pg_type(table.c[name])}[]" for n, name in enumerate(columns, 1))
-        statement = (
-            f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({types}) "
-            f"ON CONFLICT DO NOTHING RETURNING {', '.join(columns)}"
-        )
-        driver = await _driver(session)
-        for chunk in _chunks(rows, 20_000):
-            claimed.update(tuple(row) for row in await driver.fetch(statement, *(list(values) for values in zip(*chunk))))
-        return claimed
-    insert = _insert(session)
-    returning = [table.c[name] for name in columns]
-    for chunk in _chunks(rows, 5000):
-        statement = (
-            insert(table)
-            .values([dict(zip(columns, row)) for row in chunk])
-            .on_conflict_do_nothing()
-            .returning(*returning)
-        )
-        claimed.update(tuple(row) for row in await session.execute(statement))
-    return claimed
 
 
 async def write(session: AsyncSession, batch: BatchAggregate) -> None:
@@ -244,52 +203,20 @@ async def write(session: AsyncSession, batch: BatchAggregate) -> None:
         )
     columns = (*KEY_COLUMNS, *COUNTER_COLUMNS, *SKETCH_COLUMNS)
     if merged:
-        await _upsert(session, table, columns, COUNTER_COLUMNS, SKETCH_COLUMNS, merged)
+        await upsert(session, table, columns, COUNTER_COLUMNS, SKETCH_COLUMNS, merged)
     if plain:
-        await _upsert(session, table, columns, COUNTER_COLUMNS, (), [(*row, *empty) for row in plain])
+        await upsert(session, table, columns, COUNTER_COLUMNS, (), [(*row, *empty) for row in plain])
 
 
-# PostgreSQL statements of the write path, run on the session's own asyncpg connection (same
-# transaction): whole columns as arrays through ``unnest``, prepared once per connection by asyncpg,
-# and no per-element bind processing (SQLAlchemy's ARRAY would visit every element of every array).
-
-
-def _pg_type(column: Column) -> str:
-    """The PostgreSQL element type of ``column``'s array in the ``unnest`` statements."""
-    kind = column.type
-    if isinstance(kind, UtcDateTime):
-        return "timestamptz"
-    if isinstance(kind, BigInteger):
-        return "bigint"
-    if isinstance(kind, LargeBinary):
-        return "bytea"
-    return "varchar"
+# The stored sketches are read on the driver connection too (see aggregates.store).
 
 
 _PG_STORED_SKETCHES = (
     f"SELECT {', '.join(f'a.{name}' for name in (*KEY_COLUMNS, *SKETCH_COLUMNS))} "
-    f"FROM unnest({', '.join(f'${n}::{_pg_type(TicketAggregate.__table__.c[name])}[]' for n, name in enumerate(KEY_COLUMNS, 1))}) "
+    f"FROM unnest({', '.join(f'${n}::{pg_type(TicketAggregate.__table__.c[name])}[]' for n, name in enumerate(KEY_COLUMNS, 1))}) "
     f"AS k({', '.join(KEY_COLUMNS)}) "
     f"JOIN {TicketAggregate.__tablename__} a USING ({', '.join(KEY_COLUMNS)})"
 )
-
-
-def _pg_upsert(table: Table, columns: tuple[str, ...], added: tuple[str, ...], replaced: tuple[str, ...]) -> str:
-    keys = ", ".join(table.primary_key.columns.keys())
-    updates = [f"{name} = {table.name}.{name} + excluded.{name}" for name in added]
-    updates += [f"{name} = excluded.{name}" for name in replaced]
-    return (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) "
-        f"SELECT * FROM unnest({', '.join(f'${n}::{_pg_type(table.c[name])}[]' for n, name in enumerate(columns, 1))}) "
-        f"ON CONFLICT ({keys}) DO UPDATE SET {', '.join(updates)}"
-    )
-
-
-async def _driver(session: AsyncSession):
-    """The driver connection (asyncpg / aiosqlite) under the session's connection, in its transaction."""
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    return raw.driver_connection
 
 
 async def _stored_sketches(session: AsyncSession, keys: list[RowKey]) -> dict[RowKey, tuple[bytes, ...]]:
@@ -300,14 +227,14 @@ async def _stored_sketches(session: AsyncSession, keys: list[RowKey]) -> dict[Ro
     out: dict[RowKey, tuple[bytes, ...]] = {}
     width = len(KEY_COLUMNS)
     if session.bind.dialect.name == "postgresql":
-        driver = await _driver(session)
-        for chunk in _chunks(keys, 20_000):
+        driver = await driver_connection(session)
+        for chunk in chunks(keys, 20_000):
             for row in await driver.fetch(_PG_STORED_SKETCHES, *(list(values) for values in zip(*chunk))):
                 out[tuple(row[:width])] = tuple(row[width:])
         return out
     await session.execute(_CREATE_WANTED)
     await session.execute(delete(_WANTED))
-    for chunk in _chunks(keys, 20_000):
+    for chunk in chunks(keys, 20_000):
         await session.execute(insert(_WANTED), [dict(zip(KEY_COLUMNS, key)) for key in chunk])
     statement = select(*selected).join_from(
         _WANTED, table, and_(*(table.c[name] == _WANTED.c[name] for name in KEY_COLUMNS))
@@ -318,46 +245,3 @@ async def _stored_sketches(session: AsyncSession, keys: list[RowKey]) -> dict[Ro
     return out
 
 
-async def _upsert(
-    session: AsyncSession,
-    table: Table,
-    columns: tuple[str, ...],
-    added: tuple[str, ...],
-    replaced: tuple[str, ...],
-    rows: list[tuple],
-) -> None:
-    """``INSERT … ON CONFLICT (pk) DO UPDATE SET col = table.col + excluded.col`` for the ``added``
-    columns and ``col = excluded.col`` for the ``replaced`` ones.
-
-    PostgreSQL gets one statement per chunk whose rows travel as one array per column
-    (``SELECT … FROM unnest(…)``): a constant statement asyncpg prepares once, one round trip.
-    SQLite (in process, no round trips) gets an executemany of the same upsert.
-    """
-
-    if session.bind.dialect.name == "postgresql":
-        statement = _pg_upsert(table, columns, added, replaced)
-        driver = await _driver(session)
-        for chunk in _chunks(rows, 20_000):
-            await driver.execute(statement, *(list(values) for values in zip(*chunk)))
-        return
-    # SQLite: an executemany on the driver connection (same transaction), the timestamps written in
-    # SQLAlchemy's SQLite storage format (what UtcDateTime stores), skipping per-value bind processing.
-    stamp = columns.index("bucket_start")
-    updates_sql = [f"{name} = {table.name}.{name} + excluded.{name}" for name in added]
-    updates_sql += [f"{name} = excluded.{name}" for name in replaced]
-    statement_sql = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) "
-        f"ON CONFLICT ({', '.join(table.primary_key.columns.keys())}) DO UPDATE SET {', '.join(updates_sql)}"
-    )
-    driver = await _driver(session)
-    await driver.executemany(
-        statement_sql, [(*row[:stamp], _sqlite_timestamp(row[stamp]), *row[stamp + 1 :]) for row in rows]
-    )
-
-
-def _sqlite_timestamp(ts: datetime) -> str:
-    """A UTC datetime as SQLAlchemy stores it in SQLite (naive UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``)."""
-    ts = ts.astimezone(timezone.utc)
-    return (
-        f"{ts.year:04d}-{ts.month:02d}-{ts.day:02d} {ts.hour:02d}:{ts.minute:02d}:{ts.second:02d}.{ts.microsecond:06d}"
-    )

@@ -39,7 +39,7 @@ from kpi_svc.aggregates.models import (
     CountedResponse,
     SurveyAggregate,
 )
-from kpi_svc.aggregates.service import _claim, _upsert
+from kpi_svc.aggregates.store import claim_new, upsert
 
 #: A question dimension as the event contract defines it (csq_common.events.Dimension).
 DIMENSION_SLUG = re.compile(DIMENSION_PATTERN)
@@ -115,8 +115,8 @@ async def apply_survey_events(session: AsyncSession, events: Sequence[EventData]
         elif isinstance(event, SurveyAnswered):
             responses.setdefault(event.response_id, event)
 
-    new_invitations = await _claim(session, CountedInvitation.__table__, ("invitation_id",), [(i,) for i in invitations])
-    new_responses = await _claim(session, CountedResponse.__table__, ("response_id",), [(r,) for r in responses])
+    new_invitations = await claim_new(session, CountedInvitation.__table__, ("invitation_id",), [(i,) for i in invitations])
+    new_responses = await claim_new(session, CountedResponse.__table__, ("response_id",), [(r,) for r in responses])
     counted = [responses[r] for r in responses if (r,) in new_responses]
     # The response rate's "answered": once per invitation (a response without an invitation id but
     # with invited_at is credited on its response id alone).
@@ -124,7 +124,7 @@ async def apply_survey_events(session: AsyncSession, events: Sequence[EventData]
     for event in counted:
         if event.invited_at is not None and event.invitation_id is not None:
             crediting.setdefault(event.invitation_id, event)
-    new_credits = await _claim(
+    new_credits = await claim_new(
         session, CountedAnsweredInvitation.__table__, ("invitation_id",), [(i,) for i in crediting]
     )
 
@@ -150,4 +150,4 @@ async def write(session: AsyncSession, batch: SurveyBatch) -> None:
         return
     rows = [(*row, *values) for row, values in sorted(batch.counters.items())]
     columns = (*KEY_COLUMNS, *SURVEY_COUNTER_COLUMNS)
-    await _upsert(session, SurveyAggregate.__table__, columns, SURVEY_COUNTER_COLUMNS, (), rows)
+    await upsert(session, SurveyAggregate.__table__, columns, SURVEY_COUNTER_COLUMNS, (), rows)
