@@ -36,7 +36,8 @@ from csq_common.testing import create_postgres_database, drop_postgres_database,
 
 from kpi_svc.aggregates import sketch
 from kpi_svc.aggregates.models import COUNTER_COLUMNS
-from kpi_svc.aggregates.service import METRICS, BatchAggregate, duration_ms
+from kpi_svc.aggregates.rollup import METRICS, BatchAggregate
+from kpi_svc.aggregates.service import CellAggregate, duration_ms, quarter_start
 from kpi_svc.kpis.service import KpiFilters, ticket_summary
 from kpi_svc.main import SERVICE_ROOT
 
@@ -169,15 +170,19 @@ def generate(count: int, seed: int = 11):
 
 
 def consumer_aggregate(raw_rows) -> BatchAggregate:
-    """What kpi-svc's consumer computes for these tickets (one closure + one first response each)."""
-    batch = BatchAggregate()
+    """What kpi-svc computes for these tickets (one closure + one first response each): the
+    consumer's pending cells, folded into aggregate rows as the roll-up does."""
+    cells = CellAggregate()
     for ticket_id, team, agent, channel, created, first_response, resolved, closed, handle, contacts, reopened in raw_rows:
         snapshot = SimpleNamespace(
             id=ticket_id, team_id=team, agent_id=agent, channel=channel, created_at=created, first_response_at=first_response,
             resolved_at=resolved, closed_at=closed, handle_seconds=handle, contact_count=contacts, reopen_count=reopened,
         )
-        batch.add_closure(snapshot, closed)
-        batch.add_first_response(snapshot, first_response)
+        cells.add_closure(snapshot, closed)
+        cells.add_first_response(snapshot, first_response)
+    batch = BatchAggregate()
+    for (quarter, team, agent, channel), (counters, frt_bins, resolution_bins) in cells.cells.items():
+        batch.add_cell(quarter_start(quarter), team, agent, channel, counters, frt_bins, resolution_bins)
     return batch
 
 

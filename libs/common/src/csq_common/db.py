@@ -82,6 +82,28 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+async def driver_connection(session: AsyncSession):
+    """The driver connection (asyncpg / aiosqlite) under the session's connection, inside its
+    transaction: for set-based statements on hot paths that skip SQLAlchemy's per-value work."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    if connection.dialect.name == "postgresql" and not driver.is_in_transaction():
+        # SQLAlchemy's asyncpg adapter opens the real transaction at its first statement; a
+        # statement sent straight to the driver before that would run (and commit) on its own.
+        await connection.exec_driver_sql("SELECT 1")
+    return driver
+
+
+def sqlite_timestamp(ts: datetime) -> str:
+    """A UTC datetime as :class:`UtcDateTime` stores it in SQLite (naive UTC text,
+    ``YYYY-MM-DD HH:MM:SS.ffffff``), for statements run on the driver connection."""
+    ts = ts.astimezone(timezone.utc)
+    return (
+        f"{ts.year:04d}-{ts.month:02d}-{ts.day:02d} {ts.hour:02d}:{ts.minute:02d}:{ts.second:02d}.{ts.microsecond:06d}"
+    )
+
+
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from csq_common.db import utcnow
 from kpi_svc.aggregates.buckets import DAY, floor_to
 from kpi_svc.aggregates.dimensions import WILDCARD, original
-from kpi_svc.aggregates.models import ALL_DIMENSIONS, SurveyAggregate, TicketAggregate
+from kpi_svc.aggregates.models import ALL_DIMENSIONS, SurveyAggregate, TicketAggregate, TicketDelta
 from kpi_svc.kpis.service import KpiFilters, Summary, kpi_summary
 
 log = structlog.get_logger(__name__)
@@ -37,7 +37,8 @@ GAUGES: dict[str, Gauge] = {
 
 
 async def teams_today(session: AsyncSession, now: datetime) -> list[str]:
-    """Teams (as sent by the CRM / survey-svc) with any ticket or survey aggregate in today's UTC day bucket."""
+    """Teams (as sent by the CRM / survey-svc) with any ticket or survey aggregate in today's UTC day
+    bucket, or a pending ticket delta today."""
     day = floor_to(now, DAY)
 
     def teams(table, *extra):
@@ -50,8 +51,11 @@ async def teams_today(session: AsyncSession, now: datetime) -> list[str]:
             *extra,
         )
 
-    surveys = SurveyAggregate.__table__
-    statement = union(teams(TicketAggregate.__table__), teams(surveys, surveys.c.dimension == ALL_DIMENSIONS))
+    surveys, deltas = SurveyAggregate.__table__, TicketDelta.__table__
+    pending = select(deltas.c.team_id).where(
+        deltas.c.bucket_start >= day, deltas.c.bucket_start < day + timedelta(days=1), deltas.c.team_id != WILDCARD
+    )
+    statement = union(teams(TicketAggregate.__table__), teams(surveys, surveys.c.dimension == ALL_DIMENSIONS), pending)
     rows = await session.scalars(select(statement.subquery().c.team_id).order_by("team_id"))
     return [original(team) for team in rows]
 

@@ -1,17 +1,34 @@
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 
 from csq_common.http.app import create_service_app
 from csq_common.settings import load_settings
+from kpi_svc.aggregates.rollup import RollupWorker
 from kpi_svc.consumers import CONSUMERS
 from kpi_svc.gauges import refresher_lifespan
 from kpi_svc.kpis.router import router as kpis_router
 from kpi_svc.settings import Settings
 
 SERVICE_ROOT = Path(__file__).resolve().parents[2]
+
+
+@asynccontextmanager
+async def background(app: FastAPI) -> AsyncIterator[None]:
+    """The roll-up of pending deltas and the gauge refresher, while the app runs."""
+    settings: Settings = app.state.settings
+    rollup = RollupWorker(app.state.sessions, batch_size=settings.rollup_batch_size, poll_seconds=settings.rollup_poll_seconds)
+    rollup.start()
+    app.state.rollup = rollup
+    try:
+        async with refresher_lifespan(app):
+            yield
+    finally:
+        await rollup.stop()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -22,5 +39,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service_root=SERVICE_ROOT,
         routers=[kpis_router],
         consumers=CONSUMERS,
-        extra_lifespan=refresher_lifespan,
+        extra_lifespan=background,
     )

@@ -118,3 +118,14 @@ def test_quantiles_from_merged_blobs_within_one_percent_of_exact(name):
         got = sketch.quantile(merged.items(), q)
         assert got == sketch.quantile(bins_of(values), q)
         assert abs(got - want) <= sketch.RELATIVE_ACCURACY * want + 1e-12, (name, q, got, want)
+
+
+def test_the_inlined_key_is_ddsketchs_mapping_bit_for_bit():
+    from ddsketch.mapping import LogarithmicMapping
+
+    mapping = LogarithmicMapping(relative_accuracy=sketch.RELATIVE_ACCURACY)
+    rng = random.Random(17)
+    values = [rng.lognormvariate(rng.uniform(-8, 12), rng.uniform(0.1, 3)) for _ in range(50_000)]
+    values += [1e-300, 0.001, 0.5, 1.0, 2.0, 86_400.0, 1e9, mapping.min_possible * 1.0000001]
+    for value in values:
+        assert sketch.key(value) == mapping.key(value), value

@@ -21,6 +21,7 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 import structlog
@@ -35,13 +36,17 @@ from csq_common.http import metrics
 
 log = structlog.get_logger(__name__)
 
-BatchHandler = Callable[[AsyncSession, list[CloudEvent]], Awaitable[None]]
+BatchHandler = Callable[[AsyncSession, list], Awaitable[None]]
+#: Record value → an event with at least ``id`` and ``type``; raises for poison. The default,
+#: ``CloudEvent.from_bytes``, builds the pydantic envelope; a consumer that must keep up with a
+#: whole topic passes ``csq_common.decoding.decode_envelope`` (a msgspec struct, data left raw).
+Decoder = Callable[[bytes], Any]
 
 
 @dataclass
 class Received:
     record: ConsumerRecord
-    event: CloudEvent | None
+    event: Any
     error: str | None = None
 
 
@@ -91,6 +96,7 @@ class ConsumerRunner:
         max_retries: int = 3,
         session_timeout_ms: int = 6000,
         retry_base_seconds: float = 0.05,
+        decode: Decoder = CloudEvent.from_bytes,
     ) -> None:
         self.group = group
         self.topics = topics
@@ -103,6 +109,7 @@ class ConsumerRunner:
         self._max_retries = max_retries
         self._session_timeout_ms = session_timeout_ms
         self._retry_base_seconds = retry_base_seconds
+        self._decode_value = decode
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task | None = None
         self.connected = False
@@ -197,7 +204,7 @@ class ConsumerRunner:
 
     def _decode(self, record: ConsumerRecord) -> Received:
         try:
-            return Received(record, CloudEvent.from_bytes(record.value or b""))
+            return Received(record, self._decode_value(record.value or b""))
         except Exception as exc:
             return Received(record, None, f"invalid CloudEvent: {exc}")
 

@@ -17,11 +17,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common import logging as csq_logging
-from csq_common.bus.consumer import BatchHandler, ConsumerRunner
+from csq_common.bus.consumer import BatchHandler, ConsumerRunner, Decoder
 from csq_common.bus.kafka import BrokerProducer
 from csq_common.bus.migration import upgrade_to_head
 from csq_common.bus.outbox import OutboxRelay
 from csq_common.db import create_engine, is_sqlite, session_factory, transactional_session
+from csq_common.events import CloudEvent
 from csq_common.http import metrics, problems
 from csq_common.settings import BaseServiceSettings
 
@@ -35,6 +36,8 @@ class ConsumerSpec:
     group: str
     domains: tuple[str, ...]
     handler: BatchHandler
+    #: How the runner decodes a record before the inbox and the handler (see ConsumerRunner).
+    decode: Decoder = CloudEvent.from_bytes
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -116,6 +119,7 @@ def create_service_app(
                 batch_size=settings.consumer_batch_size,
                 max_retries=settings.consumer_max_retries,
                 session_timeout_ms=settings.kafka_session_timeout_ms,
+                decode=spec.decode,
             )
             for spec in consumers
         ]

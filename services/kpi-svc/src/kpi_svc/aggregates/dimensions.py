@@ -7,6 +7,8 @@ only that set's rows; one filtering by agent reads the full rows.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 WILDCARD = "*"
 
 #: (keep team, keep agent, keep channel); False means the dimension is the wildcard.
@@ -19,6 +21,7 @@ GROUPING_SETS: tuple[tuple[bool, bool, bool], ...] = (
 )
 
 
+@lru_cache(maxsize=65_536)  # a handful of teams, agents and channels, looked up per event
 def stored(value: str | None) -> str:
     """A dimension as stored: missing is ``""``; a CRM value that would read as the wildcard
     (``*``, ``\\*``, ``\\\\*`` …) gets one more leading backslash, so the mapping stays injective."""

@@ -6,6 +6,10 @@
   integer milliseconds so sums are exact; averages are computed at read time; sketches are merged
   at read time by adding bin counts. Dimension value ``*`` is the wildcard of a precomputed
   grouping set (see dimensions.GROUPING_SETS).
+- ``kpi_ticket_deltas``: what the consumer has counted and the roll-up has not yet folded into
+  the aggregates: one row per batch and finest cell (15-minute bucket × team × agent × channel),
+  same counters and sketch blobs. Reads add the pending deltas of their window to the tiles, so a
+  KPI is current the moment its batch commits (see rollup.py).
 - ``kpi_counted_*``: what has already been counted, so that the same closure, first response or
   reopen delivered again (even under a new event id) counts once.
 
@@ -21,6 +25,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Index, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from csq_common.bus.models import BigId
 from csq_common.db import Base, UtcDateTime
 
 DIM = 200  # same bound as TicketSnapshot's team_id / agent_id
@@ -69,6 +74,28 @@ COUNTER_COLUMNS = (
     "frt_sum_ms",
 )
 SKETCH_COLUMNS = ("frt_sketch", "resolution_sketch")  # the metrics FRT and RESOLUTION, in that order
+
+
+class TicketDelta(Base):
+    __tablename__ = "kpi_ticket_deltas"
+    __table_args__ = (Index("ix_kpi_ticket_deltas_bucket_start", "bucket_start"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    bucket_start: Mapped[datetime] = mapped_column(UtcDateTime)  # a 15-minute bucket
+    team_id: Mapped[str] = mapped_column(String(DIM))
+    agent_id: Mapped[str] = mapped_column(String(DIM))
+    channel: Mapped[str] = mapped_column(String(50))
+    closures: Mapped[int] = mapped_column(BigInteger)
+    resolution_count: Mapped[int] = mapped_column(BigInteger)
+    resolution_sum_ms: Mapped[int] = mapped_column(BigInteger)
+    aht_count: Mapped[int] = mapped_column(BigInteger)
+    aht_sum_ms: Mapped[int] = mapped_column(BigInteger)
+    fcr_count: Mapped[int] = mapped_column(BigInteger)
+    reopens: Mapped[int] = mapped_column(BigInteger)
+    frt_count: Mapped[int] = mapped_column(BigInteger)
+    frt_sum_ms: Mapped[int] = mapped_column(BigInteger)
+    frt_sketch: Mapped[bytes] = mapped_column(LargeBinary)
+    resolution_sketch: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class CountedClosure(Base):

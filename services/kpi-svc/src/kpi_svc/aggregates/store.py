@@ -9,14 +9,12 @@ executemany of the same statements. Nothing here commits.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timezone
 
+import orjson
 from sqlalchemy import BigInteger, Column, LargeBinary, Table
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csq_common.db import UtcDateTime
+from csq_common.db import UtcDateTime, driver_connection, sqlite_timestamp
 
 # Rows per statement: keeps multi-row statements under both drivers' bound-parameter limits.
 _CHUNK = 2000
@@ -25,17 +23,6 @@ _CHUNK = 2000
 def chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _insert(session: AsyncSession):
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-
-
-async def driver_connection(session: AsyncSession):
-    """The driver connection (asyncpg / aiosqlite) under the session's connection, in its transaction."""
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    return raw.driver_connection
 
 
 def pg_type(column: Column) -> str:
@@ -63,31 +50,44 @@ def _pg_upsert(table: Table, columns: tuple[str, ...], added: tuple[str, ...], r
 
 async def claim_new(session: AsyncSession, table: Table, columns: tuple[str, ...], keys: Iterable[tuple]) -> set[tuple]:
     """Insert ``keys`` into a dedup table; return those that were not there yet."""
-    rows = sorted(set(keys))
+    if session.bind.dialect.name != "postgresql":
+        return await _sqlite_claim_new(session, table, columns, set(keys))
+    rows = sorted(set(keys))  # one lock order for every replica's transaction
     if not rows:
         return set()
     claimed: set[tuple] = set()
-    if session.bind.dialect.name == "postgresql":  # column arrays through unnest, on the driver (see write)
-        types = ", ".join(f"${n}::{pg_type(table.c[name])}[]" for n, name in enumerate(columns, 1))
-        statement = (
-            f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({types}) "
-            f"ON CONFLICT DO NOTHING RETURNING {', '.join(columns)}"
-        )
-        driver = await driver_connection(session)
-        for chunk in chunks(rows, 20_000):
-            claimed.update(tuple(row) for row in await driver.fetch(statement, *(list(values) for values in zip(*chunk))))
-        return claimed
-    insert = _insert(session)
-    returning = [table.c[name] for name in columns]
-    for chunk in chunks(rows, 5000):
-        statement = (
-            insert(table)
-            .values([dict(zip(columns, row)) for row in chunk])
-            .on_conflict_do_nothing()
-            .returning(*returning)
-        )
-        claimed.update(tuple(row) for row in await session.execute(statement))
+    types = ", ".join(f"${n}::{pg_type(table.c[name])}[]" for n, name in enumerate(columns, 1))
+    statement = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({types}) "
+        f"ON CONFLICT DO NOTHING RETURNING {', '.join(columns)}"
+    )
+    driver = await driver_connection(session)
+    for chunk in chunks(rows, 20_000):
+        claimed.update(tuple(row) for row in await driver.fetch(statement, *(list(values) for values in zip(*chunk))))
     return claimed
+
+
+async def _sqlite_claim_new(session: AsyncSession, table: Table, columns: tuple[str, ...], keys: set[tuple]) -> set[tuple]:
+    """SQLite: which of ``keys`` exist (the batch's keys as one JSON array joined to the primary
+    key), then an executemany of the others. The writer holds the database's write lock for the
+    whole transaction (BEGIN IMMEDIATE), so the two steps cannot race."""
+    if not keys:
+        return set()
+    stamps = [isinstance(table.c[name].type, UtcDateTime) for name in columns]
+    stored = {tuple(sqlite_timestamp(v) if stamp else v for v, stamp in zip(key, stamps)): key for key in keys}
+    on = " AND ".join(f"t.{name} = j.value ->> {index}" for index, name in enumerate(columns))
+    driver = await driver_connection(session)
+    cursor = await driver.execute(
+        f"SELECT {', '.join(f't.{name}' for name in columns)} FROM json_each(?) AS j JOIN {table.name} AS t ON {on}",
+        (orjson.dumps(list(stored)).decode(),),
+    )
+    for row in await cursor.fetchall():
+        stored.pop(tuple(row), None)
+    await cursor.close()
+    await driver.executemany(
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})", list(stored)
+    )
+    return set(stored.values())
 
 
 async def upsert(
@@ -123,13 +123,32 @@ async def upsert(
     )
     driver = await driver_connection(session)
     await driver.executemany(
-        statement_sql, [(*row[:stamp], _sqlite_timestamp(row[stamp]), *row[stamp + 1 :]) for row in rows]
+        statement_sql, [(*row[:stamp], sqlite_timestamp(row[stamp]), *row[stamp + 1 :]) for row in rows]
     )
 
 
-def _sqlite_timestamp(ts: datetime) -> str:
-    """A UTC datetime as SQLAlchemy stores it in SQLite (naive UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``)."""
-    ts = ts.astimezone(timezone.utc)
-    return (
-        f"{ts.year:04d}-{ts.month:02d}-{ts.day:02d} {ts.hour:02d}:{ts.minute:02d}:{ts.second:02d}.{ts.microsecond:06d}"
+async def insert_rows(session: AsyncSession, table: Table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """A plain multi-row INSERT of ``rows`` (tuples in ``columns`` order): on PostgreSQL one
+    ``unnest`` statement per chunk, on SQLite an executemany (timestamps in UtcDateTime's format)."""
+    if session.bind.dialect.name == "postgresql":
+        statement = (
+            f"INSERT INTO {table.name} ({', '.join(columns)}) "
+            f"SELECT * FROM unnest({', '.join(f'${n}::{pg_type(table.c[name])}[]' for n, name in enumerate(columns, 1))})"
+        )
+        driver = await driver_connection(session)
+        for chunk in chunks(rows, 20_000):
+            await driver.execute(statement, *(list(values) for values in zip(*chunk)))
+        return
+    stamps = [index for index, name in enumerate(columns) if isinstance(table.c[name].type, UtcDateTime)]
+    if stamps:
+        converted = []
+        for row in rows:
+            row = list(row)
+            for index in stamps:
+                row[index] = sqlite_timestamp(row[index])
+            converted.append(row)
+        rows = converted
+    driver = await driver_connection(session)
+    await driver.executemany(
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})", rows
     )

@@ -2,8 +2,10 @@
 
 The window is widened to 15-minute boundaries and tiled with the coarsest buckets (see
 aggregates.buckets.tile: months, days, hours, quarters); one query reads the tiles' rows (OR'ed),
-restricted to the one grouping set that matches the filters: a few dozen rows for 90 days. The
-counters are summed and the sketch blobs merged (bin counts added) in Python. Survey KPIs are read
+restricted to the one grouping set that matches the filters: a few dozen rows for 90 days, plus,
+in the same statement (one snapshot), the window's pending deltas that the roll-up has not folded
+in yet (aggregates.rollup; a handful while it keeps up). The counters are summed and the sketch
+blobs merged (bin counts added) in Python. Survey KPIs are read
 the same way from the survey aggregates (see kpis.surveys).
 """
 
@@ -13,14 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.errors import InvalidInput
 from kpi_svc.aggregates import sketch
 from kpi_svc.aggregates.buckets import Tile, tile, widen
 from kpi_svc.aggregates.dimensions import WILDCARD, stored
-from kpi_svc.aggregates.models import COUNTER_COLUMNS, SKETCH_COLUMNS, SurveyAggregate, TicketAggregate
+from kpi_svc.aggregates.models import COUNTER_COLUMNS, SKETCH_COLUMNS, SurveyAggregate, TicketAggregate, TicketDelta
 from kpi_svc.kpis.surveys import check_dimension, survey_values
 
 MAX_WINDOW = timedelta(days=400)
@@ -100,6 +102,15 @@ def _dimension_clause(table, filters: KpiFilters):
     return and_(*clauses)
 
 
+def _delta_clause(table, filters: KpiFilters, start: datetime, end: datetime):
+    """Pending deltas of ``[start, end)`` matching ``filters`` (deltas carry real dimensions only)."""
+    clauses = [table.c.bucket_start >= start, table.c.bucket_start < end]
+    for name, value in (("team_id", filters.team_id), ("agent_id", filters.agent_id), ("channel", filters.channel)):
+        if value:
+            clauses.append(table.c[name] == stored(value))
+    return and_(*clauses)
+
+
 def _ratio(numerator: int, denominator: int, scale: int = 1) -> float | None:
     """``scale × numerator / denominator`` rounded once to a float; None without observations."""
     return None if denominator == 0 else float(Fraction(numerator * scale, denominator))
@@ -115,7 +126,7 @@ async def ticket_summary(
     """Ticket KPIs over ``[start, end)`` widened to 15-minute boundaries, for ``filters`` (team,
     agent, channel; ticket KPIs have no question dimension)."""
     start, end = effective_window(start, end)
-    values, counts = await _ticket_values(session, tile(start, end), filters)
+    values, counts = await _ticket_values(session, start, end, tile(start, end), filters)
     return Summary(start=start, end=end, filters=filters, values=values, counts=counts)
 
 
@@ -138,16 +149,18 @@ async def kpi_summary(
     survey, survey_counts = await survey_values(session, conditions, dimension)
     if dimension is not None:
         return Summary(start=start, end=end, filters=filters, values=dict(survey), counts=survey_counts)
-    values, counts = await _ticket_values(session, tiles, filters)
+    values, counts = await _ticket_values(session, start, end, tiles, filters)
     return Summary(start=start, end=end, filters=filters, values={**values, **survey}, counts={**counts, **survey_counts})
 
 
 async def _ticket_values(
-    session: AsyncSession, tiles: list[Tile], filters: KpiFilters
+    session: AsyncSession, start: datetime, end: datetime, tiles: list[Tile], filters: KpiFilters
 ) -> tuple[dict[str, float | int | None], dict[str, int]]:
-    table = TicketAggregate.__table__
-    statement = select(*(table.c[name] for name in (*COUNTER_COLUMNS, *SKETCH_COLUMNS))).where(
-        _dimension_clause(table, filters), _window_clause(table, tiles)
+    table, deltas = TicketAggregate.__table__, TicketDelta.__table__
+    columns = (*COUNTER_COLUMNS, *SKETCH_COLUMNS)
+    statement = union_all(
+        select(*(table.c[name] for name in columns)).where(_dimension_clause(table, filters), _window_clause(table, tiles)),
+        select(*(deltas.c[name] for name in columns)).where(_delta_clause(deltas, filters, start, end)),
     )
     width = len(COUNTER_COLUMNS)
     sums = [0] * width

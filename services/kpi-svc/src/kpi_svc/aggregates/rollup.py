@@ -1,0 +1,213 @@
+"""Roll-up: pending deltas → the aggregates at every resolution and grouping set.
+
+``fold_pending`` takes up to ``limit`` rows of ``kpi_ticket_deltas`` (``DELETE … RETURNING``, on
+PostgreSQL ``FOR UPDATE SKIP LOCKED`` so replicas take disjoint rows), adds each delta to its rows
+in ``kpi_ticket_aggregates`` — 4 resolutions (15 minutes, hour, day, month) × 5 grouping sets,
+counters summed, sketch bins merged — and writes them (see ``write``) in the same transaction. A
+delta is in exactly one of the two tables at any commit, and a read takes both in one statement
+(one snapshot), so a roll-up never makes a KPI move. ``RollupWorker`` runs it in the background.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import structlog
+from prometheus_client import Gauge
+from sqlalchemy import Column, MetaData, String, Table, and_, delete, func, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from csq_common.db import UtcDateTime, driver_connection
+from csq_common.worker import PollingWorker
+from kpi_svc.aggregates import sketch
+from kpi_svc.aggregates.buckets import bucket_starts
+from kpi_svc.aggregates.dimensions import grouping_keys
+from kpi_svc.aggregates.models import COUNTER_COLUMNS, SKETCH_COLUMNS, TicketAggregate, TicketDelta
+from kpi_svc.aggregates.store import chunks, pg_type, upsert
+
+log = structlog.get_logger(__name__)
+
+ROLLUP_BACKLOG = Gauge("csq_kpi_rollup_backlog", "Ticket KPI deltas committed but not yet rolled up into the aggregates")
+
+FRT = "frt"
+RESOLUTION = "resolution"
+METRICS = (FRT, RESOLUTION)  # in the order of SKETCH_COLUMNS
+RowKey = tuple[str, datetime, str, str, str]  # resolution, bucket_start, team, agent, channel
+KEY_COLUMNS = ("resolution", "bucket_start", "team_id", "agent_id", "channel")
+
+
+class BatchAggregate:
+    """In-memory increments of one roll-up, keyed by the aggregate rows they will be added to."""
+
+    def __init__(self) -> None:
+        self.counters: dict[RowKey, list[int]] = {}
+        #: (row, metric) → {bin_key: count}: the bins this roll-up adds to that row's sketch.
+        self.bins: dict[tuple[RowKey, str], dict[int, int]] = {}
+
+    def add_cell(
+        self, quarter: datetime, team: str, agent: str, channel: str, counters: list[int] | tuple[int, ...],
+        frt_bins: dict[int, int], resolution_bins: dict[int, int],
+    ) -> None:
+        """Add one finest cell (a 15-minute bucket of stored dims) to every row it belongs to."""
+        positions = [(index, amount) for index, amount in enumerate(counters) if amount]
+        sketches = [(metric, bins) for metric, bins in ((FRT, frt_bins), (RESOLUTION, resolution_bins)) if bins]
+        dims = grouping_keys(team, agent, channel)
+        for resolution, start in bucket_starts(quarter):
+            for dim in dims:
+                row = (resolution, start, *dim)
+                totals = self.counters.get(row)
+                if totals is None:
+                    totals = self.counters[row] = [0] * len(COUNTER_COLUMNS)
+                for index, amount in positions:
+                    totals[index] += amount
+                for metric, bins in sketches:
+                    target = self.bins.get((row, metric))
+                    if target is None:
+                        self.bins[(row, metric)] = dict(bins)
+                    else:
+                        for bin_key, count in bins.items():
+                            target[bin_key] = target.get(bin_key, 0) + count
+
+
+async def fold_pending(session: AsyncSession, *, limit: int = 20_000) -> int:
+    """Move up to ``limit`` pending deltas into the aggregates (in the caller's transaction);
+    returns how many were moved."""
+    table = TicketDelta.__table__
+    oldest = select(table.c.id).order_by(table.c.id).limit(limit)
+    if session.bind.dialect.name == "postgresql":
+        oldest = oldest.with_for_update(skip_locked=True)
+    statement = (
+        delete(table)
+        .where(table.c.id.in_(oldest.scalar_subquery()))
+        .returning(
+            table.c.bucket_start, table.c.team_id, table.c.agent_id, table.c.channel,
+            *(table.c[name] for name in (*COUNTER_COLUMNS, *SKETCH_COLUMNS)),
+        )
+    )
+    batch = BatchAggregate()
+    width = len(COUNTER_COLUMNS)
+    moved = 0
+    for row in await session.execute(statement):
+        moved += 1
+        counters = row[4 : 4 + width]
+        batch.add_cell(row[0], row[1], row[2], row[3], counters, sketch.decode(row[4 + width]), sketch.decode(row[5 + width]))
+    await write(session, batch)
+    return moved
+
+
+async def backlog(session: AsyncSession) -> int:
+    return await session.scalar(select(func.count()).select_from(TicketDelta.__table__))
+
+
+class RollupWorker(PollingWorker):
+    """Folds pending deltas every ``poll_seconds``, at once again while a full batch came back."""
+
+    name = "kpi-rollup"
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, batch_size: int, poll_seconds: float) -> None:
+        super().__init__(poll_seconds=poll_seconds)
+        self._sessions = sessions
+        self._batch_size = batch_size
+
+    async def work_once(self) -> bool:
+        async with self._sessions() as session:
+            moved = await fold_pending(session, limit=self._batch_size)
+            await session.commit()
+        if moved:
+            log.debug("kpi.rolled_up", deltas=moved)
+        if moved < self._batch_size:
+            async with self._sessions() as session:
+                ROLLUP_BACKLOG.set(await backlog(session))
+            return False
+        return True
+
+
+async def write(session: AsyncSession, batch: BatchAggregate) -> None:
+    """Add the batch's increments to the stored rows.
+
+    1. On PostgreSQL, ``LOCK TABLE … IN SHARE ROW EXCLUSIVE MODE``: writers of the aggregates
+       (roll-ups of several replicas) take turns for the rest of their transaction, readers are
+       not blocked. On SQLite the write transaction already excludes other writers.
+       So the stored sketches cannot change between the read below and the upsert.
+    2. Read the stored sketches of the rows that get new bins (one statement per chunk of keys).
+    3. Upsert those rows (counters added, sketches replaced by stored ∪ new bins), then upsert the
+       rows without new bins (counters only, sketches untouched) — rows in key order.
+    """
+    if not batch.counters:
+        return
+    table = TicketAggregate.__table__
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text(f"LOCK TABLE {table.name} IN SHARE ROW EXCLUSIVE MODE"))
+    bins = batch.bins
+    sketched: list[tuple[RowKey, list[int]]] = []
+    plain: list[tuple] = []
+    for row, values in sorted(batch.counters.items()):
+        if (row, FRT) in bins or (row, RESOLUTION) in bins:
+            sketched.append((row, values))
+        else:
+            plain.append((*row, *values))
+    stored = await _stored_sketches(session, [row for row, _ in sketched]) if sketched else {}
+    empty = (sketch.EMPTY,) * len(METRICS)
+    merged = []
+    for row, values in sketched:
+        old = stored.get(row, empty)
+        merged.append(
+            (*row, *values, *(sketch.merge_bins(blob, bins.get((row, metric))) for blob, metric in zip(old, METRICS)))
+        )
+    columns = (*KEY_COLUMNS, *COUNTER_COLUMNS, *SKETCH_COLUMNS)
+    if merged:
+        await upsert(session, table, columns, COUNTER_COLUMNS, SKETCH_COLUMNS, merged)
+    if plain:
+        await upsert(session, table, columns, COUNTER_COLUMNS, (), [(*row, *empty) for row in plain])
+
+
+# SQLite only: the keys whose stored sketches a batch reads, joined to the aggregates (SQLite does not
+# use the primary key for a row-value ``IN`` list; a join against this table it does). A TEMP table:
+# per connection, never in the database file, so not part of the schema or its migrations.
+_WANTED = Table(
+    "kpi_wanted_rows",
+    MetaData(),
+    Column("resolution", String),
+    Column("bucket_start", UtcDateTime),
+    Column("team_id", String),
+    Column("agent_id", String),
+    Column("channel", String),
+)
+_CREATE_WANTED = text(
+    "CREATE TEMP TABLE IF NOT EXISTS kpi_wanted_rows "
+    "(resolution TEXT, bucket_start DATETIME, team_id TEXT, agent_id TEXT, channel TEXT)"
+)
+
+# The stored sketches are read on the driver connection too (see aggregates.store).
+_PG_STORED_SKETCHES = (
+    f"SELECT {', '.join(f'a.{name}' for name in (*KEY_COLUMNS, *SKETCH_COLUMNS))} "
+    f"FROM unnest({', '.join(f'${n}::{pg_type(TicketAggregate.__table__.c[name])}[]' for n, name in enumerate(KEY_COLUMNS, 1))}) "
+    f"AS k({', '.join(KEY_COLUMNS)}) "
+    f"JOIN {TicketAggregate.__tablename__} a USING ({', '.join(KEY_COLUMNS)})"
+)
+
+
+async def _stored_sketches(session: AsyncSession, keys: list[RowKey]) -> dict[RowKey, tuple[bytes, ...]]:
+    """The stored ``(frt_sketch, resolution_sketch)`` of those of ``keys`` that exist."""
+    table = TicketAggregate.__table__
+    key_columns = [table.c[name] for name in KEY_COLUMNS]
+    selected = (*key_columns, *(table.c[name] for name in SKETCH_COLUMNS))
+    out: dict[RowKey, tuple[bytes, ...]] = {}
+    width = len(KEY_COLUMNS)
+    if session.bind.dialect.name == "postgresql":
+        driver = await driver_connection(session)
+        for chunk in chunks(keys, 20_000):
+            for row in await driver.fetch(_PG_STORED_SKETCHES, *(list(values) for values in zip(*chunk))):
+                out[tuple(row[:width])] = tuple(row[width:])
+        return out
+    await session.execute(_CREATE_WANTED)
+    await session.execute(delete(_WANTED))
+    for chunk in chunks(keys, 20_000):
+        await session.execute(insert(_WANTED), [dict(zip(KEY_COLUMNS, key)) for key in chunk])
+    statement = select(*selected).join_from(
+        _WANTED, table, and_(*(table.c[name] == _WANTED.c[name] for name in KEY_COLUMNS))
+    )
+    for row in await session.execute(statement):
+        out[tuple(row[:width])] = tuple(row[width:])
+    await session.execute(delete(_WANTED))
+    return out
