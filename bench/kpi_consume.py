@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import random
 import sys
@@ -340,6 +341,7 @@ async def run(args) -> None:
         records, expected = build_events(args.events)
         await produce(broker.bootstrap_servers, topic, records)
         assert kpi_consumers.CONSUMERS[0].decode is decoding.decode_envelope  # the bench runs what the app runs
+        gc.freeze()  # as a service does once started (csq_common.http.app); for the baseline too
         if args.profile:
             install_sections()
         for backend in backends:
