@@ -1,6 +1,6 @@
 """KPI consumption: ticket events per second applied by kpi-svc's consumer path (ConsumerRunner with
-``kpi_svc.consumers.handle_events``: msgspec envelope decode, inbox claim, payload decode against the
-contract's mirror, dedup claims, pending-delta insert, one transaction per batch, Kafka offsets
+``kpi_svc.consumers.handle_events``: msgspec decode of envelope and payload against the contract's
+mirror, inbox claim, dedup claims, pending-delta insert, one transaction per batch, Kafka offsets
 committed after it) ÷ a raw aiokafka
 consumer that only reads the same records from the same broker and decodes each value with
 orjson.loads. Both are timed from the first batch's arrival (the consumer group join, ~3 s, is
@@ -34,7 +34,6 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from sqlalchemy import func, select
 
-from csq_common import decoding
 from csq_common.bus.consumer import ConsumerRunner
 from csq_common.bus.kafka import ensure_topics
 from csq_common.bus.migration import upgrade_to_head
@@ -222,7 +221,7 @@ async def kpi_consume(
             batch_size=batch_size,
             session_timeout_ms=6000,
             # as kpi-svc's app builds its runner (looked up at call time, so --profile can time it)
-            decode=lambda raw: decoding.decode_envelope(raw),
+            decode=lambda raw: kpi_consumers.decode_record(raw),
         )
         runner.start()
         try:
@@ -277,7 +276,6 @@ def install_sections() -> None:
     looks up at call time, so no source change)."""
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from csq_common import decoding
     from csq_common.bus import consumer as consumer_module
     from csq_common.bus import inbox
     from kpi_svc.aggregates import service as aggregates
@@ -306,9 +304,8 @@ def install_sections() -> None:
 
         setattr(owner, name, staticmethod(wrapper) if static else wrapper)
 
-    timed_sync(decoding, "decode_envelope", "1 decode envelope (msgspec decode_envelope)")
+    timed_sync(kpi_consumers, "decode_record", "1 decode record (msgspec, ticket payloads included)")
     timed_async(inbox, "claim", "2 inbox claim")
-    timed_sync(kpi_consumers, "decode_payload", "3 decode payload (msgspec mirror)")
     timed_async(aggregates, "claim_new", "4 dedup claims (kpi_counted_*)")
     for method in ("add_closure", "add_first_response", "add_reopen", "rows"):
         timed_sync(aggregates.CellAggregate, method, "5 aggregate per cell in memory (CellAggregate)")
@@ -340,7 +337,7 @@ async def run(args) -> None:
         await ensure_topics(broker.bootstrap_servers, [topic, dlq], PARTITIONS)
         records, expected = build_events(args.events)
         await produce(broker.bootstrap_servers, topic, records)
-        assert kpi_consumers.CONSUMERS[0].decode is decoding.decode_envelope  # the bench runs what the app runs
+        assert kpi_consumers.CONSUMERS[0].decode is kpi_consumers.decode_record  # the bench runs what the app runs
         gc.freeze()  # as a service does once started (csq_common.http.app); for the baseline too
         if args.profile:
             install_sections()

@@ -8,7 +8,7 @@ import pytest
 from pydantic import BaseModel, ValidationError, field_validator
 
 from csq_common import events
-from csq_common.decoding import InvalidPayload, decode_envelope, decode_payload, mirror
+from csq_common.decoding import InvalidPayload, decode_envelope, decode_payload, envelope_decoder, mirror
 from csq_common.events import CloudEvent, TicketClosed, TicketReopened
 
 VALID = {
@@ -167,3 +167,24 @@ def test_the_envelope_accepts_and_refuses_what_cloudevent_does(change):
 def test_an_envelope_that_is_not_json_is_refused():
     with pytest.raises(InvalidPayload, match="CloudEvent"):
         decode_envelope(b"\xff not json")
+
+
+def test_an_envelope_decoder_reads_its_types_in_one_pass_and_leaves_the_rest_raw():
+    decode = envelope_decoder(events.TicketEvent, frozenset(events.TICKET_EVENTS))
+    ticket = decode(ENVELOPE.to_bytes())
+    assert type(ticket.data) is mirror(events.TicketEvent)
+    assert decode_payload(events.TicketEvent, ticket.data) is ticket.data
+    assert ticket.time.utcoffset().total_seconds() == 0 and ticket.data.ticket.subject == "退款进度"
+
+    other = CloudEvent(id="e-2", source="survey-svc", type="survey.expired", time="2026-11-20T10:00:00Z", data={"x": 1})
+    assert isinstance(decode(other.to_bytes()).data, msgspec.Raw)
+
+    broken = CloudEvent(id="e-3", source="crm", type="ticket.closed", time="2026-11-20T10:00:00Z", data=_set("ticket.id", ""))
+    fallback = decode(broken.to_bytes())  # the envelope is fine: the payload is refused by the handler, by name
+    assert fallback.id == "e-3" and isinstance(fallback.data, msgspec.Raw)
+    with pytest.raises(InvalidPayload, match=r"\$\.ticket\.id"):
+        decode_payload(events.TicketEvent, fallback.data)
+    with pytest.raises(TypeError):
+        decode_payload(events.SurveyInvited, ticket.data)  # decoded as another model's mirror
+    with pytest.raises(InvalidPayload):
+        decode(b"\xff not json")

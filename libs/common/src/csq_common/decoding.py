@@ -18,6 +18,7 @@ from __future__ import annotations
 import types
 import typing
 from datetime import datetime, timezone
+from collections.abc import Callable
 from functools import cache
 from typing import Annotated, Any, Literal
 
@@ -65,6 +66,35 @@ def decode_envelope(raw: bytes) -> Envelope:
     return envelope
 
 
+def envelope_decoder(model: type[BaseModel], types: set[str] | frozenset[str]) -> Callable[[bytes], Envelope]:
+    """A record decoder for a consumer whose events are mostly of ``types``, all with ``model``'s
+    payload (e.g. every ticket event): those are decoded with their payload in one pass (the JSON
+    is read once); anything else — another type, or a payload the mirror refuses — falls back to
+    :func:`decode_envelope`, its payload left raw for its own model to check (and refuse) later."""
+    typed = _typed_envelope(model)
+
+    def decode(raw: bytes) -> Envelope:
+        try:
+            envelope = typed.decode(raw)
+        except msgspec.DecodeError:
+            return decode_envelope(raw)
+        if envelope.type not in types:
+            return decode_envelope(raw)
+        if envelope.time.tzinfo is not timezone.utc:
+            envelope.time = envelope.time.astimezone(timezone.utc)
+        return envelope
+
+    return decode
+
+
+@cache
+def _typed_envelope(model: type[BaseModel]) -> msgspec.json.Decoder:
+    struct = msgspec.defstruct(
+        f"{model.__name__}Envelope", [("data", mirror(model))], bases=(Envelope,), kw_only=True, gc=False
+    )
+    return msgspec.json.Decoder(struct, strict=False)
+
+
 @cache
 def decoder(model: type[BaseModel]) -> msgspec.json.Decoder:
     """A JSON decoder into ``model``'s mirror; lax like pydantic (``"5"`` for an int is accepted)."""
@@ -73,7 +103,12 @@ def decoder(model: type[BaseModel]) -> msgspec.json.Decoder:
 
 def decode_payload(model: type[BaseModel], data: msgspec.Raw | bytes | dict) -> Any:
     """``data`` (raw JSON, or an already parsed dict) checked against ``model``'s mirror; raises
-    ``InvalidPayload`` naming the field."""
+    ``InvalidPayload`` naming the field. Data an :func:`envelope_decoder` already decoded into
+    that mirror is returned as it is."""
+    if isinstance(data, msgspec.Struct):
+        if type(data) is not mirror(model):
+            raise TypeError(f"payload decoded as {type(data).__name__}, not {model.__name__}'s mirror")
+        return data
     try:
         if isinstance(data, dict):
             return msgspec.convert(data, mirror(model), strict=False)

@@ -1,9 +1,10 @@
 """What kpi-svc reads: thin adapters from CloudEvents to the service functions.
 
 ``handle_events`` is the batch handler of the ``kpi-svc`` group. kpi-svc reads every ticket event
-of the organisation, so its runner decodes envelopes with ``csq_common.decoding.decode_envelope``
-(msgspec, the payload left as raw JSON) and ticket payloads with the msgspec mirrors of the
-contract's models: the same checks as pydantic, several times faster. Survey payloads, whose
+of the organisation, so its runner decodes records with msgspec (``csq_common.decoding``): a ticket
+event, envelope and payload, in one pass against the mirror of the contract's models (the same
+checks as pydantic, several times faster); any other record's payload is left raw by the runner
+and checked here by its own model. Survey payloads, whose
 models have validators msgspec cannot mirror, are parsed by pydantic. A payload that fails
 validation raises, so the runner isolates it and dead-letters it. Types nobody owns are ignored;
 the runner has already recorded them in the inbox (``survey.expired`` is one: it has no KPI
@@ -18,13 +19,23 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csq_common.decoding import decode_envelope, decode_payload
-from csq_common.events import TICKET_EVENTS, SurveyAnswered, SurveyInvited
+from csq_common.decoding import decode_payload, envelope_decoder
+from csq_common.events import TICKET_EVENTS, SurveyAnswered, SurveyInvited, TicketEvent
 from csq_common.http.app import ConsumerSpec
 from kpi_svc.aggregates import service as aggregates
 from kpi_svc.aggregates import surveys
 
 SURVEY_EVENTS = {model.event_type: model for model in (SurveyInvited, SurveyAnswered)}
+
+
+def _shape(model) -> dict:
+    return {name: (info.annotation, info.metadata, info.default) for name, info in model.model_fields.items()}
+
+
+# Every ticket event type carries TicketEvent's payload, so one mirror decodes them all.
+if any(_shape(model) != _shape(TicketEvent) for model in TICKET_EVENTS.values()):  # pragma: no cover - contract guard
+    raise TypeError("a ticket event type has its own payload fields: decode it with its own model")
+decode_record = envelope_decoder(TicketEvent, frozenset(TICKET_EVENTS))
 
 
 def _pydantic_payload(model, data: Any):
@@ -35,9 +46,8 @@ async def handle_events(session: AsyncSession, events: list) -> None:
     tickets: list[aggregates.TicketFact] = []
     survey_payloads = []
     for event in events:
-        model = TICKET_EVENTS.get(event.type)
-        if model is not None:
-            tickets.append((event.type, decode_payload(model, event.data)))
+        if event.type in TICKET_EVENTS:
+            tickets.append((event.type, decode_payload(TicketEvent, event.data)))
             continue
         model = SURVEY_EVENTS.get(event.type)
         if model is not None:
@@ -48,4 +58,4 @@ async def handle_events(session: AsyncSession, events: list) -> None:
         await surveys.apply_survey_events(session, survey_payloads)
 
 
-CONSUMERS = [ConsumerSpec(group="kpi-svc", domains=("tickets", "surveys"), handler=handle_events, decode=decode_envelope)]
+CONSUMERS = [ConsumerSpec(group="kpi-svc", domains=("tickets", "surveys"), handler=handle_events, decode=decode_record)]
