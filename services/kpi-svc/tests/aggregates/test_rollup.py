@@ -22,6 +22,15 @@ async def count(sessions, model) -> int:
         return await session.scalar(select(func.count()).select_from(model))
 
 
+async def pending_history(sessions, seed: int, tickets: int):
+    """A generated history applied in one consumer transaction and not rolled up yet."""
+    history = generate(random.Random(seed), tickets)
+    async with sessions() as session:
+        await handle_events(session, history.events)
+        await session.commit()
+    return history
+
+
 async def every_summary(sessions):
     return [(await summary(sessions, start, end, as_filters(f))).values for start, end in WINDOWS for f in FILTERS]
 
@@ -37,10 +46,7 @@ def test_quarter_index_is_the_utc_quarter_hour_in_any_offset():
 
 async def test_folding_in_any_pieces_never_changes_a_read(sessions):
     rng = random.Random(8)
-    history = generate(rng, 200)
-    async with sessions() as session:
-        await handle_events(session, history.events)
-        await session.commit()
+    history = await pending_history(sessions, 8, 200)
     pending = await count(sessions, TicketDelta)
     assert pending > 100 and await count(sessions, TicketAggregate) == 0
     before = await every_summary(sessions)
@@ -68,11 +74,7 @@ async def test_folding_in_any_pieces_never_changes_a_read(sessions):
 async def test_concurrent_roll_ups_move_each_delta_once(sessions):
     """Two replicas' roll-ups at once (on PostgreSQL they take disjoint rows with SKIP LOCKED and
     then take turns on the aggregates; on SQLite the write lock serialises them)."""
-    rng = random.Random(21)
-    history = generate(rng, 150)
-    async with sessions() as session:
-        await handle_events(session, history.events)
-        await session.commit()
+    await pending_history(sessions, 21, 150)
     before = await every_summary(sessions)
 
     async def roll_up() -> int:
@@ -91,11 +93,7 @@ async def test_concurrent_roll_ups_move_each_delta_once(sessions):
 
 
 async def test_the_worker_drains_the_backlog_and_reports_it(sessions):
-    rng = random.Random(3)
-    history = generate(rng, 80)
-    async with sessions() as session:
-        await handle_events(session, history.events)
-        await session.commit()
+    await pending_history(sessions, 3, 80)
     before = await every_summary(sessions)
     worker = RollupWorker(sessions, batch_size=100, poll_seconds=0.05)
     worker.start()
