@@ -58,3 +58,14 @@ def test_a_key_with_nul_too_long_or_empty_cannot_be_stored():
     assert not could_be_key("x" * 37, 36)
     assert not could_be_key("T-\x00", 200)
     assert not could_be_key("", 200)
+
+
+async def test_inbox_rows_written_on_the_driver_read_back_through_the_orm(sessions):
+    before = datetime.now(timezone.utc)
+    async with sessions() as session:
+        await inbox.claim(session, "g", [("csq.tickets", _event("a"))])
+        await session.commit()
+    async with sessions() as session:
+        row = (await session.execute(select(InboxMessage))).scalar_one()
+    assert (row.consumer_group, row.event_id, row.event_type, row.topic) == ("g", "a", "ticket.closed", "csq.tickets")
+    assert row.received_at.tzinfo is not None and before - timedelta(seconds=1) <= row.received_at <= datetime.now(timezone.utc)

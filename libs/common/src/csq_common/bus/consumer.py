@@ -39,7 +39,7 @@ log = structlog.get_logger(__name__)
 BatchHandler = Callable[[AsyncSession, list], Awaitable[None]]
 #: Record value → an event with at least ``id`` and ``type``; raises for poison. The default,
 #: ``CloudEvent.from_bytes``, builds the pydantic envelope; a consumer that must keep up with a
-#: whole topic passes ``csq_common.decoding.decode_envelope`` (a msgspec struct, data left raw).
+#: whole topic passes a msgspec decoder from ``csq_common.decoding`` (kpi-svc does).
 Decoder = Callable[[bytes], Any]
 
 
