@@ -44,6 +44,9 @@ from csq_common.testing import Broker, create_postgres_database, drop_postgres_d
 
 from kpi_svc import consumers as kpi_consumers
 from kpi_svc.aggregates import rollup
+from kpi_svc.settings import Settings
+
+ROLLUP_BATCH = Settings.model_fields["rollup_batch_size"].default  # what the worker takes at a time
 from kpi_svc.kpis.service import KpiFilters, ticket_summary
 from kpi_svc.main import SERVICE_ROOT
 
@@ -237,7 +240,7 @@ async def kpi_consume(
         started = time.perf_counter()
         while True:
             async with sessions() as session:
-                moved = await rollup.fold_pending(session, limit=20_000)
+                moved = await rollup.fold_pending(session, limit=ROLLUP_BATCH)
                 await session.commit()
             if not moved:
                 break
