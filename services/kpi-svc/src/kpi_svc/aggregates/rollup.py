@@ -12,18 +12,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import orjson
 import structlog
 from prometheus_client import Gauge
-from sqlalchemy import Column, MetaData, String, Table, and_, delete, func, insert, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from csq_common.db import UtcDateTime, driver_connection
+from csq_common.db import driver_connection
 from csq_common.worker import PollingWorker
 from kpi_svc.aggregates import sketch
 from kpi_svc.aggregates.buckets import bucket_starts
 from kpi_svc.aggregates.dimensions import grouping_keys
 from kpi_svc.aggregates.models import COUNTER_COLUMNS, SKETCH_COLUMNS, TicketAggregate, TicketDelta
-from kpi_svc.aggregates.store import chunks, pg_type, upsert
+from kpi_svc.aggregates.store import chunks, pg_type, sqlite_stamps, upsert
 
 log = structlog.get_logger(__name__)
 
@@ -161,24 +162,13 @@ async def write(session: AsyncSession, batch: BatchAggregate) -> None:
         await upsert(session, table, columns, COUNTER_COLUMNS, (), [(*row, *empty) for row in plain])
 
 
-# SQLite only: the keys whose stored sketches a batch reads, joined to the aggregates (SQLite does not
-# use the primary key for a row-value ``IN`` list; a join against this table it does). A TEMP table:
-# per connection, never in the database file, so not part of the schema or its migrations.
-_WANTED = Table(
-    "kpi_wanted_rows",
-    MetaData(),
-    Column("resolution", String),
-    Column("bucket_start", UtcDateTime),
-    Column("team_id", String),
-    Column("agent_id", String),
-    Column("channel", String),
-)
-_CREATE_WANTED = text(
-    "CREATE TEMP TABLE IF NOT EXISTS kpi_wanted_rows "
-    "(resolution TEXT, bucket_start DATETIME, team_id TEXT, agent_id TEXT, channel TEXT)"
-)
-
 # The stored sketches are read on the driver connection too (see aggregates.store).
+_KEY_WIDTH = len(KEY_COLUMNS)
+_SQLITE_STORED_SKETCHES = (
+    f"SELECT {', '.join(f'a.{name}' for name in (*KEY_COLUMNS, *SKETCH_COLUMNS))} "
+    f"FROM json_each(?) AS k JOIN {TicketAggregate.__tablename__} AS a ON "
+    + " AND ".join(f"a.{name} = k.value ->> {index}" for index, name in enumerate(KEY_COLUMNS))
+)
 _PG_STORED_SKETCHES = (
     f"SELECT {', '.join(f'a.{name}' for name in (*KEY_COLUMNS, *SKETCH_COLUMNS))} "
     f"FROM unnest({', '.join(f'${n}::{pg_type(TicketAggregate.__table__.c[name])}[]' for n, name in enumerate(KEY_COLUMNS, 1))}) "
@@ -188,26 +178,21 @@ _PG_STORED_SKETCHES = (
 
 
 async def _stored_sketches(session: AsyncSession, keys: list[RowKey]) -> dict[RowKey, tuple[bytes, ...]]:
-    """The stored ``(frt_sketch, resolution_sketch)`` of those of ``keys`` that exist."""
-    table = TicketAggregate.__table__
-    key_columns = [table.c[name] for name in KEY_COLUMNS]
-    selected = (*key_columns, *(table.c[name] for name in SKETCH_COLUMNS))
+    """The stored ``(frt_sketch, resolution_sketch)`` of those of ``keys`` that exist: the keys as
+    column arrays joined to the primary key (PostgreSQL ``unnest``), or as one JSON array
+    (SQLite ``json_each``, the timestamps in UtcDateTime's text form)."""
     out: dict[RowKey, tuple[bytes, ...]] = {}
-    width = len(KEY_COLUMNS)
+    driver = await driver_connection(session)
     if session.bind.dialect.name == "postgresql":
-        driver = await driver_connection(session)
         for chunk in chunks(keys, 20_000):
             for row in await driver.fetch(_PG_STORED_SKETCHES, *(list(values) for values in zip(*chunk))):
-                out[tuple(row[:width])] = tuple(row[width:])
+                out[tuple(row[:_KEY_WIDTH])] = tuple(row[_KEY_WIDTH:])
         return out
-    await session.execute(_CREATE_WANTED)
-    await session.execute(delete(_WANTED))
-    for chunk in chunks(keys, 20_000):
-        await session.execute(insert(_WANTED), [dict(zip(KEY_COLUMNS, key)) for key in chunk])
-    statement = select(*selected).join_from(
-        _WANTED, table, and_(*(table.c[name] == _WANTED.c[name] for name in KEY_COLUMNS))
-    )
-    for row in await session.execute(statement):
-        out[tuple(row[:width])] = tuple(row[width:])
-    await session.execute(delete(_WANTED))
+    stamp = sqlite_stamps()
+    by_text = {(key[0], stamp(key[1]), *key[2:]): key for key in keys}
+    for chunk in chunks(list(by_text), 50_000):
+        cursor = await driver.execute(_SQLITE_STORED_SKETCHES, (orjson.dumps(chunk).decode(),))
+        for row in await cursor.fetchall():
+            out[by_text[tuple(row[:_KEY_WIDTH])]] = tuple(row[_KEY_WIDTH:])
+        await cursor.close()
     return out

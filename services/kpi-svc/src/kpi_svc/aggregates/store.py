@@ -8,7 +8,8 @@ executemany of the same statements. Nothing here commits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import datetime
 
 import orjson
 from sqlalchemy import BigInteger, Column, LargeBinary, Table
@@ -18,6 +19,19 @@ from csq_common.db import UtcDateTime, driver_connection, sqlite_timestamp
 
 # Rows per statement: keeps multi-row statements under both drivers' bound-parameter limits.
 _CHUNK = 2000
+
+
+def sqlite_stamps() -> Callable[[datetime], str]:
+    """``sqlite_timestamp`` memoised for one batch: its rows share a few thousand bucket starts."""
+    memo: dict[datetime, str] = {}
+
+    def stamp(ts: datetime) -> str:
+        text = memo.get(ts)
+        if text is None:
+            text = memo[ts] = sqlite_timestamp(ts)
+        return text
+
+    return stamp
 
 
 def chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
@@ -122,9 +136,8 @@ async def upsert(
         f"ON CONFLICT ({', '.join(table.primary_key.columns.keys())}) DO UPDATE SET {', '.join(updates_sql)}"
     )
     driver = await driver_connection(session)
-    await driver.executemany(
-        statement_sql, [(*row[:stamp], sqlite_timestamp(row[stamp]), *row[stamp + 1 :]) for row in rows]
-    )
+    text = sqlite_stamps()
+    await driver.executemany(statement_sql, [(*row[:stamp], text(row[stamp]), *row[stamp + 1 :]) for row in rows])
 
 
 async def insert_rows(session: AsyncSession, table: Table, columns: tuple[str, ...], rows: list[tuple]) -> None:
@@ -141,11 +154,12 @@ async def insert_rows(session: AsyncSession, table: Table, columns: tuple[str, .
         return
     stamps = [index for index, name in enumerate(columns) if isinstance(table.c[name].type, UtcDateTime)]
     if stamps:
+        text = sqlite_stamps()
         converted = []
         for row in rows:
             row = list(row)
             for index in stamps:
-                row[index] = sqlite_timestamp(row[index])
+                row[index] = text(row[index])
             converted.append(row)
         rows = converted
     driver = await driver_connection(session)
