@@ -8,15 +8,21 @@ Stored form (one blob per aggregate row and metric, see ``encode``): the non-emp
 ``(int32 key, int64 count)`` pairs, big-endian, sorted by key, 12 bytes each, no header; the
 empty sketch is ``b""``. Big-endian so that PostgreSQL can build the same bytes with
 ``int4send(key) || int8send(count)`` (the benchmark's bulk seeding does).
+
+Reads merge many blobs at once with :func:`merge_blobs` (numpy: one sort of every bin of every
+blob, counts summed per key in int64) and read quantiles from the result with
+:func:`merged_quantiles`; both give exactly what :func:`merge_into` and :func:`quantile` give.
 """
 
 from __future__ import annotations
 
+import math
 import struct
 import sys
 from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
+import numpy as np
 from ddsketch.mapping import LogarithmicMapping
 
 RELATIVE_ACCURACY = 0.01
@@ -132,3 +138,56 @@ def quantile(bins: Iterable[tuple[int, int]], q: float) -> float | None:
         if cumulative > rank:
             return value(bin_key)
     return value(max(merged))  # pragma: no cover - unreachable: cumulative ends at total > rank
+
+
+# ---- vectorised reads: many blobs merged at once ---------------------------------------------------
+
+_PAIR_DTYPE = np.dtype([("key", ">i4"), ("count", ">i8")])  # one bin of a blob, as stored
+_INT64_MAX = 2**63 - 1
+#: Merged bins: ``(keys, counts)``, keys ascending and distinct, counts > 0 (see merge_blobs).
+Bins = tuple[np.ndarray, np.ndarray]
+
+
+def merge_blobs(blobs: Iterable[bytes | None]) -> Bins:
+    """``(keys, counts)`` of the bins of all ``blobs`` merged: keys ascending and distinct
+    (int64), counts their per-key sums (int64, zero sums dropped); two empty arrays when no blob
+    has a bin. The same bins as :func:`merge_into` over every blob, exactly: the counts are
+    summed as int64 only when no partial sum can overflow it (else in Python integers).
+    """
+    data = b"".join([blob for blob in blobs if blob])
+    if len(data) % PAIR_SIZE:
+        raise ValueError(f"sketch blobs of {len(data)} bytes are not a whole number of {PAIR_SIZE}-byte bins")
+    pairs = np.frombuffer(data, dtype=_PAIR_DTYPE)
+    keys = pairs["key"].astype(np.int64)
+    counts = pairs["count"].astype(np.int64)
+    if len(counts) and int(np.abs(counts).max()) > _INT64_MAX // len(counts):
+        counts = counts.astype(object)  # sums could pass 2**63: exact Python integers instead
+    order = np.argsort(keys, kind="stable")
+    keys, counts = keys[order], counts[order]
+    if len(keys) == 0:
+        return keys, counts
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    keys, counts = keys[starts], np.add.reduceat(counts, starts)
+    nonzero = counts != 0
+    return keys[nonzero], counts[nonzero]
+
+
+def merged_quantiles(merged: Bins, qs: Sequence[float]) -> list[float | None]:
+    """The q-quantiles of the ``(keys, counts)`` of :func:`merge_blobs` (counts > 0, keys
+    ascending), one per ``q`` in ``qs``: what :func:`quantile` gives for the same bins (the same
+    rank = q × (n − 1) and the same first bin whose cumulative count exceeds it). None when empty.
+    """
+    if any(not 0.0 <= q <= 1.0 for q in qs):
+        raise ValueError("q must be within [0, 1]")
+    keys, counts = merged
+    if len(keys) == 0:
+        return [None] * len(qs)
+    cumulative = np.cumsum(counts)
+    total = int(cumulative[-1])
+    # An integer exceeds the float rank exactly when it exceeds floor(rank): compare integers only.
+    ranks = [math.floor(q * (total - 1)) for q in qs]
+    if cumulative.dtype == object:
+        indexes = [next(i for i, c in enumerate(cumulative) if c > rank) for rank in ranks]
+    else:
+        indexes = np.searchsorted(cumulative, np.array(ranks, dtype=np.int64), side="right").tolist()
+    return [value(int(keys[index])) for index in indexes]
