@@ -2,6 +2,7 @@
 the pure-Python merge_into and quantile give, on random blobs."""
 
 import random
+import struct
 
 import pytest
 
@@ -10,8 +11,10 @@ from kpi_svc.aggregates import sketch
 QS = (0.0, 1e-9, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1 - 1e-12, 1.0)
 
 
-def random_blob(rng: random.Random, bins: int, *, max_count: int = 1000, zero_bin: bool = False) -> bytes:
-    keys = rng.sample(range(-400, 1200), bins)
+def random_blob(
+    rng: random.Random, bins: int, *, max_count: int = 1000, zero_bin: bool = False, keys: range = range(-400, 1200)
+) -> bytes:
+    keys = rng.sample(keys, bins)
     counts = {key: rng.randint(1, max_count) for key in keys}
     if zero_bin:
         counts[sketch.ZERO_KEY] = rng.randint(1, max_count)
@@ -23,7 +26,7 @@ def reference(blobs):
     merged: dict[int, int] = {}
     for blob in blobs:
         sketch.merge_into(merged, blob)
-    return sorted(merged.items()), {q: sketch.quantile(merged.items(), q) for q in QS}
+    return sorted((k, c) for k, c in merged.items() if c), {q: sketch.quantile(merged.items(), q) for q in QS}
 
 
 def check(blobs):
@@ -52,6 +55,35 @@ def test_counts_above_2_to_the_32(seed):
     check(blobs)
 
 
+def test_counts_summing_past_2_to_the_53_stay_exact():
+    # float64 would round these sums: they are summed as int64
+    blobs = [sketch.encode({1: 2**53, 2: 5, sketch.ZERO_KEY: 2**52 + 1}), sketch.encode({1: 3, sketch.ZERO_KEY: 2**52 + 1})]
+    check(blobs)
+    keys, counts = sketch.merge_blobs(blobs)
+    assert [int(c) for c in counts] == [2**53 + 2, 2**53 + 3, 5]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_keys_spanning_a_wide_range(seed):
+    rng = random.Random(200 + seed)
+    wide = range(-(2**31) + 1, 2**31 - 1, 9973)
+    blobs = [random_blob(rng, rng.randrange(1, 200), zero_bin=rng.random() < 0.5, keys=wide) for _ in range(20)]
+    merged: dict[int, int] = {}
+    for blob in blobs:
+        sketch.merge_into(merged, blob)
+    keys, counts = sketch.merge_blobs(blobs)  # too wide for one bincount: sorted
+    assert list(zip(keys.tolist(), counts.tolist())) == sorted(merged.items())
+
+
+def test_pairs_with_zero_counts_are_dropped():
+    blob = b"".join(struct.pack(">iq", key, count) for key, count in ((sketch.ZERO_KEY, 0), (3, 0), (4, 2)))
+    check([blob, sketch.encode({3: 1})])
+    keys, counts = sketch.merge_blobs([blob])
+    assert (keys.tolist(), counts.tolist()) == ([4], [2])
+    keys, counts = sketch.merge_blobs([blob[:24]])
+    assert len(keys) == len(counts) == 0
+
+
 def test_counts_whose_sum_passes_int64_stay_exact():
     blobs = [sketch.encode({7: 2**62, 9: 3}), sketch.encode({7: 2**62, 8: 2**62 - 1}), sketch.encode({7: 5})]
     check(blobs)
@@ -71,6 +103,13 @@ def test_a_single_bin():
     for key in (0, -346, 20_000, sketch.ZERO_KEY):
         check([sketch.encode({key: 1})])
         check([sketch.encode({key: 3}), sketch.encode({key: 2**35})])
+
+
+def test_only_the_zero_bin():
+    blobs = [sketch.encode({sketch.ZERO_KEY: 4}), sketch.encode({sketch.ZERO_KEY: 1})]
+    check(blobs)
+    keys, counts = sketch.merge_blobs(blobs)
+    assert (keys.tolist(), counts.tolist()) == ([sketch.ZERO_KEY], [5])
 
 
 def test_the_zero_bin_sorts_first():

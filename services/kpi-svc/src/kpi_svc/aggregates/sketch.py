@@ -144,6 +144,8 @@ def quantile(bins: Iterable[tuple[int, int]], q: float) -> float | None:
 
 _PAIR_DTYPE = np.dtype([("key", ">i4"), ("count", ">i8")])  # one bin of a blob, as stored
 _INT64_MAX = 2**63 - 1
+_FLOAT_EXACT = 2.0**53  # integers below it, and their sums below it, are exact in float64
+_MAX_SPAN = 1 << 16  # widest key range summed by bincount (1 ms to a year spans under 1,500 keys)
 #: Merged bins: ``(keys, counts)``, keys ascending and distinct, counts > 0 (see merge_blobs).
 Bins = tuple[np.ndarray, np.ndarray]
 
@@ -151,21 +153,54 @@ Bins = tuple[np.ndarray, np.ndarray]
 def merge_blobs(blobs: Iterable[bytes | None]) -> Bins:
     """``(keys, counts)`` of the bins of all ``blobs`` merged: keys ascending and distinct
     (int64), counts their per-key sums (int64, zero sums dropped); two empty arrays when no blob
-    has a bin. The same bins as :func:`merge_into` over every blob, exactly: the counts are
-    summed as int64 only when no partial sum can overflow it (else in Python integers).
+    has a bin. The same bins as :func:`merge_into` over every blob, exactly.
+
+    Usually one ``bincount`` over the key range, in float64, which is exact while the counts are
+    non-negative and sum below 2**53 (it also keeps the temporaries few: fresh pages for large
+    temporaries cost more than the arithmetic); otherwise a sort of all bins with int64 sums, or
+    Python integers if a sum could pass 2**63.
     """
     data = b"".join([blob for blob in blobs if blob])
     if len(data) % PAIR_SIZE:
         raise ValueError(f"sketch blobs of {len(data)} bytes are not a whole number of {PAIR_SIZE}-byte bins")
     pairs = np.frombuffer(data, dtype=_PAIR_DTYPE)
-    keys = pairs["key"].astype(np.int64)
-    counts = pairs["count"].astype(np.int64)
-    if len(counts) and int(np.abs(counts).max()) > _INT64_MAX // len(counts):
-        counts = counts.astype(object)  # sums could pass 2**63: exact Python integers instead
+    if len(pairs) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    weights = pairs["count"].astype(np.float64)
+    if weights.min() >= 0 and weights.sum() < _FLOAT_EXACT:
+        merged = _counted(pairs["key"].astype(np.int64), weights)
+        if merged is not None:
+            return merged
+    keys, counts = pairs["key"].astype(np.int64), pairs["count"].astype(np.int64)
+    if int(np.abs(counts).max()) > _INT64_MAX // len(counts):  # a sum could pass 2**63
+        counts = counts.astype(object)
+    return _sorted_sums(keys, counts)
+
+
+def _counted(keys: np.ndarray, weights: np.ndarray) -> Bins | None:
+    """Bins of ``keys`` (modified in place) by ``np.bincount`` of the exact float ``weights``;
+    None when the keys span more than _MAX_SPAN. ZERO_KEY bins are counted just below the lowest
+    logarithmic key."""
+    low, high = int(keys.min()), int(keys.max())
+    has_zero = low == ZERO_KEY
+    if has_zero:
+        zero = keys == ZERO_KEY
+        low = int(np.min(keys, where=~zero, initial=high)) - 1
+        keys[zero] = low
+    if high - low >= _MAX_SPAN:
+        return None
+    keys -= low
+    sums = np.bincount(keys, weights=weights)
+    present = np.flatnonzero(sums)
+    merged_keys = present + low
+    if has_zero and len(present) and present[0] == 0:
+        merged_keys[0] = ZERO_KEY
+    return merged_keys, sums[present].astype(np.int64)
+
+
+def _sorted_sums(keys: np.ndarray, counts: np.ndarray) -> Bins:
     order = np.argsort(keys, kind="stable")
     keys, counts = keys[order], counts[order]
-    if len(keys) == 0:
-        return keys, counts
     starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
     keys, counts = keys[starts], np.add.reduceat(counts, starts)
     nonzero = counts != 0
