@@ -63,6 +63,13 @@ def test_counts_summing_past_2_to_the_53_stay_exact():
     assert [int(c) for c in counts] == [2**53 + 2, 2**53 + 3, 5]
 
 
+def test_a_rank_rounded_up_past_the_last_count_reads_the_last_bin():
+    # n − 1 = 2**53 + 3 is 2**53 + 4 as a float: no cumulative count exceeds that rank
+    blobs = [sketch.encode({1: 2**53 + 3, 2: 1})]
+    check(blobs)
+    assert sketch.merged_quantiles(sketch.merge_blobs(blobs), (1.0,)) == [sketch.value(2)]
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_keys_spanning_a_wide_range(seed):
     rng = random.Random(200 + seed)

@@ -9,8 +9,8 @@ Stored form (one blob per aggregate row and metric, see ``encode``): the non-emp
 empty sketch is ``b""``. Big-endian so that PostgreSQL can build the same bytes with
 ``int4send(key) || int8send(count)`` (the benchmark's bulk seeding does).
 
-Reads merge many blobs at once with :func:`merge_blobs` (numpy: one sort of every bin of every
-blob, counts summed per key in int64) and read quantiles from the result with
+Reads merge many blobs at once with :func:`merge_blobs` (numpy: every bin of every blob counted
+in one ``bincount`` over the key range) and read quantiles from the result with
 :func:`merged_quantiles`; both give exactly what :func:`merge_into` and :func:`quantile` give.
 """
 
@@ -220,7 +220,8 @@ def merged_quantiles(merged: Bins, qs: Sequence[float]) -> list[float | None]:
     cumulative = np.cumsum(counts)
     total = int(cumulative[-1])
     # An integer exceeds the float rank exactly when it exceeds floor(rank): compare integers only.
-    ranks = [math.floor(q * (total - 1)) for q in qs]
+    # Past 2**53 the float rank can round up to n or more: then, as in quantile, the last bin.
+    ranks = [min(math.floor(q * (total - 1)), total - 1) for q in qs]
     if cumulative.dtype == object:
         indexes = [next(i for i, c in enumerate(cumulative) if c > rank) for rank in ranks]
     else:
