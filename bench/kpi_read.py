@@ -3,7 +3,11 @@ in one team, 5 channels) read from the aggregates (``kpi_svc.kpis.service.ticket
 same figures computed by SQL over a raw per-ticket table with the indexes a DBA would add, on
 PostgreSQL, measured in the same run, for all teams and for one team. Also checks the two agree.
 
-    .venv/bin/python bench/kpi_read.py [--closures 1000000] [--calls 200] [--baseline-runs 10]
+    .venv/bin/python bench/kpi_read.py [--closures 1000000] [--calls 200] [--baseline-runs 10] [--reuse NAME]
+
+``--reuse NAME`` (for iterating on the read path): use the database NAME, seeding it only if it is
+not seeded yet with the same ``--closures``, and keep it after; drop it yourself
+(``DROP DATABASE NAME``). Without it, a fresh database is seeded and dropped after the run.
 
 Seeding (printed with its time): the 1M tickets are generated in Python and COPied into
 ``raw_tickets``; the aggregate rows are built from a staging copy of the same tickets whose sketch
@@ -32,7 +36,7 @@ from sqlalchemy import text
 
 from csq_common.bus.migration import upgrade_to_head
 from csq_common.db import create_engine, session_factory
-from csq_common.testing import create_postgres_database, drop_postgres_database, postgres_available
+from csq_common.testing import POSTGRES_ADMIN_URL, create_postgres_database, drop_postgres_database, postgres_available
 
 from kpi_svc.aggregates import sketch
 from kpi_svc.aggregates.models import COUNTER_COLUMNS
@@ -320,54 +324,99 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+SEEDED_DDL = "CREATE TABLE bench_seeded (closures bigint NOT NULL)"
+
+
+async def _reusable(name: str, closures: int) -> tuple[str, bool]:
+    """(url, already seeded with ``closures``) of the database ``name``, created if missing."""
+    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    try:
+        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+    finally:
+        await admin.close()
+    if not exists:
+        return await create_postgres_database(name), False
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    connection = await asyncpg.connect(url)
+    try:
+        if await connection.fetchval("SELECT to_regclass('bench_seeded') IS NOT NULL"):
+            if await connection.fetchval("SELECT closures FROM bench_seeded") == closures:
+                return url.replace("postgresql://", "postgresql+asyncpg://"), True
+    finally:
+        await connection.close()
+    raise SystemExit(f"kpi_read: database {name} exists but is not seeded with {closures:,} closures; drop it first")
+
+
 async def run(args) -> None:
     if not postgres_available():
         raise SystemExit("PostgreSQL does not answer at 127.0.0.1:5432")
-    url = await create_postgres_database()
+    if args.reuse:
+        url, seeded = await _reusable(args.reuse, args.closures)
+    else:
+        url, seeded = await create_postgres_database(), False
     engine = create_engine(url)
     try:
-        await upgrade_to_head(engine, SERVICE_ROOT)
-        timings = await seed(url.replace("postgresql+asyncpg://", "postgresql://"), args.closures)
-        print(
-            f"kpi_read: seeded {args.closures:,} closures in {timings['total']:.0f} s (generate {timings['generate']:.0f} s, "
-            f"check vs BatchAggregate {timings['verify']:.1f} s, raw COPY+indexes {timings['copy raw']:.0f} s, aggregates + keys "
-            f"{timings['aggregate']:.0f} s): {timings['rows']:,} aggregate rows (sketches inside them: "
-            f"{timings['sketch MB']:.0f} MB of blobs, no sketch bin rows)",
-            flush=True,
-        )
-        sessions = session_factory(engine)
-        for label, team in (("all teams", None), (f"team_id={TEAM_FILTER}", TEAM_FILTER)):
-            raw = await raw_summary(sessions, team)  # warm-up (and the reference figures)
-            baseline = []
-            for _ in range(args.baseline_runs):
-                started = time.perf_counter()
-                await raw_summary(sessions, team)
-                baseline.append(time.perf_counter() - started)
-            for _ in range(20):
-                summary = await svc_summary(sessions, team)
-            measured = []
-            for _ in range(args.calls):
-                started = time.perf_counter()
-                await svc_summary(sessions, team)
-                measured.append(time.perf_counter() - started)
-            problems = agree(raw, summary)
-            if problems:
-                raise SystemExit(f"kpi_read[postgres, {label}]: summary DISAGREES with raw SQL: " + "; ".join(problems))
-            p50, p99 = percentile(measured, 0.5) * 1000, percentile(measured, 0.99) * 1000
-            raw_p50 = statistics.median(baseline) * 1000
-            print(
-                f"kpi_read[postgres, {label}]: ratio {raw_p50 / p50:.0f}x faster (target >= 100x) — summary p50 {p50:.1f} ms "
-                f"p99 {p99:.1f} ms (target p99 <= 20 ms) vs raw SQL p50 {raw_p50:.0f} ms; {args.closures:,} closures, {DAYS} days; "
-                f"agrees with raw SQL (tickets_closed {summary.values['tickets_closed']:,} equal, averages equal, "
-                f"percentiles within {100 * raw['worst_percentile_error']:.2f} %)",
-                flush=True,
-            )
+        if seeded:
+            print(f"kpi_read: reusing database {args.reuse}, seeded with {args.closures:,} closures", flush=True)
+        else:
+            await upgrade_to_head(engine, SERVICE_ROOT)
+            await _seed_and_report(url, args)
+        await _measure(engine, args)
     finally:
         await engine.dispose()
-        if not args.keep:
-            await drop_postgres_database(url)
-        else:
+        if args.reuse or args.keep:
             print(f"kept database {url}", file=sys.stderr)
+        else:
+            await drop_postgres_database(url)
+
+
+async def _seed_and_report(url: str, args) -> None:
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+    timings = await seed(dsn, args.closures)
+    print(
+        f"kpi_read: seeded {args.closures:,} closures in {timings['total']:.0f} s (generate {timings['generate']:.0f} s, "
+        f"check vs BatchAggregate {timings['verify']:.1f} s, raw COPY+indexes {timings['copy raw']:.0f} s, aggregates + keys "
+        f"{timings['aggregate']:.0f} s): {timings['rows']:,} aggregate rows (sketches inside them: "
+        f"{timings['sketch MB']:.0f} MB of blobs, no sketch bin rows)",
+        flush=True,
+    )
+    if args.reuse:  # marked only once fully seeded, so an interrupted seeding is not reused
+        connection = await asyncpg.connect(dsn)
+        try:
+            await connection.execute(SEEDED_DDL)
+            await connection.execute("INSERT INTO bench_seeded VALUES ($1)", args.closures)
+        finally:
+            await connection.close()
+
+
+async def _measure(engine, args) -> None:
+    sessions = session_factory(engine)
+    for label, team in (("all teams", None), (f"team_id={TEAM_FILTER}", TEAM_FILTER)):
+        raw = await raw_summary(sessions, team)  # warm-up (and the reference figures)
+        baseline = []
+        for _ in range(args.baseline_runs):
+            started = time.perf_counter()
+            await raw_summary(sessions, team)
+            baseline.append(time.perf_counter() - started)
+        for _ in range(20):
+            summary = await svc_summary(sessions, team)
+        measured = []
+        for _ in range(args.calls):
+            started = time.perf_counter()
+            await svc_summary(sessions, team)
+            measured.append(time.perf_counter() - started)
+        problems = agree(raw, summary)
+        if problems:
+            raise SystemExit(f"kpi_read[postgres, {label}]: summary DISAGREES with raw SQL: " + "; ".join(problems))
+        p50, p99 = percentile(measured, 0.5) * 1000, percentile(measured, 0.99) * 1000
+        raw_p50 = statistics.median(baseline) * 1000
+        print(
+            f"kpi_read[postgres, {label}]: ratio {raw_p50 / p50:.0f}x faster (target >= 100x) — summary p50 {p50:.1f} ms "
+            f"p99 {p99:.1f} ms (target p99 <= 20 ms) vs raw SQL p50 {raw_p50:.0f} ms; {args.closures:,} closures, {DAYS} days; "
+            f"agrees with raw SQL (tickets_closed {summary.values['tickets_closed']:,} equal, averages equal, "
+            f"percentiles within {100 * raw['worst_percentile_error']:.2f} %)",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -376,6 +425,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--baseline-runs", type=int, default=10)
     parser.add_argument("--keep", action="store_true", help="keep the database (for EXPLAIN ANALYZE)")
+    parser.add_argument("--reuse", metavar="NAME", help="use database NAME, seeded only if not yet; kept after")
     args = parser.parse_args()
     asyncio.run(run(args))
 

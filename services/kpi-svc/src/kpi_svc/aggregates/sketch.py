@@ -8,6 +8,10 @@ Stored form (one blob per aggregate row and metric, see ``encode``): the non-emp
 ``(int32 key, int64 count)`` pairs, big-endian, sorted by key, 12 bytes each, no header; the
 empty sketch is ``b""``. Big-endian so that PostgreSQL can build the same bytes with
 ``int4send(key) || int8send(count)`` (the benchmark's bulk seeding does).
+
+Reads merge many blobs at once with :func:`merge_blobs` (numpy: every bin of every blob counted
+in one ``bincount`` over the key range) and read quantiles from the result with
+:func:`merged_quantiles`; both give exactly what :func:`merge_into` and :func:`quantile` give.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ import math
 import struct
 import sys
 from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
+import numpy as np
 from ddsketch.mapping import LogarithmicMapping
 
 RELATIVE_ACCURACY = 0.01
@@ -138,3 +143,92 @@ def quantile(bins: Iterable[tuple[int, int]], q: float) -> float | None:
         if cumulative > rank:
             return value(bin_key)
     return value(max(merged))  # pragma: no cover - unreachable: cumulative ends at total > rank
+
+
+# ---- vectorised reads: many blobs merged at once ---------------------------------------------------
+
+_PAIR_DTYPE = np.dtype([("key", ">i4"), ("count", ">i8")])  # one bin of a blob, as stored
+_INT64_MAX = 2**63 - 1
+_FLOAT_EXACT = 2.0**53  # integers below it, and their sums below it, are exact in float64
+_MAX_SPAN = 1 << 16  # widest key range summed by bincount (1 ms to a year spans under 1,500 keys)
+#: Merged bins: ``(keys, counts)``, keys ascending and distinct, counts > 0 (see merge_blobs).
+Bins = tuple[np.ndarray, np.ndarray]
+
+
+def merge_blobs(blobs: Iterable[bytes | None]) -> Bins:
+    """``(keys, counts)`` of the bins of all ``blobs`` merged: keys ascending and distinct
+    (int64), counts their per-key sums (int64, zero sums dropped); two empty arrays when no blob
+    has a bin. The same bins as :func:`merge_into` over every blob, exactly.
+
+    Usually one ``bincount`` over the key range, in float64, which is exact while the counts are
+    non-negative and sum below 2**53 (it also keeps the temporaries few: fresh pages for large
+    temporaries cost more than the arithmetic); otherwise a sort of all bins with int64 sums, or
+    Python integers if a sum could pass 2**63.
+    """
+    data = b"".join([blob for blob in blobs if blob])
+    if len(data) % PAIR_SIZE:
+        raise ValueError(f"sketch blobs of {len(data)} bytes are not a whole number of {PAIR_SIZE}-byte bins")
+    pairs = np.frombuffer(data, dtype=_PAIR_DTYPE)
+    if len(pairs) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    weights = pairs["count"].astype(np.float64)
+    if weights.min() >= 0 and weights.sum() < _FLOAT_EXACT:
+        merged = _counted(pairs["key"].astype(np.int64), weights)
+        if merged is not None:
+            return merged
+    keys, counts = pairs["key"].astype(np.int64), pairs["count"].astype(np.int64)
+    if int(np.abs(counts).max()) > _INT64_MAX // len(counts):  # a sum could pass 2**63
+        counts = counts.astype(object)
+    return _sorted_sums(keys, counts)
+
+
+def _counted(keys: np.ndarray, weights: np.ndarray) -> Bins | None:
+    """Bins of ``keys`` (modified in place) by ``np.bincount`` of the exact float ``weights``;
+    None when the keys span more than _MAX_SPAN. ZERO_KEY bins are counted just below the lowest
+    logarithmic key."""
+    low, high = int(keys.min()), int(keys.max())
+    has_zero = low == ZERO_KEY
+    if has_zero:
+        zero = keys == ZERO_KEY
+        low = int(np.min(keys, where=~zero, initial=high)) - 1
+        keys[zero] = low
+    if high - low >= _MAX_SPAN:
+        return None
+    keys -= low
+    sums = np.bincount(keys, weights=weights)
+    present = np.flatnonzero(sums)
+    merged_keys = present + low
+    if has_zero and len(present) and present[0] == 0:
+        merged_keys[0] = ZERO_KEY
+    return merged_keys, sums[present].astype(np.int64)
+
+
+def _sorted_sums(keys: np.ndarray, counts: np.ndarray) -> Bins:
+    order = np.argsort(keys, kind="stable")
+    keys, counts = keys[order], counts[order]
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    keys, counts = keys[starts], np.add.reduceat(counts, starts)
+    nonzero = counts != 0
+    return keys[nonzero], counts[nonzero]
+
+
+def merged_quantiles(merged: Bins, qs: Sequence[float]) -> list[float | None]:
+    """The q-quantiles of the ``(keys, counts)`` of :func:`merge_blobs` (counts > 0, keys
+    ascending), one per ``q`` in ``qs``: what :func:`quantile` gives for the same bins (the same
+    rank = q × (n − 1) and the same first bin whose cumulative count exceeds it). None when empty.
+    """
+    if any(not 0.0 <= q <= 1.0 for q in qs):
+        raise ValueError("q must be within [0, 1]")
+    keys, counts = merged
+    if len(keys) == 0:
+        return [None] * len(qs)
+    cumulative = np.cumsum(counts)
+    total = int(cumulative[-1])
+    # An integer exceeds the float rank exactly when it exceeds floor(rank): compare integers only.
+    # Past 2**53 the float rank can round up to n or more: then, as in quantile, the last bin.
+    ranks = [min(math.floor(q * (total - 1)), total - 1) for q in qs]
+    if cumulative.dtype == object:
+        indexes = [next(i for i, c in enumerate(cumulative) if c > rank) for rank in ranks]
+    else:
+        indexes = np.searchsorted(cumulative, np.array(ranks, dtype=np.int64), side="right").tolist()
+    return [value(int(keys[index])) for index in indexes]

@@ -4,13 +4,14 @@ The window is widened to 15-minute boundaries and tiled with the coarsest bucket
 aggregates.buckets.tile: months, days, hours, quarters); one query reads the tiles' rows (OR'ed),
 restricted to the one grouping set that matches the filters: a few dozen rows for 90 days, plus,
 in the same statement (one snapshot), the window's pending deltas that the roll-up has not folded
-in yet (aggregates.rollup; a handful while it keeps up). The counters are summed and the sketch
-blobs merged (bin counts added) in Python. Survey KPIs are read
-the same way from the survey aggregates (see kpis.surveys).
+in yet (aggregates.rollup; a handful while it keeps up). The counters are summed in Python and
+the sketch blobs merged (bin counts added) all at once with numpy (see merge_rows). Survey KPIs
+are read the same way from the survey aggregates (see kpis.surveys).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
@@ -153,6 +154,16 @@ async def kpi_summary(
     return Summary(start=start, end=end, filters=filters, values={**values, **survey}, counts={**counts, **survey_counts})
 
 
+def merge_rows(rows: Sequence[Sequence]) -> tuple[dict[str, int], sketch.Bins, sketch.Bins]:
+    """The counters of ``rows`` summed (``{name: int}``, COUNTER_COLUMNS) and their FRT and
+    resolution sketches merged (``sketch.merge_blobs``); each row is its COUNTER_COLUMNS then its
+    SKETCH_COLUMNS, so rows from any table of that shape can be merged together."""
+    width = len(COUNTER_COLUMNS)
+    columns = list(zip(*rows)) or [()] * (width + len(SKETCH_COLUMNS))
+    counters = {name: sum(column) for name, column in zip(COUNTER_COLUMNS, columns)}
+    return counters, sketch.merge_blobs(columns[width]), sketch.merge_blobs(columns[width + 1])
+
+
 async def _ticket_values(
     session: AsyncSession, start: datetime, end: datetime, tiles: list[Tile], filters: KpiFilters
 ) -> tuple[dict[str, float | int | None], dict[str, int]]:
@@ -162,25 +173,18 @@ async def _ticket_values(
         select(*(table.c[name] for name in columns)).where(_dimension_clause(table, filters), _window_clause(table, tiles)),
         select(*(deltas.c[name] for name in columns)).where(_delta_clause(deltas, filters, start, end)),
     )
-    width = len(COUNTER_COLUMNS)
-    sums = [0] * width
-    frt_bins: dict[int, int] = {}
-    resolution_bins: dict[int, int] = {}
-    for row in await session.execute(statement):
-        for index in range(width):
-            sums[index] += row[index]
-        sketch.merge_into(frt_bins, row[width])
-        sketch.merge_into(resolution_bins, row[width + 1])
-    c = dict(zip(COUNTER_COLUMNS, sums))
+    c, frt_bins, resolution_bins = merge_rows((await session.execute(statement)).all())
 
+    frt_p50, frt_p90 = sketch.merged_quantiles(frt_bins, (0.5, 0.9))
+    (resolution_p90,) = sketch.merged_quantiles(resolution_bins, (0.9,))
     closures = c["closures"]
     values: dict[str, float | int | None] = {
         "tickets_closed": closures,
         "frt_avg_seconds": _seconds(c["frt_sum_ms"], c["frt_count"]),
-        "frt_p50_seconds": sketch.quantile(frt_bins.items(), 0.5),
-        "frt_p90_seconds": sketch.quantile(frt_bins.items(), 0.9),
+        "frt_p50_seconds": frt_p50,
+        "frt_p90_seconds": frt_p90,
         "resolution_avg_seconds": _seconds(c["resolution_sum_ms"], c["resolution_count"]),
-        "resolution_p90_seconds": sketch.quantile(resolution_bins.items(), 0.9),
+        "resolution_p90_seconds": resolution_p90,
         "aht_seconds": _seconds(c["aht_sum_ms"], c["aht_count"]),
         "fcr_pct": _ratio(c["fcr_count"], closures, 100),
         "reopen_pct": _ratio(c["reopens"], closures, 100),
