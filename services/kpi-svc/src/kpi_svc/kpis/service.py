@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
+from functools import lru_cache
 
-from sqlalchemy import and_, or_, select, union_all
+from sqlalchemy import and_, bindparam, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.errors import InvalidInput
@@ -24,7 +25,7 @@ from kpi_svc.aggregates import sketch
 from kpi_svc.aggregates.buckets import Tile, tile, widen
 from kpi_svc.aggregates.dimensions import WILDCARD, stored
 from kpi_svc.aggregates.models import COUNTER_COLUMNS, SKETCH_COLUMNS, SurveyAggregate, TicketAggregate, TicketDelta
-from kpi_svc.kpis.surveys import check_dimension, survey_values
+from kpi_svc.kpis.surveys import check_dimension, survey_statement, survey_values
 
 MAX_WINDOW = timedelta(days=400)
 
@@ -76,40 +77,86 @@ def effective_window(start: datetime, end: datetime) -> tuple[datetime, datetime
         raise InvalidInput("to", "is out of range") from None
 
 
-def _window_clause(table, tiles: list[Tile]):
+def _window_clause(table, resolutions: tuple[str, ...]):
+    """Rows of the tiles (one per resolution in ``resolutions``, in order): bind parameters
+    ``s<i>``/``e<i>`` hold each tile's start and end (see :func:`_params`)."""
     return or_(
         *(
-            and_(table.c.resolution == t.resolution, table.c.bucket_start >= t.start, table.c.bucket_start < t.end)
-            for t in tiles
+            and_(
+                table.c.resolution == resolution,
+                table.c.bucket_start >= bindparam(f"s{index}"),
+                table.c.bucket_start < bindparam(f"e{index}"),
+            )
+            for index, resolution in enumerate(resolutions)
         )
     )
 
 
-def _dimension_clause(table, filters: KpiFilters):
-    """The rows of the one grouping set answering ``filters``: a precomputed wildcard set, or
+def _dimension_clause(table, team: bool, agent: bool, channel: bool):
+    """The rows of the one grouping set answering filters on ``team``/``agent``/``channel`` (which
+    are given): a precomputed wildcard set (``team_row``/``channel_row`` hold a value or ``*``), or
     the full rows of the agent."""
-    team = stored(filters.team_id) if filters.team_id else None
-    channel = stored(filters.channel) if filters.channel else None
-    if not filters.agent_id:
+    if not agent:
         return and_(
-            table.c.team_id == (team or WILDCARD), table.c.agent_id == WILDCARD, table.c.channel == (channel or WILDCARD)
+            table.c.team_id == bindparam("team_row"), table.c.agent_id == WILDCARD, table.c.channel == bindparam("channel_row")
         )
     # ``<> '*'`` is implied by the equality; spelt out so the planners pick the partial agent index.
-    clauses = [table.c.agent_id == stored(filters.agent_id), table.c.agent_id != WILDCARD]
-    if team is not None:
-        clauses.append(table.c.team_id == team)
-    if channel is not None:
-        clauses.append(table.c.channel == channel)
+    clauses = [table.c.agent_id == bindparam("agent"), table.c.agent_id != WILDCARD]
+    if team:
+        clauses.append(table.c.team_id == bindparam("team"))
+    if channel:
+        clauses.append(table.c.channel == bindparam("channel"))
     return and_(*clauses)
 
 
-def _delta_clause(table, filters: KpiFilters, start: datetime, end: datetime):
-    """Pending deltas of ``[start, end)`` matching ``filters`` (deltas carry real dimensions only)."""
-    clauses = [table.c.bucket_start >= start, table.c.bucket_start < end]
-    for name, value in (("team_id", filters.team_id), ("agent_id", filters.agent_id), ("channel", filters.channel)):
-        if value:
-            clauses.append(table.c[name] == stored(value))
+def _delta_clause(table, team: bool, agent: bool, channel: bool):
+    """Pending deltas of the window (``start``, ``end``) matching the filters given (deltas carry
+    real dimensions only)."""
+    clauses = [table.c.bucket_start >= bindparam("start"), table.c.bucket_start < bindparam("end")]
+    for name, given in (("team_id", team), ("agent_id", agent), ("channel", channel)):
+        if given:
+            clauses.append(table.c[name] == bindparam(name.removesuffix("_id")))
     return and_(*clauses)
+
+
+Shape = tuple[tuple[str, ...], bool, bool, bool]  # tile resolutions; team, agent, channel filtered
+
+
+def _shape(tiles: list[Tile], filters: KpiFilters) -> Shape:
+    return tuple(t.resolution for t in tiles), bool(filters.team_id), bool(filters.agent_id), bool(filters.channel)
+
+
+def _params(start: datetime, end: datetime, tiles: list[Tile], filters: KpiFilters) -> dict:
+    """The bind parameters of a summary statement of ``_shape(tiles, filters)``."""
+    team = stored(filters.team_id) if filters.team_id else None
+    channel = stored(filters.channel) if filters.channel else None
+    params = {"start": start, "end": end, "team_row": team or WILDCARD, "channel_row": channel or WILDCARD}
+    params.update(team=team, channel=channel, agent=stored(filters.agent_id) if filters.agent_id else None)
+    for index, t in enumerate(tiles):
+        params[f"s{index}"], params[f"e{index}"] = t.start, t.end
+    return params
+
+
+@lru_cache(maxsize=512)
+def _survey_statement(shape: Shape):
+    resolutions, team, agent, channel = shape
+    surveys = SurveyAggregate.__table__
+    return survey_statement((_dimension_clause(surveys, team, agent, channel), _window_clause(surveys, resolutions)))
+
+
+@lru_cache(maxsize=512)
+def _ticket_statement(shape: Shape):
+    """The ticket summary's statement for one shape of window and filters, built once (its values
+    are bind parameters): a read neither builds a statement nor computes its cache key again."""
+    resolutions, team, agent, channel = shape
+    table, deltas = TicketAggregate.__table__, TicketDelta.__table__
+    columns = (*COUNTER_COLUMNS, *SKETCH_COLUMNS)
+    return union_all(
+        select(*(table.c[name] for name in columns)).where(
+            _dimension_clause(table, team, agent, channel), _window_clause(table, resolutions)
+        ),
+        select(*(deltas.c[name] for name in columns)).where(_delta_clause(deltas, team, agent, channel)),
+    )
 
 
 def _ratio(numerator: int, denominator: int, scale: int = 1) -> float | None:
@@ -127,7 +174,8 @@ async def ticket_summary(
     """Ticket KPIs over ``[start, end)`` widened to 15-minute boundaries, for ``filters`` (team,
     agent, channel; ticket KPIs have no question dimension)."""
     start, end = effective_window(start, end)
-    values, counts = await _ticket_values(session, start, end, tile(start, end), filters)
+    tiles = tile(start, end)
+    values, counts = await _ticket_values(session, _shape(tiles, filters), _params(start, end, tiles, filters))
     return Summary(start=start, end=end, filters=filters, values=values, counts=counts)
 
 
@@ -145,12 +193,11 @@ async def kpi_summary(
     start, end = effective_window(start, end)
     tiles = tile(start, end)
     filters = KpiFilters(team_id=filters.team_id, agent_id=filters.agent_id, channel=filters.channel, dimension=dimension)
-    surveys = SurveyAggregate.__table__
-    conditions = (_dimension_clause(surveys, filters), _window_clause(surveys, tiles))
-    survey, survey_counts = await survey_values(session, conditions, dimension)
+    shape, params = _shape(tiles, filters), _params(start, end, tiles, filters)
+    survey, survey_counts = await survey_values(session, _survey_statement(shape), params, dimension)
     if dimension is not None:
         return Summary(start=start, end=end, filters=filters, values=dict(survey), counts=survey_counts)
-    values, counts = await _ticket_values(session, start, end, tiles, filters)
+    values, counts = await _ticket_values(session, shape, params)
     return Summary(start=start, end=end, filters=filters, values={**values, **survey}, counts={**counts, **survey_counts})
 
 
@@ -165,15 +212,10 @@ def merge_rows(rows: Sequence[Sequence]) -> tuple[dict[str, int], sketch.Bins, s
 
 
 async def _ticket_values(
-    session: AsyncSession, start: datetime, end: datetime, tiles: list[Tile], filters: KpiFilters
+    session: AsyncSession, shape: Shape, params: dict
 ) -> tuple[dict[str, float | int | None], dict[str, int]]:
-    table, deltas = TicketAggregate.__table__, TicketDelta.__table__
-    columns = (*COUNTER_COLUMNS, *SKETCH_COLUMNS)
-    statement = union_all(
-        select(*(table.c[name] for name in columns)).where(_dimension_clause(table, filters), _window_clause(table, tiles)),
-        select(*(deltas.c[name] for name in columns)).where(_delta_clause(deltas, filters, start, end)),
-    )
-    c, frt_bins, resolution_bins = merge_rows((await session.execute(statement)).all())
+    rows = (await session.execute(_ticket_statement(shape), params)).all()
+    c, frt_bins, resolution_bins = merge_rows(rows)
 
     frt_p50, frt_p90 = sketch.merged_quantiles(frt_bins, (0.5, 0.9))
     (resolution_p90,) = sketch.merged_quantiles(resolution_bins, (0.9,))

@@ -1,8 +1,9 @@
 """Reads: survey KPIs over a window from ``kpi_survey_aggregates`` (never from per-answer rows).
 
-The caller (kpis.service) passes the conditions that pick the tiles' rows of the grouping set that
-answers the team/agent/channel filters (the same tiling and grouping sets as the ticket KPIs); this
-module adds the question-dimension condition, sums the integer counters and computes the rates.
+The caller (kpis.service) builds, once per shape, the statement of the tiles' rows of the grouping
+set that answers the team/agent/channel filters (the same tiling and grouping sets as the ticket
+KPIs) with :func:`survey_statement`, which adds the question-dimension condition; this module sums
+the integer counters and computes the rates.
 
 - ``csat_pct`` = 100 × CSAT answers of 4 or 5 / CSAT answers
 - ``nps`` = 100 × (promoters 9-10 − detractors 0-6) / NPS answers, −100…100
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from fractions import Fraction
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.errors import InvalidInput
@@ -47,17 +48,21 @@ def _ratio(numerator: int, denominator: int, scale: int = 1) -> float | None:
     return None if denominator == 0 else float(Fraction(numerator * scale, denominator))
 
 
-async def survey_values(
-    session: AsyncSession, conditions: Sequence[ColumnElement[bool]], dimension: str | None = None
-) -> tuple[dict[str, float | None], dict[str, int]]:
-    """``(values, counts)`` of the survey KPIs over the rows of ``kpi_survey_aggregates`` matching
-    ``conditions``: all of them without ``dimension``, the answer KPIs of that dimension with one."""
+def survey_statement(conditions: Sequence[ColumnElement[bool]]) -> Select:
+    """The survey counters of the rows matching ``conditions`` and the ``dimension`` bind parameter."""
     table = SurveyAggregate.__table__
-    statement = select(*(table.c[name] for name in SURVEY_COUNTER_COLUMNS)).where(
-        *conditions, table.c.dimension == (dimension or ALL_DIMENSIONS)
+    return select(*(table.c[name] for name in SURVEY_COUNTER_COLUMNS)).where(
+        *conditions, table.c.dimension == bindparam("dimension")
     )
+
+
+async def survey_values(
+    session: AsyncSession, statement: Select, params: dict, dimension: str | None = None
+) -> tuple[dict[str, float | None], dict[str, int]]:
+    """``(values, counts)`` of the survey KPIs over the rows of a :func:`survey_statement` with
+    ``params``: all of them without ``dimension``, the answer KPIs of that dimension with one."""
     sums = [0] * len(SURVEY_COUNTER_COLUMNS)
-    for row in await session.execute(statement):
+    for row in await session.execute(statement, {**params, "dimension": dimension or ALL_DIMENSIONS}):
         for index, amount in enumerate(row):
             sums[index] += amount
     c = dict(zip(SURVEY_COUNTER_COLUMNS, sums))
