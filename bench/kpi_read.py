@@ -35,7 +35,7 @@ import asyncpg
 from sqlalchemy import text
 
 from csq_common.bus.migration import upgrade_to_head
-from csq_common.db import create_engine, session_factory
+from csq_common.db import create_engine, read_engine, session_factory
 from csq_common.testing import POSTGRES_ADMIN_URL, create_postgres_database, drop_postgres_database, postgres_available
 
 from kpi_svc.aggregates import sketch
@@ -390,7 +390,8 @@ async def _seed_and_report(url: str, args) -> None:
 
 
 async def _measure(engine, args) -> None:
-    sessions = session_factory(engine)
+    # kpi-svc's read sessions (autocommit, as its app builds them), for the raw SQL as well
+    sessions = session_factory(read_engine(engine, autocommit=True))
     for label, team in (("all teams", None), (f"team_id={TEAM_FILTER}", TEAM_FILTER)):
         raw = await raw_summary(sessions, team)  # warm-up (and the reference figures)
         baseline = []

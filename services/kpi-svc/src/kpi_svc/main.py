@@ -40,4 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routers=[kpis_router],
         consumers=CONSUMERS,
         extra_lifespan=background,
+        # Each KPI read is one statement over the aggregates (a summary: one for tickets, one for
+        # surveys, independent): no transaction needed around them.
+        autocommit_reads=True,
     )

@@ -22,7 +22,7 @@ from csq_common.bus.consumer import BatchHandler, ConsumerRunner, Decoder
 from csq_common.bus.kafka import BrokerProducer
 from csq_common.bus.migration import upgrade_to_head
 from csq_common.bus.outbox import OutboxRelay
-from csq_common.db import create_engine, is_sqlite, session_factory, transactional_session
+from csq_common.db import create_engine, read_engine, session_factory, transactional_session
 from csq_common.events import CloudEvent
 from csq_common.http import metrics, problems
 from csq_common.settings import BaseServiceSettings
@@ -89,8 +89,13 @@ def create_service_app(
     routers: list[APIRouter],
     consumers: list[ConsumerSpec] = (),
     extra_lifespan: Callable[[FastAPI], AbstractAsyncContextManager] | None = None,
+    autocommit_reads: bool = False,
 ) -> FastAPI:
-    """Build a service's FastAPI app. Nothing connects until the lifespan starts."""
+    """Build a service's FastAPI app. Nothing connects until the lifespan starts.
+
+    ``autocommit_reads``: the read-only sessions (``ReadSessionDep``) run each statement on its
+    own on PostgreSQL (see ``db.read_engine``); only for a service none of whose read endpoints
+    needs several statements to see one snapshot, or a server-side cursor."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -99,8 +104,8 @@ def create_service_app(
         await upgrade_to_head(engine, service_root)
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
-        read_engine = create_engine(settings.database_url, read_only=True) if is_sqlite(settings.database_url) else engine
-        app.state.read_sessions = session_factory(read_engine)
+        reader = read_engine(engine, autocommit=autocommit_reads)
+        app.state.read_sessions = session_factory(reader)
         producer = BrokerProducer(settings)
         producer.start()
         app.state.producer = producer
@@ -144,7 +149,7 @@ def create_service_app(
             await relay.stop()
             await producer.stop()
             await engine.dispose()
-            await read_engine.dispose()
+            await reader.dispose()
             log.info("service.stopped")
 
     app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)

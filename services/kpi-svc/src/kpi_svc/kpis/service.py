@@ -20,6 +20,7 @@ from functools import lru_cache
 from sqlalchemy import and_, bindparam, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csq_common.db import driver_connection
 from csq_common.errors import InvalidInput
 from kpi_svc.aggregates import sketch
 from kpi_svc.aggregates.buckets import Tile, tile, widen
@@ -211,10 +212,30 @@ def merge_rows(rows: Sequence[Sequence]) -> tuple[dict[str, int], sketch.Bins, s
     return counters, sketch.merge_blobs(columns[width]), sketch.merge_blobs(columns[width + 1])
 
 
+@lru_cache(maxsize=1024)
+def _pg_sql(statement, dialect) -> tuple[str, tuple[str, ...], dict]:
+    """A cached statement compiled once for PostgreSQL: its SQL ($n parameters), the bind names in
+    that order, and the values of the binds the statement holds itself."""
+    compiled = statement.compile(dialect=dialect)
+    return compiled.string, tuple(compiled.positiontup), dict(compiled.params)
+
+
+async def fetch_rows(session: AsyncSession, statement, params: dict) -> Sequence[Sequence]:
+    """The rows of a cached summary statement. On PostgreSQL it runs as a prepared statement on the
+    asyncpg connection: SQLAlchemy's work per execution (cache lookup, bind and result processing)
+    costs more than the query itself here (~0.8 of a ~1.5 ms team read over 90 days)."""
+    if session.bind.dialect.name != "postgresql":
+        return (await session.execute(statement, params)).all()
+    sql, names, fixed = _pg_sql(statement, session.bind.dialect)
+    driver = await driver_connection(session, transaction=False)
+    values = {**fixed, **params}
+    return await driver.fetch(sql, *(values[name] for name in names))
+
+
 async def _ticket_values(
     session: AsyncSession, shape: Shape, params: dict
 ) -> tuple[dict[str, float | int | None], dict[str, int]]:
-    rows = (await session.execute(_ticket_statement(shape), params)).all()
+    rows = await fetch_rows(session, _ticket_statement(shape), params)
     c, frt_bins, resolution_bins = merge_rows(rows)
 
     frt_p50, frt_p90 = sketch.merged_quantiles(frt_bins, (0.5, 0.9))
