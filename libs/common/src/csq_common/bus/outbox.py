@@ -15,10 +15,11 @@ import asyncio
 from datetime import timedelta
 
 import structlog
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from csq_common.bus.kafka import BrokerUnavailable
+from csq_common.bulk import BulkInsert
 from csq_common.bus.models import OutboxMessage
 from csq_common.db import utcnow
 from csq_common.events import CloudEvent
@@ -27,6 +28,7 @@ from csq_common.worker import PollingWorker, WakeSignal
 
 log = structlog.get_logger(__name__)
 _wake_relays = WakeSignal()  # every relay of this process; a hint, the relays also poll
+_INSERT_MANY = BulkInsert(OutboxMessage.__table__, ("event_id", "topic", "key", "payload", "created_at"))
 
 
 async def add(session: AsyncSession, event: CloudEvent, *, topic: str, key: str) -> OutboxMessage:
@@ -38,16 +40,14 @@ async def add(session: AsyncSession, event: CloudEvent, *, topic: str, key: str)
 
 
 async def add_many(session: AsyncSession, events: list[tuple[CloudEvent, str, str]]) -> None:
-    """``add`` for many ``(event, topic, key)`` at once, in order: one cached executemany INSERT
-    on the caller's transaction (no ORM unit of work), for batch writers."""
+    """``add`` for many ``(event, topic, key)`` at once, in order: one INSERT on the caller's
+    transaction (no ORM unit of work, see csq_common.bulk), for batch writers."""
     if not events:
         return
     created_at = utcnow()
-    rows = [
-        {"event_id": event.id, "topic": topic, "key": key, "payload": event.to_bytes(), "created_at": created_at}
-        for event, topic, key in events
-    ]
-    await session.execute(insert(OutboxMessage.__table__), rows)
+    await _INSERT_MANY.execute(
+        session, [(event.id, topic, key, event.to_bytes(), created_at) for event, topic, key in events]
+    )
     _wake_relays()
 
 

@@ -19,7 +19,8 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.bus import outbox
-from csq_common.db import could_be_key, insert_unless_exist, utcnow
+from csq_common.bulk import BulkInsert
+from csq_common.db import could_be_key, utcnow
 from csq_common.pagination import decode_cursor, encode_cursor
 from csq_common.events import CloudEvent, TicketFirstResponded, TicketSnapshot
 from feedback_svc.tickets.errors import TicketChangedConcurrently, TicketNotFound
@@ -119,31 +120,32 @@ async def report(
 async def report_many(session: AsyncSession, reports: Sequence[Report], *, topic: str) -> list[Merge]:
     """Apply CRM events in arrival order with a handful of set-based statements.
 
-    The touched tickets are read once (FOR UPDATE on PostgreSQL), every report is merged in
-    memory in order (the same rule as one at a time), new tickets are inserted and changed ones
-    updated in one statement each, and every event is staged in the outbox in arrival order.
+    Every report is merged in memory in order (the same rule as one at a time). The touched
+    tickets are first inserted as if new, with one INSERT … ON CONFLICT DO NOTHING (the common
+    case of a batch: it creates them, and tells which already exist, with no read before); only
+    the existing ones are then read (FOR UPDATE on PostgreSQL), merged again from their stored
+    state and updated in one statement. Every event is staged in the outbox in arrival order.
     """
     if not reports:
         return []
     now = utcnow()
-    stored = await _load_for_update(session, {item.snapshot.id for item in reports})
-    decisions, rows, changed = _merge_all(reports, stored, now=now)
-    new = [ticket_id for ticket_id in changed if ticket_id not in stored]
-    if new:
-        inserted = await insert_unless_exist(session, _TICKETS, [rows[ticket_id] for ticket_id in new], key="id")
-        lost = [ticket_id for ticket_id in new if ticket_id not in inserted]
-        if lost:
-            # A concurrent delivery (another transaction) created these tickets first: merge into
-            # its rows instead. The merge is pure, so recomputing it from the fresh state is exact.
-            again = await _load_for_update(session, set(lost))
-            if len(again) < len(lost):
-                missing = next(ticket_id for ticket_id in lost if ticket_id not in again)
-                raise TicketChangedConcurrently(f"ticket {missing!r} changed concurrently; retry")
-            stored.update(again)
-            decisions, rows, changed = _merge_all(reports, stored, now=now)
-    updated = [rows[ticket_id] for ticket_id in changed if ticket_id in stored]
-    if updated:
-        await _update_existing(session, updated)
+    decisions, rows, changed = _merge_all(reports, {}, now=now)
+    # In id order, like the reads below: two batches never wait on each other's rows crosswise.
+    touched = sorted(changed)
+    inserted = set(await _INSERT_TICKETS.execute(session, [tuple(rows[ticket_id][name] for name in _COLUMNS) for ticket_id in touched]))
+    existing = {ticket_id for ticket_id in touched if ticket_id not in inserted}
+    if existing:
+        # Stored before this batch, or by a concurrent delivery that committed first (the INSERT
+        # waited for it on PostgreSQL): merge into the stored rows instead. The merge is pure, so
+        # recomputing it from the stored state is exact.
+        stored = await _load_for_update(session, existing)
+        if len(stored) < len(existing):
+            missing = next(ticket_id for ticket_id in touched if ticket_id in existing and ticket_id not in stored)
+            raise TicketChangedConcurrently(f"ticket {missing!r} changed concurrently; retry")
+        decisions, rows, changed = _merge_all(reports, stored, now=now)
+        updated = [rows[ticket_id] for ticket_id in changed if ticket_id in stored]
+        if updated:
+            await _update_existing(session, updated)
     events = [
         (item.snapshot.id, event) for item, decision in zip(reports, decisions) for event in ticket_events(item, decision)
     ]
@@ -231,6 +233,8 @@ def _event(
 
 
 _TICKETS = Ticket.__table__
+_COLUMNS = tuple(column.name for column in _TICKETS.columns)
+_INSERT_TICKETS = BulkInsert(_TICKETS, _COLUMNS, skip_conflicts_on="id", returning="id")
 
 
 async def _load_for_update(session: AsyncSession, ticket_ids: set[str]) -> dict[str, dict[str, Any]]:
