@@ -12,14 +12,14 @@ behind it.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from csq_common.bus.kafka import BrokerUnavailable
-from csq_common.bulk import BulkInsert
+from csq_common.bulk import BulkInsert, driver_connection, sqlite_timestamp
 from csq_common.bus.models import OutboxMessage
 from csq_common.db import utcnow
 from csq_common.events import CloudEvent
@@ -65,6 +65,23 @@ async def parked(session: AsyncSession, max_attempts: int) -> int:
     )
 
 
+_MARK_SENT_CHUNK = 5000  # ids per SQLite statement, under its bound-parameter limit
+
+
+async def mark_sent(session: AsyncSession, ids: list[int], *, at: datetime) -> None:
+    """Mark the rows ``ids`` published at ``at``: one statement on the session's driver connection
+    (``= ANY($2)`` on PostgreSQL, ``IN (…)`` on SQLite), in its transaction."""
+    driver = await driver_connection(session)
+    if session.bind.dialect.name == "postgresql":
+        await driver.execute("UPDATE outbox SET sent_at = $1 WHERE id = ANY($2::int8[])", at, ids)
+        return
+    for start in range(0, len(ids), _MARK_SENT_CHUNK):
+        chunk = ids[start : start + _MARK_SENT_CHUNK]
+        await driver.execute(
+            f"UPDATE outbox SET sent_at = ? WHERE id IN ({', '.join('?' for _ in chunk)})", [sqlite_timestamp(at), *chunk]
+        )
+
+
 class OutboxRelay(PollingWorker):
     name = "outbox"
 
@@ -78,9 +95,13 @@ class OutboxRelay(PollingWorker):
         keep_sent_for: timedelta = timedelta(days=1),
         linger_seconds: float = 0.005,
         max_attempts: int = 5,
+        read_sessions: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
+        """``read_sessions`` (optional) reads the unsent rows: on SQLite a plain deferred BEGIN,
+        so the read never takes the write lock the service's writers queue for."""
         super().__init__(poll_seconds=poll_seconds, wake_signal=_wake_relays, linger_seconds=linger_seconds)
         self._sessions = sessions
+        self._read_sessions = read_sessions or sessions
         self._producer = producer
         self._batch_size = batch_size
         self._keep_sent_for = keep_sent_for
@@ -94,7 +115,7 @@ class OutboxRelay(PollingWorker):
 
     async def publish_pending(self) -> int:
         """Publish one batch of unsent rows; return how many were sent."""
-        async with self._sessions() as session:
+        async with self._read_sessions() as session:
             rows = (
                 await session.execute(
                     select(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.key, OutboxMessage.payload)
@@ -112,7 +133,7 @@ class OutboxRelay(PollingWorker):
         transient = [error for _, error in refused if getattr(error, "retriable", False) or isinstance(error, (ConnectionError, TimeoutError))]
         async with self._sessions() as session:
             if sent:
-                await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(sent)).values(sent_at=utcnow()))
+                await mark_sent(session, sent, at=utcnow())
             for row_id, error in refused:
                 if not (getattr(error, "retriable", False) or isinstance(error, (ConnectionError, TimeoutError))):
                     log.error("outbox.publish_refused", outbox_id=row_id, error=repr(error))

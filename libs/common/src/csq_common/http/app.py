@@ -101,7 +101,8 @@ def create_service_app(
         producer.start()
         app.state.producer = producer
         relay = OutboxRelay(
-            app.state.sessions, producer, batch_size=settings.outbox_batch_size, poll_seconds=settings.outbox_poll_seconds
+            app.state.sessions, producer, batch_size=settings.outbox_batch_size, poll_seconds=settings.outbox_poll_seconds,
+            read_sessions=app.state.read_sessions,
         )
         relay.start()
         runners = [
