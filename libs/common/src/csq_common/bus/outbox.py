@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import structlog
 from sqlalchemy import delete, func, select, update
@@ -63,6 +64,30 @@ async def parked(session: AsyncSession, max_attempts: int) -> int:
             .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts >= max_attempts)
         )
     )
+
+
+class Unsent(NamedTuple):
+    id: int
+    topic: str
+    key: str
+    payload: bytes
+
+
+async def unsent(session: AsyncSession, *, limit: int, max_attempts: int) -> list[Unsent]:
+    """The first ``limit`` rows not yet published (nor parked), in id order: one statement on the
+    session's driver connection (the relay runs it after every batch a writer commits)."""
+    driver = await driver_connection(session)
+    if session.bind.dialect.name == "postgresql":
+        records = await driver.fetch(
+            "SELECT id, topic, key, payload FROM outbox WHERE sent_at IS NULL AND attempts < $1 ORDER BY id LIMIT $2",
+            max_attempts, limit,
+        )
+    else:
+        records = await driver.execute_fetchall(
+            "SELECT id, topic, key, payload FROM outbox WHERE sent_at IS NULL AND attempts < ? ORDER BY id LIMIT ?",
+            (max_attempts, limit),
+        )
+    return [Unsent(*record) for record in records]
 
 
 _MARK_SENT_CHUNK = 5000  # ids per SQLite statement, under its bound-parameter limit
@@ -116,14 +141,7 @@ class OutboxRelay(PollingWorker):
     async def publish_pending(self) -> int:
         """Publish one batch of unsent rows; return how many were sent."""
         async with self._read_sessions() as session:
-            rows = (
-                await session.execute(
-                    select(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.key, OutboxMessage.payload)
-                    .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < self._max_attempts)
-                    .order_by(OutboxMessage.id)
-                    .limit(self._batch_size)
-                )
-            ).all()
+            rows = await unsent(session, limit=self._batch_size, max_attempts=self._max_attempts)
             metrics.OUTBOX_BACKLOG.set(await backlog(session) if len(rows) >= self._batch_size else len(rows))
         if not rows:
             return 0

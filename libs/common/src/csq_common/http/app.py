@@ -102,7 +102,7 @@ def create_service_app(
         app.state.producer = producer
         relay = OutboxRelay(
             app.state.sessions, producer, batch_size=settings.outbox_batch_size, poll_seconds=settings.outbox_poll_seconds,
-            read_sessions=app.state.read_sessions,
+            linger_seconds=settings.outbox_linger_seconds, read_sessions=app.state.read_sessions,
         )
         relay.start()
         runners = [
