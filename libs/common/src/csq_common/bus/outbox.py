@@ -23,7 +23,7 @@ from csq_common.bus.kafka import BrokerUnavailable
 from csq_common.bulk import BulkInsert, driver_connection, sqlite_timestamp
 from csq_common.bus.models import OutboxMessage
 from csq_common.db import utcnow
-from csq_common.events import CloudEvent
+from csq_common.events import CloudEvent, EncodedEvent
 from csq_common.http import metrics
 from csq_common.worker import PollingWorker, WakeSignal
 
@@ -40,7 +40,7 @@ async def add(session: AsyncSession, event: CloudEvent, *, topic: str, key: str)
     return row
 
 
-async def add_many(session: AsyncSession, events: list[tuple[CloudEvent, str, str]]) -> None:
+async def add_many(session: AsyncSession, events: list[tuple[CloudEvent | EncodedEvent, str, str]]) -> None:
     """``add`` for many ``(event, topic, key)`` at once, in order: one INSERT on the caller's
     transaction (no ORM unit of work, see csq_common.bulk), for batch writers."""
     if not events:

@@ -7,6 +7,7 @@ the caller's session. Nothing here commits.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+import orjson
 from pydantic import AwareDatetime, TypeAdapter
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +24,7 @@ from csq_common.bus import outbox
 from csq_common.bulk import BulkInsert
 from csq_common.db import could_be_key, utcnow
 from csq_common.pagination import decode_cursor, encode_cursor
-from csq_common.events import CloudEvent, TicketFirstResponded, TicketSnapshot
+from csq_common.events import SPEC_VERSION, EncodedEvent, TicketFirstResponded, TicketSnapshot
 from feedback_svc.tickets.errors import TicketChangedConcurrently, TicketNotFound
 from feedback_svc.tickets.models import Ticket
 
@@ -33,13 +35,22 @@ DERIVED_EVENT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://csq.dev/feedba
 FIRST_RESPONDED = TicketFirstResponded.event_type
 
 
+def _uuid5(namespace: uuid.UUID, name: str) -> str:
+    """``str(uuid.uuid5(namespace, name))`` without building UUID objects (once per event)."""
+    digest = bytearray(hashlib.sha1(namespace.bytes + name.encode(), usedforsecurity=False).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    hex_ = digest.hex()
+    return f"{hex_[:8]}-{hex_[8:12]}-{hex_[12:16]}-{hex_[16:20]}-{hex_[20:]}"
+
+
 def event_id_for(crm_event_id: str) -> str:
     """The CloudEvent id of a CRM event: the same on every redelivery."""
-    return str(uuid.uuid5(CRM_EVENT_NAMESPACE, crm_event_id))
+    return _uuid5(CRM_EVENT_NAMESPACE, crm_event_id)
 
 
 def first_responded_event_id(ticket_id: str) -> str:
-    return str(uuid.uuid5(DERIVED_EVENT_NAMESPACE, json.dumps([ticket_id, FIRST_RESPONDED])))
+    return _uuid5(DERIVED_EVENT_NAMESPACE, json.dumps([ticket_id, FIRST_RESPONDED]))
 
 
 # ---- the merge rule (pure) ----------------------------------------------------------------
@@ -188,11 +199,12 @@ def _merge_all(
     return decisions, rows, list(changed)
 
 
-def ticket_events(item: Report, decision: Merge) -> list[CloudEvent]:
-    """The CloudEvents one report publishes: its own, then a derived first response if due.
+def ticket_events(item: Report, decision: Merge) -> list[EncodedEvent]:
+    """The CloudEvents one report publishes, encoded: its own, then a derived first response if due.
 
-    Built without a second model round trip: the snapshot is serialised once (as the typed
-    ``TicketEvent`` models would) and the envelope is constructed from already-valid values.
+    Built without a model round trip: the snapshot is serialised once (as the typed
+    ``TicketEvent`` models would) and the envelope is encoded straight from already-valid values,
+    to the same bytes ``CloudEvent.to_bytes`` gives (tests/tickets/test_events.py holds them equal).
     Each event carries its own snapshot (not the merged state): kpi-svc attributes by it.
     """
     snapshot = item.snapshot
@@ -224,12 +236,16 @@ def _json_time(value: datetime) -> str:
 def _event(
     event_type: str, *, ticket: dict[str, Any], occurred_at: datetime, occurred_json: str, crm_event_id: str,
     subject: str, event_id: str,
-) -> CloudEvent:
-    # The same fields, in the same order, as TICKET_EVENTS[event_type](...).model_dump(mode="json").
-    data = {"schema_version": 1, "ticket": ticket, "occurred_at": occurred_json, "crm_event_id": crm_event_id}
-    return CloudEvent.model_construct(
-        id=event_id, source=SOURCE, type=event_type, time=occurred_at.astimezone(timezone.utc), subject=subject, data=data
-    )
+) -> EncodedEvent:
+    # The same fields, in the same order, as CloudEvent(...).model_dump(mode="json", exclude_none=True)
+    # of TICKET_EVENTS[event_type](...).model_dump(mode="json"); nothing here is None.
+    envelope = {
+        "specversion": SPEC_VERSION, "id": event_id, "source": SOURCE, "type": event_type,
+        "time": _json_time(occurred_at.astimezone(timezone.utc)), "subject": subject,
+        "datacontenttype": "application/json",
+        "data": {"schema_version": 1, "ticket": ticket, "occurred_at": occurred_json, "crm_event_id": crm_event_id},
+    }
+    return EncodedEvent(id=event_id, payload=orjson.dumps(envelope))
 
 
 _TICKETS = Ticket.__table__
