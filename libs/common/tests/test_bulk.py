@@ -96,3 +96,14 @@ async def test_naive_datetimes_are_refused(sessions):
     async with sessions() as session:
         with pytest.raises(ValueError, match="naive datetime"):
             await CLAIM.execute(session, [row("a", at=datetime(2026, 11, 20))])
+
+
+async def test_repeated_values_in_a_batch_are_stored_like_distinct_ones(sessions):
+    same = datetime(2026, 11, 20, 10, tzinfo=timezone.utc)
+    rows = [row("a", at=same, flag=True, count=1), row("b", at=same.astimezone(SHANGHAI), flag=True, count=1), row("c", at=same, flag=False, count=0)]
+    async with sessions() as session:
+        await PLAIN.execute(session, rows)
+        await session.commit()
+    assert [(r[0], r[1], r[2], r[4]) for r in await stored(sessions)] == [
+        ("a", same, True, 1), ("b", same, True, 1), ("c", same, False, 0),
+    ]

@@ -49,11 +49,7 @@ async def driver_connection(session: AsyncSession):
 
 def sqlite_timestamp(value: datetime) -> str:
     """A UTC datetime as SQLAlchemy stores it in SQLite (naive UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``)."""
-    value = value.astimezone(timezone.utc)
-    return (
-        f"{value.year:04d}-{value.month:02d}-{value.day:02d} "
-        f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}"
-    )
+    return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _pg_array_type(kind) -> str:
@@ -70,6 +66,9 @@ def _pg_array_type(kind) -> str:
     if isinstance(kind, LargeBinary):
         return "bytea"
     return "text"  # strings, and JSON as its text (cast back to json in the statement)
+
+
+_MISSING = object()
 
 
 def _json_text(value: Any) -> str | None:
@@ -156,11 +155,25 @@ class BulkInsert:
     def _converted(rows: Sequence[Sequence[Any]], converters) -> list[list[Any]]:
         if not converters:
             return [list(row) for row in rows]
+        # A batch repeats values (its own clock, a ticket's timestamps in each of its events):
+        # each distinct one is converted once. Keyed by type too, so that 1 and True stay apart.
+        done: dict[tuple[Any, type, Callable], Any] = {}
         out = []
         for row in rows:
             values = list(row)
             for index, convert in converters:
-                values[index] = convert(values[index])
+                value = values[index]
+                if value is None:
+                    continue
+                try:
+                    key = (value, type(value), convert)
+                    converted = done.get(key, _MISSING)
+                except TypeError:  # unhashable (a JSON list): convert it every time
+                    values[index] = convert(value)
+                    continue
+                if converted is _MISSING:
+                    converted = done[key] = convert(value)
+                values[index] = converted
             out.append(values)
         return out
 
