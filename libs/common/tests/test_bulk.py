@@ -100,7 +100,11 @@ async def test_naive_datetimes_are_refused(sessions):
 
 async def test_repeated_values_in_a_batch_are_stored_like_distinct_ones(sessions):
     same = datetime(2026, 11, 20, 10, tzinfo=timezone.utc)
-    rows = [row("a", at=same, flag=True, count=1), row("b", at=same.astimezone(SHANGHAI), flag=True, count=1), row("c", at=same, flag=False, count=0)]
+    rows = [
+        row("a", at=same, flag=True, count=1),
+        row("b", at=same.astimezone(SHANGHAI), flag=True, count=1),
+        row("c", at=same, flag=False, count=0),
+    ]
     async with sessions() as session:
         await PLAIN.execute(session, rows)
         await session.commit()

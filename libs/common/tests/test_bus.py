@@ -197,7 +197,9 @@ async def test_a_record_the_broker_refuses_is_parked_and_does_not_block_the_rest
         await producer.stop()
 
 
-async def test_a_relay_reading_through_read_only_sessions_publishes_and_marks_every_row_sent(engine, sessions, database_url, settings, topics):
+async def test_a_relay_reading_through_read_only_sessions_publishes_and_marks_every_row_sent(
+    engine, sessions, database_url, settings, topics
+):
     read_engine = create_engine(database_url, read_only=True) if is_sqlite(database_url) else engine
     producer = BrokerProducer(settings)
     producer.start()

@@ -143,7 +143,8 @@ async def report_many(session: AsyncSession, reports: Sequence[Report], *, topic
     decisions, rows, changed = _merge_all(reports, {}, now=now)
     # In id order, like the reads below: two batches never wait on each other's rows crosswise.
     touched = sorted(changed)
-    inserted = set(await _INSERT_TICKETS.execute(session, [tuple(rows[ticket_id][name] for name in _COLUMNS) for ticket_id in touched]))
+    values = [tuple(rows[ticket_id][name] for name in _COLUMNS) for ticket_id in touched]
+    inserted = set(await _INSERT_TICKETS.execute(session, values))
     existing = {ticket_id for ticket_id in touched if ticket_id not in inserted}
     if existing:
         # Stored before this batch, or by a concurrent delivery that committed first (the INSERT
