@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -14,6 +15,17 @@ import httpx
 from csq_common.testing import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Server:
+    port: int
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server process (all its threads) has used so far."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
@@ -31,7 +43,7 @@ def uvicorn_process(target: str, env: dict[str, str], *, factory: bool, log: Pat
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"{target} not ready; see {log}")
                 time.sleep(0.2)
-        yield port
+        yield Server(port, process.pid)
     finally:
         process.terminate()
         try:

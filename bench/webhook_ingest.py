@@ -1,6 +1,8 @@
 """Webhook ingest: signed ticket webhooks per second through feedback-svc (validate, verify the
 signature, persist, outbox) ÷ a bare FastAPI endpoint with a 3-field pydantic body, same uvicorn
-settings, same load generator, measured in the same run. Also p50/p99 latency.
+settings, same load generator, measured in the same run. Also p50/p99 latency, each server's CPU
+time per request (less sensitive than req/s to other work on the machine) and, for feedback-svc,
+how many events each group-committed transaction held.
 
     .venv/bin/python bench/webhook_ingest.py [--requests 4000] [--backend sqlite|postgres]
 """
@@ -17,6 +19,8 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+
+import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -56,11 +60,24 @@ def webhook_requests(port: int, count: int, run: str) -> list[bytes]:
     return requests
 
 
-async def measure(port: int, count: int, concurrency: int):
+async def measure(server, count: int, concurrency: int):
+    """The load result and the server's CPU microseconds per measured request."""
     run = uuid.uuid4().hex[:8]
-    await run_load("127.0.0.1", port, webhook_requests(port, 300, run + "w"), concurrency)  # warm-up
-    result = await run_load("127.0.0.1", port, webhook_requests(port, count, run), concurrency)
-    return result
+    await run_load("127.0.0.1", server.port, webhook_requests(server.port, 300, run + "w"), concurrency)  # warm-up
+    requests = webhook_requests(server.port, count, run)
+    cpu_before = server.cpu_seconds()
+    result = await run_load("127.0.0.1", server.port, requests, concurrency)
+    return result, (server.cpu_seconds() - cpu_before) / count * 1e6
+
+
+def batch_sizes(port: int) -> tuple[float, float]:
+    """(transactions, events) of feedback-svc's webhook group commit so far, from /metrics."""
+    values = {}
+    for line in httpx.get(f"http://127.0.0.1:{port}/metrics").text.splitlines():
+        name, _, value = line.partition(" ")
+        if name in ("csq_webhook_batch_size_count", "csq_webhook_batch_size_sum"):
+            values[name] = float(value)
+    return values.get("csq_webhook_batch_size_count", 0.0), values.get("csq_webhook_batch_size_sum", 0.0)
 
 
 def main() -> None:
@@ -79,10 +96,13 @@ def main() -> None:
     try:
         asyncio.run(ensure_topics(broker.bootstrap_servers, ["csq.tickets", "csq.dlq"], 3))
         env = {"KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers, "CSQ_WEBHOOK_SECRET": SECRET, "FEEDBACK_DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
-        with uvicorn_process("baseline_app:app", {"PYTHONPATH": str(Path(__file__).parent)}, factory=False, log=workdir / "baseline.log", ready_path=None) as base_port:
-            baseline = asyncio.run(measure(base_port, args.requests, args.concurrency))
-        with uvicorn_process("feedback_svc.main:create_app", env, factory=True, log=workdir / "feedback.log") as svc_port:
-            service = asyncio.run(measure(svc_port, args.requests, args.concurrency))
+        with uvicorn_process("baseline_app:app", {"PYTHONPATH": str(Path(__file__).parent)}, factory=False, log=workdir / "baseline.log", ready_path=None) as base_server:
+            baseline, baseline_cpu = asyncio.run(measure(base_server, args.requests, args.concurrency))
+        with uvicorn_process("feedback_svc.main:create_app", env, factory=True, log=workdir / "feedback.log") as svc_server:
+            transactions_before, events_before = batch_sizes(svc_server.port)
+            service, service_cpu = asyncio.run(measure(svc_server, args.requests, args.concurrency))
+            transactions_after, events_after = batch_sizes(svc_server.port)
+        per_transaction = (events_after - events_before) / max(1.0, transactions_after - transactions_before)
         bad = {s: n for s, n in service.statuses.items() if s != 202}
         if bad:
             raise SystemExit(f"feedback-svc answered {bad} (expected only 202); see {workdir}/feedback.log")
@@ -91,7 +111,8 @@ def main() -> None:
             f"webhook_ingest[{args.backend}]: ratio {ratio:.2f} (target >= 0.5) — feedback-svc {service.per_second:.0f} req/s "
             f"(p50 {service.percentile(0.5) * 1000:.1f} ms, p99 {service.percentile(0.99) * 1000:.1f} ms) vs bare FastAPI "
             f"{baseline.per_second:.0f} req/s (p50 {baseline.percentile(0.5) * 1000:.1f} ms, p99 {baseline.percentile(0.99) * 1000:.1f} ms); "
-            f"{args.requests} requests, concurrency {args.concurrency}"
+            f"{args.requests} requests, concurrency {args.concurrency}; server CPU {service_cpu:.0f} vs {baseline_cpu:.0f} µs/request; "
+            f"{per_transaction:.1f} events per transaction"
         )
     finally:
         broker.stop()

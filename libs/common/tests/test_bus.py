@@ -12,6 +12,7 @@ from csq_common.bus import outbox
 from csq_common.bus.consumer import ConsumerRunner
 from csq_common.bus.kafka import BrokerProducer, ensure_topics
 from csq_common.bus.models import InboxMessage, OutboxMessage
+from csq_common.db import create_engine, is_sqlite, session_factory
 from csq_common.events import CloudEvent
 from csq_common.settings import BaseServiceSettings
 from csq_common.testing import Broker, free_port, wait_until
@@ -194,3 +195,33 @@ async def test_a_record_the_broker_refuses_is_parked_and_does_not_block_the_rest
     finally:
         await relay.stop()
         await producer.stop()
+
+
+async def test_a_relay_reading_through_read_only_sessions_publishes_and_marks_every_row_sent(
+    engine, sessions, database_url, settings, topics
+):
+    read_engine = create_engine(database_url, read_only=True) if is_sqlite(database_url) else engine
+    producer = BrokerProducer(settings)
+    producer.start()
+    relay = outbox.OutboxRelay(sessions, producer, batch_size=4, poll_seconds=0.05, read_sessions=session_factory(read_engine))
+    relay.start()
+    try:
+        async with sessions() as session:
+            await outbox.add_many(session, [(_event(n), topics[0], "k") for n in range(10)])
+            await session.commit()
+
+        async def all_sent():
+            async with sessions() as session:
+                rows = (await session.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars().all()
+            return rows if all(row.sent_at is not None for row in rows) else None
+
+        rows = await wait_until(all_sent, timeout=30, message="every row marked sent")
+        assert [row.event_id for row in rows] == [f"e{n}" for n in range(10)]
+        assert all(row.sent_at.tzinfo is not None and row.attempts == 0 for row in rows)
+        records = await _read_all(settings.kafka_bootstrap_servers, topics[0], 10)
+        assert [orjson.loads(r.value)["data"]["n"] for r in records] == list(range(10))
+    finally:
+        await relay.stop()
+        await producer.stop()
+        if read_engine is not engine:
+            await read_engine.dispose()

@@ -33,3 +33,12 @@ def test_default_secrets_refused_outside_development(monkeypatch):
 
 def test_topic_names_use_the_prefix():
     assert BaseServiceSettings(topic_prefix="acme.").topic("tickets") == "acme.tickets"
+
+
+def test_the_outbox_relay_linger_is_a_shared_setting(monkeypatch):
+    assert BaseServiceSettings().outbox_linger_seconds == 0.025
+    monkeypatch.setenv("CSQ_OUTBOX_LINGER_SECONDS", "0")
+    assert BaseServiceSettings().outbox_linger_seconds == 0
+    monkeypatch.setenv("CSQ_OUTBOX_LINGER_SECONDS", "-1")
+    with pytest.raises(SettingsError, match="CSQ_OUTBOX_LINGER_SECONDS"):
+        load_settings(BaseServiceSettings)

@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util.concurrency import await_
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -130,9 +131,13 @@ def create_engine(url: str, *, pool_size: int = 10, read_only: bool = False) -> 
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
+        begin = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(connection):  # pragma: no cover - driver hook
-            connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+            # Straight to aiosqlite: one hop to its thread (exec_driver_sql would take three:
+            # cursor, execute, close).
+            await_(connection.connection.driver_connection.execute(begin))
 
         return engine
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)

@@ -8,6 +8,7 @@ models ignore unknown fields so older consumers keep working when producers add 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -49,6 +50,18 @@ class CloudEvent(BaseModel):
     @classmethod
     def from_bytes(cls, raw: bytes) -> "CloudEvent":
         return cls.model_validate_json(raw)
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedEvent:
+    """A CloudEvent already encoded (``payload`` is what ``CloudEvent.to_bytes`` would give), for
+    producers that build many events from already-valid values; the outbox takes either."""
+
+    id: str
+    payload: bytes
+
+    def to_bytes(self) -> bytes:
+        return self.payload
 
 
 def make_event(

@@ -67,6 +67,9 @@ class BaseServiceSettings(BaseSettings):
     consumer_max_retries: int = shared("CSQ_CONSUMER_MAX_RETRIES", 3, ge=0, le=100)
     outbox_batch_size: int = shared("CSQ_OUTBOX_BATCH_SIZE", 500, ge=1, le=100_000)
     outbox_poll_seconds: float = shared("CSQ_OUTBOX_POLL_SECONDS", 0.2, gt=0, le=60)
+    # How long a woken relay waits for more commits before it reads: each round costs two short
+    # transactions whatever it carries, so under load a round should carry several batches.
+    outbox_linger_seconds: float = shared("CSQ_OUTBOX_LINGER_SECONDS", 0.025, ge=0, le=5)
 
     # Prefixed per service (e.g. KPI_DATABASE_URL, KPI_PORT).
     database_url: str = "sqlite+aiosqlite:///var/csq.db"

@@ -1,11 +1,15 @@
 """The outbox payloads built without a model round trip equal the typed models' own bytes."""
 
+import json
+import uuid
+
 import orjson
 import pytest
 
 from csq_common.events import TICKET_EVENTS, TicketFirstResponded, make_event
 from feedback_svc.tickets.service import (
-    SOURCE, Merge, Report, event_id_for, first_responded_event_id, ticket_events,
+    CRM_EVENT_NAMESPACE, DERIVED_EVENT_NAMESPACE, FIRST_RESPONDED, SOURCE, Merge, Report, event_id_for,
+    first_responded_event_id, ticket_events,
 )
 from feedback_svc.webhooks.schemas import parse
 from tests.webhooks.factories import closed_event, ticket_event
@@ -35,3 +39,9 @@ def test_ticket_events_equal_make_event_bytes(payload):
                        event_id=first_responded_event_id(webhook.ticket.id)).to_bytes()
         )
     assert built == expected
+
+
+@pytest.mark.parametrize("name", ["crm-1", "", "李雷-\u0000-" + "x" * 300, "T-1001"])
+def test_event_ids_are_the_standard_uuid5_of_their_names(name):
+    assert event_id_for(name) == str(uuid.uuid5(CRM_EVENT_NAMESPACE, name))
+    assert first_responded_event_id(name) == str(uuid.uuid5(DERIVED_EVENT_NAMESPACE, json.dumps([name, FIRST_RESPONDED])))

@@ -237,3 +237,14 @@ async def test_stopping_drains_the_queue_and_commits_it(client):
     assert len(receipts) == 30 and len(outbox) == 30
     refused = await post(client, ticket_event(event_id="crm-late"))
     assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+
+
+async def test_metrics_report_how_many_events_each_transaction_held(client):
+    def applied(text: str) -> float:
+        line = next(line for line in text.splitlines() if line.startswith("csq_webhook_batch_size_sum"))
+        return float(line.split()[-1])
+
+    before = applied((await client.get("/metrics")).text)
+    responses = await asyncio.gather(*(post(client, ticket_event(event_id=f"crm-m-{n}", id=f"T-m-{n}")) for n in range(5)))
+    assert {response.status_code for response in responses} == {202}
+    assert applied((await client.get("/metrics")).text) - before == 5

@@ -12,21 +12,24 @@ behind it.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import structlog
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from csq_common.bus.kafka import BrokerUnavailable
+from csq_common.bulk import BulkInsert, driver_connection, sqlite_timestamp
 from csq_common.bus.models import OutboxMessage
 from csq_common.db import utcnow
-from csq_common.events import CloudEvent
+from csq_common.events import CloudEvent, EncodedEvent
 from csq_common.http import metrics
 from csq_common.worker import PollingWorker, WakeSignal
 
 log = structlog.get_logger(__name__)
 _wake_relays = WakeSignal()  # every relay of this process; a hint, the relays also poll
+_INSERT_MANY = BulkInsert(OutboxMessage.__table__, ("event_id", "topic", "key", "payload", "created_at"))
 
 
 async def add(session: AsyncSession, event: CloudEvent, *, topic: str, key: str) -> OutboxMessage:
@@ -37,17 +40,15 @@ async def add(session: AsyncSession, event: CloudEvent, *, topic: str, key: str)
     return row
 
 
-async def add_many(session: AsyncSession, events: list[tuple[CloudEvent, str, str]]) -> None:
-    """``add`` for many ``(event, topic, key)`` at once, in order: one cached executemany INSERT
-    on the caller's transaction (no ORM unit of work), for batch writers."""
+async def add_many(session: AsyncSession, events: list[tuple[CloudEvent | EncodedEvent, str, str]]) -> None:
+    """``add`` for many ``(event, topic, key)`` at once, in order: one INSERT on the caller's
+    transaction (no ORM unit of work, see csq_common.bulk), for batch writers."""
     if not events:
         return
     created_at = utcnow()
-    rows = [
-        {"event_id": event.id, "topic": topic, "key": key, "payload": event.to_bytes(), "created_at": created_at}
-        for event, topic, key in events
-    ]
-    await session.execute(insert(OutboxMessage.__table__), rows)
+    await _INSERT_MANY.execute(
+        session, [(event.id, topic, key, event.to_bytes(), created_at) for event, topic, key in events]
+    )
     _wake_relays()
 
 
@@ -65,6 +66,47 @@ async def parked(session: AsyncSession, max_attempts: int) -> int:
     )
 
 
+class Unsent(NamedTuple):
+    id: int
+    topic: str
+    key: str
+    payload: bytes
+
+
+async def unsent(session: AsyncSession, *, limit: int, max_attempts: int) -> list[Unsent]:
+    """The first ``limit`` rows not yet published (nor parked), in id order: one statement on the
+    session's driver connection (the relay runs it after every batch a writer commits)."""
+    driver = await driver_connection(session)
+    if session.bind.dialect.name == "postgresql":
+        records = await driver.fetch(
+            "SELECT id, topic, key, payload FROM outbox WHERE sent_at IS NULL AND attempts < $1 ORDER BY id LIMIT $2",
+            max_attempts, limit,
+        )
+    else:
+        records = await driver.execute_fetchall(
+            "SELECT id, topic, key, payload FROM outbox WHERE sent_at IS NULL AND attempts < ? ORDER BY id LIMIT ?",
+            (max_attempts, limit),
+        )
+    return [Unsent(*record) for record in records]
+
+
+_MARK_SENT_CHUNK = 5000  # ids per SQLite statement, under its bound-parameter limit
+
+
+async def mark_sent(session: AsyncSession, ids: list[int], *, at: datetime) -> None:
+    """Mark the rows ``ids`` published at ``at``: one statement on the session's driver connection
+    (``= ANY($2)`` on PostgreSQL, ``IN (…)`` on SQLite), in its transaction."""
+    driver = await driver_connection(session)
+    if session.bind.dialect.name == "postgresql":
+        await driver.execute("UPDATE outbox SET sent_at = $1 WHERE id = ANY($2::int8[])", at, ids)
+        return
+    for start in range(0, len(ids), _MARK_SENT_CHUNK):
+        chunk = ids[start : start + _MARK_SENT_CHUNK]
+        await driver.execute(
+            f"UPDATE outbox SET sent_at = ? WHERE id IN ({', '.join('?' for _ in chunk)})", [sqlite_timestamp(at), *chunk]
+        )
+
+
 class OutboxRelay(PollingWorker):
     name = "outbox"
 
@@ -78,9 +120,13 @@ class OutboxRelay(PollingWorker):
         keep_sent_for: timedelta = timedelta(days=1),
         linger_seconds: float = 0.005,
         max_attempts: int = 5,
+        read_sessions: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
+        """``read_sessions`` (optional) reads the unsent rows: on SQLite a plain deferred BEGIN,
+        so the read never takes the write lock the service's writers queue for."""
         super().__init__(poll_seconds=poll_seconds, wake_signal=_wake_relays, linger_seconds=linger_seconds)
         self._sessions = sessions
+        self._read_sessions = read_sessions or sessions
         self._producer = producer
         self._batch_size = batch_size
         self._keep_sent_for = keep_sent_for
@@ -94,15 +140,8 @@ class OutboxRelay(PollingWorker):
 
     async def publish_pending(self) -> int:
         """Publish one batch of unsent rows; return how many were sent."""
-        async with self._sessions() as session:
-            rows = (
-                await session.execute(
-                    select(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.key, OutboxMessage.payload)
-                    .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < self._max_attempts)
-                    .order_by(OutboxMessage.id)
-                    .limit(self._batch_size)
-                )
-            ).all()
+        async with self._read_sessions() as session:
+            rows = await unsent(session, limit=self._batch_size, max_attempts=self._max_attempts)
             metrics.OUTBOX_BACKLOG.set(await backlog(session) if len(rows) >= self._batch_size else len(rows))
         if not rows:
             return 0
@@ -112,7 +151,7 @@ class OutboxRelay(PollingWorker):
         transient = [error for _, error in refused if getattr(error, "retriable", False) or isinstance(error, (ConnectionError, TimeoutError))]
         async with self._sessions() as session:
             if sent:
-                await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(sent)).values(sent_at=utcnow()))
+                await mark_sent(session, sent, at=utcnow())
             for row_id, error in refused:
                 if not (getattr(error, "retriable", False) or isinstance(error, (ConnectionError, TimeoutError))):
                     log.error("outbox.publish_refused", outbox_id=row_id, error=repr(error))

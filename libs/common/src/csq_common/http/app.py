@@ -110,7 +110,8 @@ def create_service_app(
         producer.start()
         app.state.producer = producer
         relay = OutboxRelay(
-            app.state.sessions, producer, batch_size=settings.outbox_batch_size, poll_seconds=settings.outbox_poll_seconds
+            app.state.sessions, producer, batch_size=settings.outbox_batch_size, poll_seconds=settings.outbox_poll_seconds,
+            linger_seconds=settings.outbox_linger_seconds, read_sessions=app.state.read_sessions,
         )
         relay.start()
         runners = [
@@ -156,9 +157,10 @@ def create_service_app(
     app.state.settings = settings
     app.state.api_keys = settings.parsed_api_keys
     problems.install(app)
-    metrics.install(app)
-
-    app.include_router(health_router())
+    # The service's own routes first: a request is matched against the routes in order, and an
+    # included router is not cheap to try (the webhook intake is matched on every request).
     for router in routers:
         app.include_router(router)
+    metrics.install(app)
+    app.include_router(health_router())
     return app

@@ -7,6 +7,7 @@ the caller's session. Nothing here commits.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Sequence
@@ -14,14 +15,16 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+import orjson
 from pydantic import AwareDatetime, TypeAdapter
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.bus import outbox
-from csq_common.db import could_be_key, insert_unless_exist, utcnow
+from csq_common.bulk import BulkInsert
+from csq_common.db import could_be_key, utcnow
 from csq_common.pagination import decode_cursor, encode_cursor
-from csq_common.events import CloudEvent, TicketFirstResponded, TicketSnapshot
+from csq_common.events import SPEC_VERSION, EncodedEvent, TicketFirstResponded, TicketSnapshot
 from feedback_svc.tickets.errors import TicketChangedConcurrently, TicketNotFound
 from feedback_svc.tickets.models import Ticket
 
@@ -32,13 +35,22 @@ DERIVED_EVENT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://csq.dev/feedba
 FIRST_RESPONDED = TicketFirstResponded.event_type
 
 
+def _uuid5(namespace: uuid.UUID, name: str) -> str:
+    """``str(uuid.uuid5(namespace, name))`` without building UUID objects (once per event)."""
+    digest = bytearray(hashlib.sha1(namespace.bytes + name.encode(), usedforsecurity=False).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    hex_ = digest.hex()
+    return f"{hex_[:8]}-{hex_[8:12]}-{hex_[12:16]}-{hex_[16:20]}-{hex_[20:]}"
+
+
 def event_id_for(crm_event_id: str) -> str:
     """The CloudEvent id of a CRM event: the same on every redelivery."""
-    return str(uuid.uuid5(CRM_EVENT_NAMESPACE, crm_event_id))
+    return _uuid5(CRM_EVENT_NAMESPACE, crm_event_id)
 
 
 def first_responded_event_id(ticket_id: str) -> str:
-    return str(uuid.uuid5(DERIVED_EVENT_NAMESPACE, json.dumps([ticket_id, FIRST_RESPONDED])))
+    return _uuid5(DERIVED_EVENT_NAMESPACE, json.dumps([ticket_id, FIRST_RESPONDED]))
 
 
 # ---- the merge rule (pure) ----------------------------------------------------------------
@@ -119,31 +131,33 @@ async def report(
 async def report_many(session: AsyncSession, reports: Sequence[Report], *, topic: str) -> list[Merge]:
     """Apply CRM events in arrival order with a handful of set-based statements.
 
-    The touched tickets are read once (FOR UPDATE on PostgreSQL), every report is merged in
-    memory in order (the same rule as one at a time), new tickets are inserted and changed ones
-    updated in one statement each, and every event is staged in the outbox in arrival order.
+    Every report is merged in memory in order (the same rule as one at a time). The touched
+    tickets are first inserted as if new, with one INSERT … ON CONFLICT DO NOTHING (the common
+    case of a batch: it creates them, and tells which already exist, with no read before); only
+    the existing ones are then read (FOR UPDATE on PostgreSQL), merged again from their stored
+    state and updated in one statement. Every event is staged in the outbox in arrival order.
     """
     if not reports:
         return []
     now = utcnow()
-    stored = await _load_for_update(session, {item.snapshot.id for item in reports})
-    decisions, rows, changed = _merge_all(reports, stored, now=now)
-    new = [ticket_id for ticket_id in changed if ticket_id not in stored]
-    if new:
-        inserted = await insert_unless_exist(session, _TICKETS, [rows[ticket_id] for ticket_id in new], key="id")
-        lost = [ticket_id for ticket_id in new if ticket_id not in inserted]
-        if lost:
-            # A concurrent delivery (another transaction) created these tickets first: merge into
-            # its rows instead. The merge is pure, so recomputing it from the fresh state is exact.
-            again = await _load_for_update(session, set(lost))
-            if len(again) < len(lost):
-                missing = next(ticket_id for ticket_id in lost if ticket_id not in again)
-                raise TicketChangedConcurrently(f"ticket {missing!r} changed concurrently; retry")
-            stored.update(again)
-            decisions, rows, changed = _merge_all(reports, stored, now=now)
-    updated = [rows[ticket_id] for ticket_id in changed if ticket_id in stored]
-    if updated:
-        await _update_existing(session, updated)
+    decisions, rows, changed = _merge_all(reports, {}, now=now)
+    # In id order, like the reads below: two batches never wait on each other's rows crosswise.
+    touched = sorted(changed)
+    values = [tuple(rows[ticket_id][name] for name in _COLUMNS) for ticket_id in touched]
+    inserted = set(await _INSERT_TICKETS.execute(session, values))
+    existing = {ticket_id for ticket_id in touched if ticket_id not in inserted}
+    if existing:
+        # Stored before this batch, or by a concurrent delivery that committed first (the INSERT
+        # waited for it on PostgreSQL): merge into the stored rows instead. The merge is pure, so
+        # recomputing it from the stored state is exact.
+        stored = await _load_for_update(session, existing)
+        if len(stored) < len(existing):
+            missing = next(ticket_id for ticket_id in touched if ticket_id in existing and ticket_id not in stored)
+            raise TicketChangedConcurrently(f"ticket {missing!r} changed concurrently; retry")
+        decisions, rows, changed = _merge_all(reports, stored, now=now)
+        updated = [rows[ticket_id] for ticket_id in changed if ticket_id in stored]
+        if updated:
+            await _update_existing(session, updated)
     events = [
         (item.snapshot.id, event) for item, decision in zip(reports, decisions) for event in ticket_events(item, decision)
     ]
@@ -186,11 +200,12 @@ def _merge_all(
     return decisions, rows, list(changed)
 
 
-def ticket_events(item: Report, decision: Merge) -> list[CloudEvent]:
-    """The CloudEvents one report publishes: its own, then a derived first response if due.
+def ticket_events(item: Report, decision: Merge) -> list[EncodedEvent]:
+    """The CloudEvents one report publishes, encoded: its own, then a derived first response if due.
 
-    Built without a second model round trip: the snapshot is serialised once (as the typed
-    ``TicketEvent`` models would) and the envelope is constructed from already-valid values.
+    Built without a model round trip: the snapshot is serialised once (as the typed
+    ``TicketEvent`` models would) and the envelope is encoded straight from already-valid values,
+    to the same bytes ``CloudEvent.to_bytes`` gives (tests/tickets/test_events.py holds them equal).
     Each event carries its own snapshot (not the merged state): kpi-svc attributes by it.
     """
     snapshot = item.snapshot
@@ -222,15 +237,21 @@ def _json_time(value: datetime) -> str:
 def _event(
     event_type: str, *, ticket: dict[str, Any], occurred_at: datetime, occurred_json: str, crm_event_id: str,
     subject: str, event_id: str,
-) -> CloudEvent:
-    # The same fields, in the same order, as TICKET_EVENTS[event_type](...).model_dump(mode="json").
-    data = {"schema_version": 1, "ticket": ticket, "occurred_at": occurred_json, "crm_event_id": crm_event_id}
-    return CloudEvent.model_construct(
-        id=event_id, source=SOURCE, type=event_type, time=occurred_at.astimezone(timezone.utc), subject=subject, data=data
-    )
+) -> EncodedEvent:
+    # The same fields, in the same order, as CloudEvent(...).model_dump(mode="json", exclude_none=True)
+    # of TICKET_EVENTS[event_type](...).model_dump(mode="json"); nothing here is None.
+    envelope = {
+        "specversion": SPEC_VERSION, "id": event_id, "source": SOURCE, "type": event_type,
+        "time": _json_time(occurred_at.astimezone(timezone.utc)), "subject": subject,
+        "datacontenttype": "application/json",
+        "data": {"schema_version": 1, "ticket": ticket, "occurred_at": occurred_json, "crm_event_id": crm_event_id},
+    }
+    return EncodedEvent(id=event_id, payload=orjson.dumps(envelope))
 
 
 _TICKETS = Ticket.__table__
+_COLUMNS = tuple(column.name for column in _TICKETS.columns)
+_INSERT_TICKETS = BulkInsert(_TICKETS, _COLUMNS, skip_conflicts_on="id", returning="id")
 
 
 async def _load_for_update(session: AsyncSession, ticket_ids: set[str]) -> dict[str, dict[str, Any]]:

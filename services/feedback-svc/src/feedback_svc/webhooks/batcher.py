@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Sequence
 
 import structlog
+from prometheus_client import Histogram
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from feedback_svc.webhooks import service
@@ -29,6 +30,11 @@ from feedback_svc.webhooks.schemas import TicketWebhook, WebhookAccepted
 log = structlog.get_logger(__name__)
 
 Item = tuple[TicketWebhook, asyncio.Future]
+
+BATCH_SIZE = Histogram(
+    "csq_webhook_batch_size", "Webhook events applied per group-committed transaction",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000),
+)
 
 
 class WebhookBatcher:
@@ -84,6 +90,7 @@ class WebhookBatcher:
                 await asyncio.sleep(self._linger_seconds)  # let concurrent requests join this batch
             count = min(self._max_items, len(self._queue))
             batch = [self._queue.popleft() for _ in range(count)]
+            BATCH_SIZE.observe(count)
             try:
                 await self._apply(batch)
             except BaseException as exc:  # never leave a request waiting forever

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
-
-from fastapi import Depends, Request
+from fastapi import Request
 
 from feedback_svc.webhooks import signature
 from feedback_svc.webhooks.errors import PayloadTooLarge
@@ -39,5 +37,3 @@ async def signed_body(request: Request) -> bytes:
     signature.verify(secrets=secrets, timestamp=timestamp, signature=presented, body=body, now=time.time())
     return body
 
-
-SignedBody = Annotated[bytes, Depends(signed_body)]

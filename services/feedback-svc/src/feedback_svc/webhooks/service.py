@@ -7,12 +7,17 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csq_common.db import insert_unless_exist, utcnow
+from csq_common.bulk import BulkInsert
+from csq_common.db import utcnow
 from feedback_svc.tickets import service as tickets
 from feedback_svc.webhooks.models import WebhookReceipt
 from feedback_svc.webhooks.schemas import TicketWebhook, WebhookAccepted
 
 _RECEIPTS = WebhookReceipt.__table__
+_INSERT_RECEIPTS = BulkInsert(
+    _RECEIPTS, ("event_id", "event_type", "ticket_id", "occurred_at", "received_at"),
+    skip_conflicts_on="event_id", returning="event_id",
+)
 
 
 async def receive_ticket_webhook(session: AsyncSession, payload: TicketWebhook, *, topic: str) -> WebhookAccepted:
@@ -25,7 +30,7 @@ async def receive_ticket_webhooks(
 ) -> list[WebhookAccepted]:
     """Accept each payload once per CRM event id, in arrival order; repeats are duplicates.
 
-    The receipts are claimed with one INSERT … ON CONFLICT DO NOTHING: of two concurrent
+    The receipts are claimed with one INSERT … ON CONFLICT DO NOTHING RETURNING: of two concurrent
     identical deliveries exactly one inserts it and applies the event; the other sees a
     duplicate. Within ``payloads`` a repeated event id is a duplicate of its first occurrence.
     The claimed events are then applied together, in order, by ``tickets.report_many``.
@@ -38,16 +43,9 @@ async def receive_ticket_webhooks(
             first_index[payload.event_id] = index
     received_at = utcnow()
     receipts = [
-        {
-            "event_id": payload.event_id,
-            "event_type": payload.type,
-            "ticket_id": payload.ticket.id,
-            "occurred_at": payload.occurred_at,
-            "received_at": received_at,
-        }
-        for payload in first.values()
+        (payload.event_id, payload.type, payload.ticket.id, payload.occurred_at, received_at) for payload in first.values()
     ]
-    claimed = await insert_unless_exist(session, _RECEIPTS, receipts, key="event_id")
+    claimed = set(await _INSERT_RECEIPTS.execute(session, receipts))
     known = await _receipt_tickets(session, [event_id for event_id in first if event_id not in claimed])
     await tickets.report_many(
         session,
