@@ -355,6 +355,7 @@ def install_sections() -> None:
     looks up at call time, so no source change)."""
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from csq_common.bulk import BulkInsert
     from csq_common.bus import consumer as consumer_module
     from csq_common.bus import inbox
     from kpi_svc.aggregates import service as aggregates
@@ -388,7 +389,7 @@ def install_sections() -> None:
     timed_async(aggregates, "claim_new", "4 dedup claims (kpi_counted_*)")
     for method in ("add_closure", "add_first_response", "add_reopen", "rows"):
         timed_sync(aggregates.CellAggregate, method, "5 aggregate per cell in memory (CellAggregate)")
-    timed_async(aggregates, "insert_rows", "6 insert pending deltas")
+    timed_async(BulkInsert, "execute", "6 insert pending deltas (BulkInsert)")
     timed_async(AsyncSession, "commit", "7 commit")
     timed_async(kpi_consumers, "handle_events", "  (handler total)")
     timed_async(consumer_module.ConsumerRunner, "process", "  (process total)")

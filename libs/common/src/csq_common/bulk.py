@@ -25,31 +25,10 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, Float, Integer, LargeBinary, Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csq_common.db import UtcDateTime
+from csq_common.db import UtcDateTime, driver_connection, sqlite_timestamp
 
 # Rows per SQLite statement: keeps ``rows × columns`` under SQLite's bound-parameter limit (32766).
 _SQLITE_ROWS_PER_STATEMENT = 500
-
-
-async def driver_connection(session: AsyncSession):
-    """The driver connection (asyncpg / aiosqlite) under the session's connection, in its transaction.
-
-    SQLAlchemy's asyncpg adapter sends BEGIN lazily, with its own first statement, and commits
-    only a transaction it started: a statement sent straight to asyncpg before any other would run
-    outside the transaction (autocommitted, never rolled back). So the BEGIN is sent here if it
-    has not been yet. (SQLite's BEGIN IMMEDIATE is already sent when the connection begins.)
-    """
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    adapted = raw.dbapi_connection
-    if session.bind.dialect.name == "postgresql" and adapted._transaction is None:
-        await adapted._start_transaction()
-    return raw.driver_connection
-
-
-def sqlite_timestamp(value: datetime) -> str:
-    """A UTC datetime as SQLAlchemy stores it in SQLite (naive UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``)."""
-    return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _pg_array_type(kind) -> str:

@@ -86,15 +86,20 @@ def utcnow() -> datetime:
 async def driver_connection(session: AsyncSession, *, transaction: bool = True):
     """The driver connection (asyncpg / aiosqlite) under the session's connection, inside its
     transaction: for set-based statements on hot paths that skip SQLAlchemy's per-value work.
-    ``transaction=False``: for one read statement, which needs none (an autocommit read session)."""
+
+    SQLAlchemy's asyncpg adapter sends BEGIN lazily, with its own first statement, and commits
+    only a transaction it started: a statement sent straight to asyncpg before any other would run
+    outside the transaction (autocommitted, never rolled back). So the BEGIN is sent here if it
+    has not been yet (SQLite's BEGIN IMMEDIATE is sent when the connection begins).
+    ``transaction=False``: for one read statement, which needs none (an autocommit read session).
+    """
     connection = await session.connection()
     raw = await connection.get_raw_connection()
-    driver = raw.driver_connection
-    if transaction and connection.dialect.name == "postgresql" and not driver.is_in_transaction():
-        # SQLAlchemy's asyncpg adapter opens the real transaction at its first statement; a
-        # statement sent straight to the driver before that would run (and commit) on its own.
-        await connection.exec_driver_sql("SELECT 1")
-    return driver
+    if transaction and connection.dialect.name == "postgresql":
+        adapted = raw.dbapi_connection
+        if adapted._transaction is None:  # the adapter's own bookkeeping (SQLAlchemy pinned)
+            await adapted._start_transaction()
+    return raw.driver_connection
 
 
 def sqlite_timestamp(ts: datetime) -> str:

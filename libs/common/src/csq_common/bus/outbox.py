@@ -20,9 +20,9 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from csq_common.bus.kafka import BrokerUnavailable
-from csq_common.bulk import BulkInsert, driver_connection, sqlite_timestamp
+from csq_common.bulk import BulkInsert
 from csq_common.bus.models import OutboxMessage
-from csq_common.db import utcnow
+from csq_common.db import driver_connection, sqlite_timestamp, utcnow
 from csq_common.events import CloudEvent, EncodedEvent
 from csq_common.http import metrics
 from csq_common.worker import PollingWorker, WakeSignal

@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csq_common.bulk import BulkInsert
 from csq_common.events import TicketClosed, TicketFirstResponded, TicketReopened
 from kpi_svc.aggregates import sketch
 from kpi_svc.aggregates.dimensions import stored
@@ -34,7 +35,7 @@ from kpi_svc.aggregates.models import (
     SKETCH_COLUMNS,
     TicketDelta,
 )
-from kpi_svc.aggregates.store import claim_new, insert_rows
+from kpi_svc.aggregates.store import claim_new
 
 _WIDTH = len(COUNTER_COLUMNS)
 (CLOSURES, RESOLUTION_COUNT, RESOLUTION_SUM, AHT_COUNT, AHT_SUM, FCR, REOPENS, FRT_COUNT, FRT_SUM) = range(_WIDTH)
@@ -42,6 +43,7 @@ assert COUNTER_COLUMNS[FRT_SUM] == "frt_sum_ms" and COUNTER_COLUMNS[CLOSURES] ==
 
 CellKey = tuple[int, str, str, str]  # quarter_index, team, agent, channel (stored)
 DELTA_COLUMNS = ("bucket_start", "team_id", "agent_id", "channel", *COUNTER_COLUMNS, *SKETCH_COLUMNS)
+_DELTAS = BulkInsert(TicketDelta.__table__, DELTA_COLUMNS)
 #: A ticket event as the handler passes it: (CloudEvent type, payload).
 TicketFact = tuple[str, Any]
 
@@ -161,4 +163,4 @@ async def apply_ticket_events(session: AsyncSession, facts: Sequence[TicketFact]
         if key in new_reopens:
             cells.add_reopen(event.ticket, key[1])
     if cells.cells:
-        await insert_rows(session, TicketDelta.__table__, DELTA_COLUMNS, cells.rows())
+        await _DELTAS.execute(session, cells.rows())

@@ -138,31 +138,3 @@ async def upsert(
     driver = await driver_connection(session)
     text = sqlite_stamps()
     await driver.executemany(statement_sql, [(*row[:stamp], text(row[stamp]), *row[stamp + 1 :]) for row in rows])
-
-
-async def insert_rows(session: AsyncSession, table: Table, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """A plain multi-row INSERT of ``rows`` (tuples in ``columns`` order): on PostgreSQL one
-    ``unnest`` statement per chunk, on SQLite an executemany (timestamps in UtcDateTime's format)."""
-    if session.bind.dialect.name == "postgresql":
-        statement = (
-            f"INSERT INTO {table.name} ({', '.join(columns)}) "
-            f"SELECT * FROM unnest({', '.join(f'${n}::{pg_type(table.c[name])}[]' for n, name in enumerate(columns, 1))})"
-        )
-        driver = await driver_connection(session)
-        for chunk in chunks(rows, 20_000):
-            await driver.execute(statement, *(list(values) for values in zip(*chunk)))
-        return
-    stamps = [index for index, name in enumerate(columns) if isinstance(table.c[name].type, UtcDateTime)]
-    if stamps:
-        text = sqlite_stamps()
-        converted = []
-        for row in rows:
-            row = list(row)
-            for index in stamps:
-                row[index] = text(row[index])
-            converted.append(row)
-        rows = converted
-    driver = await driver_connection(session)
-    await driver.executemany(
-        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})", rows
-    )
