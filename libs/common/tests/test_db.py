@@ -1,11 +1,12 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 
 from csq_common.bus import inbox
 from csq_common.bus.models import InboxMessage
-from csq_common.db import could_be_key
+from csq_common.db import could_be_key, create_engine
 from csq_common.events import CloudEvent
 
 
@@ -69,3 +70,43 @@ async def test_inbox_rows_written_on_the_driver_read_back_through_the_orm(sessio
         row = (await session.execute(select(InboxMessage))).scalar_one()
     assert (row.consumer_group, row.event_id, row.event_type, row.topic) == ("g", "a", "ticket.closed", "csq.tickets")
     assert row.received_at.tzinfo is not None and before - timedelta(seconds=1) <= row.received_at <= datetime.now(timezone.utc)
+
+
+async def _backend_pid(engine) -> int:
+    async with engine.connect() as connection:
+        return await connection.scalar(text("SELECT pg_backend_pid()"))
+
+
+async def _terminate(database_url: str, pid: int) -> None:
+    killer = create_engine(database_url)
+    try:
+        async with killer.connect() as connection:
+            assert await connection.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        await killer.dispose()
+
+
+async def test_a_pooled_connection_that_sat_idle_is_pinged_and_replaced_if_dead(database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL connection pool (SQLite has no server to lose)")
+    engine = create_engine(database_url, pool_size=1, idle_seconds=0)  # every checkout counts as idle
+    try:
+        pid = await _backend_pid(engine)
+        await _terminate(database_url, pid)
+        assert await _backend_pid(engine) != pid  # the dead one was found at checkout, not by the query
+    finally:
+        await engine.dispose()
+
+
+async def test_a_recently_used_connection_is_trusted_and_one_failure_resets_the_pool(database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL connection pool (SQLite has no server to lose)")
+    engine = create_engine(database_url, pool_size=1, idle_seconds=3600)  # never pinged
+    try:
+        pid = await _backend_pid(engine)
+        await _terminate(database_url, pid)
+        with pytest.raises(DBAPIError):  # no round trip spent checking it: the statement finds out
+            await _backend_pid(engine)
+        assert await _backend_pid(engine) not in (pid, None)
+    finally:
+        await engine.dispose()
