@@ -31,7 +31,8 @@ from csq_common.db import UtcDateTime, driver_connection, sqlite_timestamp
 _SQLITE_ROWS_PER_STATEMENT = 500
 
 
-def _pg_array_type(kind) -> str:
+def pg_array_type(kind) -> str:
+    """The PostgreSQL element type of an ``unnest`` array for a column of SQLAlchemy type ``kind``."""
     if isinstance(kind, UtcDateTime):
         return "timestamptz"
     if isinstance(kind, Boolean):
@@ -89,7 +90,7 @@ class BulkInsert:
         self._returning = returning
         kinds = [table.c[name].type for name in self._columns]
         self._is_json = [isinstance(kind, JSON) for kind in kinds]
-        self._pg_types = [_pg_array_type(kind) for kind in kinds]
+        self._pg_types = [pg_array_type(kind) for kind in kinds]
         self._pg_convert = self._converters(kinds, sqlite=False)
         self._sqlite_convert = self._converters(kinds, sqlite=True)
         self._pg_sql: str | None = None

@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 import orjson
-from sqlalchemy import BigInteger, Column, LargeBinary, Table
+from sqlalchemy import Column, Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csq_common.bulk import pg_array_type
 from csq_common.db import UtcDateTime, driver_connection, sqlite_timestamp
 
 # Rows per statement: keeps multi-row statements under both drivers' bound-parameter limits.
@@ -41,14 +42,7 @@ def chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
 
 def pg_type(column: Column) -> str:
     """The PostgreSQL element type of ``column``'s array in the ``unnest`` statements."""
-    kind = column.type
-    if isinstance(kind, UtcDateTime):
-        return "timestamptz"
-    if isinstance(kind, BigInteger):
-        return "bigint"
-    if isinstance(kind, LargeBinary):
-        return "bytea"
-    return "varchar"
+    return pg_array_type(column.type)
 
 
 def _pg_upsert(table: Table, columns: tuple[str, ...], added: tuple[str, ...], replaced: tuple[str, ...]) -> str:
