@@ -107,3 +107,14 @@ async def test_the_worker_drains_the_backlog_and_reports_it(sessions):
     assert await every_summary(sessions) == before
     await fold_all(sessions)  # nothing left
     assert await count(sessions, TicketAggregate) > 0
+
+
+async def test_the_backlog_gauge_follows_every_round_while_it_drains(sessions):
+    await pending_history(sessions, 5, 60)
+    pending = await count(sessions, TicketDelta)
+    worker = RollupWorker(sessions, batch_size=20, poll_seconds=3600)  # driven by hand, one round at a time
+    assert await worker.work_once() is True  # a full batch came back: more is waiting
+    assert REGISTRY.get_sample_value("csq_kpi_rollup_backlog") == pending - 20 == await count(sessions, TicketDelta)
+    while await worker.work_once():
+        assert REGISTRY.get_sample_value("csq_kpi_rollup_backlog") == await count(sessions, TicketDelta)
+    assert REGISTRY.get_sample_value("csq_kpi_rollup_backlog") == 0

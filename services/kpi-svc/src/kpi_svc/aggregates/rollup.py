@@ -113,14 +113,13 @@ class RollupWorker(PollingWorker):
     async def work_once(self) -> bool:
         async with self._sessions() as session:
             moved = await fold_pending(session, limit=self._batch_size)
+            remaining = await backlog(session)  # in the same transaction: its write lock is held anyway
             await session.commit()
+        # every round, so that a backlog that never drains shows (and alerts) while it lasts
+        ROLLUP_BACKLOG.set(remaining)
         if moved:
             log.debug("kpi.rolled_up", deltas=moved)
-        if moved < self._batch_size:
-            async with self._sessions() as session:
-                ROLLUP_BACKLOG.set(await backlog(session))
-            return False
-        return True
+        return moved == self._batch_size
 
 
 async def write(session: AsyncSession, batch: BatchAggregate) -> None:
