@@ -225,3 +225,36 @@ async def test_a_relay_reading_through_read_only_sessions_publishes_and_marks_ev
         await producer.stop()
         if read_engine is not engine:
             await read_engine.dispose()
+
+
+async def test_send_many_batches_per_partition_keeps_each_keys_order_and_refuses_an_oversized_record_alone(settings, topics):
+    things = topics[0]
+    producer = BrokerProducer(settings)
+    producer.start()
+    try:
+        await wait_until(lambda: producer.connected, message="producer connected")
+        keys = [f"ticket-{n}".encode() for n in range(6)]
+        # 2,400 records of ~1 KiB: more than one 1 MiB record batch for some partitions.
+        records = [(things, keys[n % 6], orjson.dumps({"key": n % 6, "n": n, "pad": "x" * 1000})) for n in range(2400)]
+        records.insert(700, (things, keys[0], b"y" * 2_000_000))  # over the request limit
+        futures = await producer.send_many(records)
+        outcomes = await asyncio.gather(*futures, return_exceptions=True)
+        assert len(outcomes) == len(records)
+        assert "TooLarge" in type(outcomes[700]).__name__
+        assert not any(isinstance(outcome, BaseException) for index, outcome in enumerate(outcomes) if index != 700)
+        assert len({id(future) for future in futures}) < 20  # batches, not a future per record
+        # The partition each key goes to is the one ``send`` picks for it.
+        expected_partition = {key: (await producer.send_and_wait(things, b"probe", key=key)).partition for key in keys}
+
+        read = await _read_all(settings.kafka_bootstrap_servers, things, 2400 + len(keys), timeout=30)
+        by_key: dict[bytes, list[int]] = {}
+        for record in read:
+            if record.value == b"probe":
+                continue
+            assert record.partition == expected_partition[record.key]
+            by_key.setdefault(record.key, []).append(orjson.loads(record.value)["n"])
+        assert {key: numbers for key, numbers in by_key.items()} == {
+            keys[k]: [n for n in range(2400) if n % 6 == k] for k in range(6)
+        }
+    finally:
+        await producer.stop()

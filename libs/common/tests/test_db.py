@@ -110,3 +110,28 @@ async def test_a_recently_used_connection_is_trusted_and_one_failure_resets_the_
         assert await _backend_pid(engine) not in (pid, None)
     finally:
         await engine.dispose()
+
+
+async def test_a_sqlite_connection_is_rolled_back_on_return_only_if_a_transaction_is_still_open(database_url):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite's pool reset (PostgreSQL's adapter rolls back only a transaction it holds)")
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE reset_probe (n integer)"))
+        # A transaction SQLAlchemy does not know about (begun on the driver) is still rolled back
+        # when the connection goes back to the pool, so the next user is not inside it.
+        async with engine.connect() as connection:
+            driver = (await connection.get_raw_connection()).driver_connection
+            await driver.execute("BEGIN IMMEDIATE")
+            await driver.execute("INSERT INTO reset_probe VALUES (1)")
+            assert driver.in_transaction
+        async with engine.begin() as connection:  # BEGIN IMMEDIATE again: no "within a transaction"
+            driver = (await connection.get_raw_connection()).driver_connection
+            assert await connection.scalar(text("SELECT count(*) FROM reset_probe")) == 0
+            await connection.execute(text("INSERT INTO reset_probe VALUES (2)"))
+        assert not driver.in_transaction  # committed, and nothing to roll back on return
+        async with engine.connect() as connection:
+            assert await connection.scalar(text("SELECT count(*) FROM reset_probe")) == 1
+    finally:
+        await engine.dispose()

@@ -19,7 +19,6 @@ import structlog
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from csq_common.bus.kafka import BrokerUnavailable
 from csq_common.bulk import BulkInsert
 from csq_common.bus.models import OutboxMessage
 from csq_common.db import driver_connection, sqlite_timestamp, utcnow
@@ -145,7 +144,7 @@ class OutboxRelay(PollingWorker):
             metrics.OUTBOX_BACKLOG.set(await backlog(session) if len(rows) >= self._batch_size else len(rows))
         if not rows:
             return 0
-        results = await asyncio.gather(*[await self._send(row) for row in rows], return_exceptions=True)
+        results = await self._deliver(rows)
         sent = [row.id for row, result in zip(rows, results) if not isinstance(result, BaseException)]
         refused = [(row.id, result) for row, result in zip(rows, results) if isinstance(result, BaseException)]
         transient = [error for _, error in refused if getattr(error, "retriable", False) or isinstance(error, (ConnectionError, TimeoutError))]
@@ -169,17 +168,12 @@ class OutboxRelay(PollingWorker):
                 metrics.OUTBOX_PARKED.set(await parked(session, self._max_attempts))
         return len(sent)
 
-    async def _send(self, row) -> asyncio.Future:
-        """The delivery future of one row; a record refused before sending (e.g. too large for
-        the client) becomes a failed future, so it is judged like a refusal by the broker."""
-        try:
-            return await self._producer.send(row.topic, value=row.payload, key=row.key.encode())
-        except BrokerUnavailable:
-            raise
-        except Exception as exc:
-            failed = asyncio.get_running_loop().create_future()
-            failed.set_exception(exc)
-            return failed
+    async def _deliver(self, rows: list[Unsent]) -> list[object]:
+        """Each row's delivery outcome: the broker's answer or the exception that refused it."""
+        futures = await self._producer.send_many([(row.topic, row.key.encode(), row.payload) for row in rows])
+        unique = list({id(future): future for future in futures}.values())  # a batch's rows share one
+        outcomes = dict(zip(map(id, unique), await asyncio.gather(*unique, return_exceptions=True)))
+        return [outcomes[id(future)] for future in futures]
 
     async def _maybe_prune(self) -> None:
         now = utcnow()
