@@ -17,7 +17,7 @@ class Settings(BaseServiceSettings):
     port: int = 8001
     # Group commit of the webhook intake (webhooks/batcher.py).
     webhook_batch_max_items: int = Field(200, ge=1, le=1000)
-    webhook_batch_linger_seconds: float = Field(0.002, ge=0, le=1)
+    webhook_batch_linger_seconds: float = Field(0.0005, ge=0, le=1)
     webhook_queue_limit: int = Field(10_000, ge=1)
 
     @field_validator("webhook_secret")

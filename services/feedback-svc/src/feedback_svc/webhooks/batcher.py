@@ -44,7 +44,7 @@ class WebhookBatcher:
         *,
         topic: str,
         max_items: int = 200,
-        linger_seconds: float = 0.002,
+        linger_seconds: float = 0.0005,
         max_queued: int = 10_000,
     ) -> None:
         self._sessions = sessions
