@@ -13,7 +13,7 @@ RUN_ARGS ?=
 # fixtures clean up) and counted as failed; empty = no limit. CI sets it.
 SUITE_TIMEOUT ?=
 
-.PHONY: install run test test-sqlite test-postgres test-common test-services test-system bench clean
+.PHONY: install system-packages run test test-sqlite test-postgres test-common test-services test-system bench clean
 
 install: $(STAMP)
 
@@ -47,8 +47,13 @@ endef
 # Every package's own suite, then the whole-system tests in tests/. CSQ_TEST_BACKENDS picks the
 # database backends (default "sqlite,postgres"); CSQ_REQUIRE_POSTGRES=1 turns "PostgreSQL is
 # down" from a loud skip into a failure.
-test: install
+test: install system-packages
 	$(call run_suites,$(PACKAGES) $(wildcard tests))
+
+# chromium, fonts-noto-cjk and prometheus (promtool) for the page and metrics tests, installed
+# when missing and possible (root or passwordless sudo); if not, those tests skip and say why.
+system-packages:
+	@bash scripts/system-packages.sh || echo "!! make: Debian packages missing: the tests that need them will skip"
 
 test-sqlite:
 	CSQ_TEST_BACKENDS=sqlite $(MAKE) --no-print-directory test
@@ -59,10 +64,10 @@ test-postgres:
 test-common: install
 	$(call run_suites,libs/common)
 
-test-services: install
+test-services: install system-packages
 	$(call run_suites,$(foreach s,$(SERVICES),services/$(s)-svc))
 
-test-system: install
+test-system: install system-packages
 	$(call run_suites,tests)
 
 bench: install

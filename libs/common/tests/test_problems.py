@@ -78,3 +78,38 @@ async def test_the_request_session_commits_before_the_response_is_sent(sessions)
         assert (await client.post("/inbox/a")).status_code == 202
         duplicate = await client.post("/inbox/a")  # primary key clash, found only at commit
     assert duplicate.status_code == 500
+
+
+def _database_app(url: str) -> FastAPI:
+    from sqlalchemy import text
+
+    from csq_common.db import create_engine
+
+    app = FastAPI()
+    problems.install(app)
+    engine = create_engine(url)
+
+    @app.get("/query")
+    async def query(sql: str):
+        async with engine.connect() as connection:
+            return {"value": await connection.scalar(text(sql))}
+
+    return app
+
+
+async def test_a_database_that_cannot_be_reached_is_a_503_with_retry_after_and_a_bad_statement_a_500(tmp_path):
+    from csq_common.testing import free_port
+
+    away = _database_app(f"postgresql+asyncpg://csq@127.0.0.1:{free_port()}/nothing")  # nothing listens there
+    here = _database_app(f"sqlite+aiosqlite:///{tmp_path / 'here.db'}")
+    for app, sql, status in ((away, "SELECT 1", 503), (here, "SELECT nonsense FROM nowhere", 500), (here, "SELECT 7", 200)):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            response = await client.get("/query", params={"sql": sql})
+        assert response.status_code == status, (sql, response.text)
+        if status == 503:
+            assert response.headers["content-type"] == "application/problem+json"
+            assert response.headers["retry-after"] == "2"
+            assert response.json()["type"].endswith("/service-unavailable") and "retry" in response.json()["detail"]
+        if status == 500:
+            assert "nowhere" not in response.text  # the statement's details stay in the log

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -79,6 +79,25 @@ def could_be_key(value: str, max_length: int) -> bool:
     characters? Checked before a lookup: PostgreSQL refuses NUL in text parameters outright,
     and a longer value cannot match, so either is simply "not found"."""
     return 0 < len(value) <= max_length and "\x00" not in value
+
+
+# SQLSTATE prefixes of a server that is away, starting, stopping or out of connections (not of a
+# wrong statement): 08 connection exception, 57P operator intervention, 53300 too many connections.
+_UNAVAILABLE_SQLSTATES = ("08", "57P", "53300")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True if ``exc`` says the database cannot be used right now (retry later), not that what was
+    asked of it is wrong: a lost or refused connection, a server restarting, SQLite still locked
+    after its busy timeout."""
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        if str(getattr(exc.orig, "pgcode", None) or "").startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+        return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+    # asyncpg raises the socket's own error when it cannot connect at all
+    return isinstance(exc, (ConnectionRefusedError, ConnectionResetError, TimeoutError))
 
 
 def utcnow() -> datetime:

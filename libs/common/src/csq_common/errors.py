@@ -50,3 +50,15 @@ class Forbidden(CsqError):
     status_code = 403
     type = "https://csq.dev/problems/forbidden"
     title = "Forbidden"
+
+
+class ServiceUnavailable(CsqError):
+    """A dependency (the database, the broker) cannot be reached right now: retry later.
+
+    Rendered with a ``Retry-After`` header of ``retry_after_seconds``.
+    """
+
+    status_code = 503
+    type = "https://csq.dev/problems/service-unavailable"
+    title = "Service unavailable"
+    retry_after_seconds = 2

@@ -3,16 +3,14 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 
 from csq_common.http.app import create_service_app
-from csq_common.http.problems import problem
 from csq_common.settings import load_settings
 from feedback_svc.consumers import CONSUMERS
 from feedback_svc.settings import Settings
 from feedback_svc.tickets.router import router as tickets_router
 from feedback_svc.webhooks.batcher import WebhookBatcher
-from feedback_svc.webhooks.errors import IntakeBusy
 from feedback_svc.webhooks.router import router as webhooks_router
 
 SERVICE_ROOT = Path(__file__).resolve().parents[2]
@@ -37,12 +35,6 @@ async def webhook_intake(app: FastAPI):
         await batcher.stop()
 
 
-async def _intake_busy(request: Request, exc: IntakeBusy):
-    response = problem(exc.status_code, exc.title, exc.detail, type_=exc.type, instance=request.url.path)
-    response.headers["Retry-After"] = str(exc.retry_after_seconds)
-    return response
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings(Settings)
     app = create_service_app(
@@ -53,5 +45,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         consumers=CONSUMERS,
         extra_lifespan=webhook_intake,
     )
-    app.add_exception_handler(IntakeBusy, _intake_busy)
     return app

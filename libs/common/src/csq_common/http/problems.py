@@ -8,9 +8,11 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from csq_common.errors import CsqError
+from csq_common.db import database_unavailable
+from csq_common.errors import CsqError, ServiceUnavailable
 
 log = structlog.get_logger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -39,10 +41,33 @@ def validation_errors(errors: list[dict]) -> list[dict[str, str]]:
     return [{"field": field_path(error.get("loc", ())), "message": error.get("msg", "invalid")} for error in errors]
 
 
+def error_problem(request: Request, exc: CsqError) -> JSONResponse:
+    response = problem(exc.status_code, exc.title, exc.detail, type_=exc.type, instance=request.url.path, **exc.extensions)
+    retry_after = getattr(exc, "retry_after_seconds", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+DATABASE_AWAY = "the database cannot be reached right now; nothing was changed, retry shortly"
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(CsqError)
     async def _csq_error(request: Request, exc: CsqError):
-        return problem(exc.status_code, exc.title, exc.detail, type_=exc.type, instance=request.url.path, **exc.extensions)
+        return error_problem(request, exc)
+
+    async def _dependency_error(request: Request, exc: Exception):
+        # A database that went away (restart, failover, network) is a 503 the client can retry,
+        # not a 500; anything else a driver raises is a bug and logged as one.
+        if database_unavailable(exc):
+            log.warning("http.database_unavailable", path=request.url.path, error=repr(exc)[:300])
+            return error_problem(request, ServiceUnavailable(DATABASE_AWAY))
+        return await _unexpected(request, exc)
+
+    app.add_exception_handler(DBAPIError, _dependency_error)
+    app.add_exception_handler(ConnectionError, _dependency_error)
+    app.add_exception_handler(TimeoutError, _dependency_error)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):

@@ -23,7 +23,9 @@ from prometheus_client import Histogram
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from feedback_svc.webhooks import service
-from csq_common.errors import CsqError
+from csq_common.db import database_unavailable
+from csq_common.errors import CsqError, ServiceUnavailable
+from csq_common.http.problems import DATABASE_AWAY
 from feedback_svc.webhooks.errors import EventNotStored, IntakeBusy
 from feedback_svc.webhooks.schemas import TicketWebhook, WebhookAccepted
 
@@ -120,7 +122,7 @@ class WebhookBatcher:
             except Exception as exc:
                 log.error("webhooks.item_failed", event_id=payload.event_id, error=repr(exc), exc_info=exc)
                 if not future.done():
-                    future.set_exception(exc if isinstance(exc, CsqError) else _not_stored(payload))
+                    future.set_exception(_refusal(exc, payload))
             else:
                 if not future.done():
                     future.set_result(result)
@@ -135,6 +137,16 @@ class WebhookBatcher:
                 await session.rollback()
                 raise
         return results
+
+
+def _refusal(exc: Exception, payload: TicketWebhook) -> CsqError:
+    """What the request of an item that could not be stored is answered: its own error, a 503
+    while the database is away (the CRM retries), else a 500 that says nothing was stored."""
+    if isinstance(exc, CsqError):
+        return exc
+    if database_unavailable(exc):
+        return ServiceUnavailable(f"event {payload.event_id!r} was not stored: {DATABASE_AWAY}")
+    return _not_stored(payload)
 
 
 def _not_stored(payload: TicketWebhook) -> EventNotStored:
