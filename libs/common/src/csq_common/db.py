@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
-from pathlib import Path
 
 from typing import Any
 
@@ -17,11 +16,9 @@ from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
-from sqlalchemy.util.concurrency import await_
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -140,42 +137,9 @@ def create_engine(url: str, *, pool_size: int = 10, read_only: bool = False, idl
     """``read_only`` (SQLite): plain deferred BEGIN, so readers never queue behind writers.
     ``idle_seconds`` (PostgreSQL): pooled connections idle that long are pinged before use."""
     if is_sqlite(url):
-        database = make_url(url).database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-        # No rollback on return to the pool unless a transaction is still open (see below).
-        engine = create_async_engine(url, connect_args={"timeout": 30}, pool_reset_on_return=None)
+        from csq_common.sqlite import create_sqlite_engine
 
-        @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - driver hook
-            # WAL lets readers run while the consumer writes; the driver's own BEGIN handling is
-            # replaced by an explicit BEGIN IMMEDIATE so concurrent writers queue instead of
-            # failing on lock upgrade.
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
-
-        begin = "BEGIN" if read_only else "BEGIN IMMEDIATE"
-
-        @event.listens_for(engine.sync_engine, "begin")
-        def _sqlite_begin(connection):  # pragma: no cover - driver hook
-            # Straight to aiosqlite: one hop to its thread (exec_driver_sql would take three:
-            # cursor, execute, close).
-            await_(connection.connection.driver_connection.execute(begin))
-
-        @event.listens_for(engine.sync_engine, "reset")
-        def _rollback_if_open(dbapi_connection, _record, reset_state):  # pragma: no cover - driver hook
-            # SQLAlchemy rolls a connection back on its return to the pool even right after a
-            # commit; on aiosqlite that is one more hop to the connection's thread, a third of
-            # what a short transaction costs. Only a transaction still open needs it.
-            if reset_state.asyncio_safe and dbapi_connection.driver_connection.in_transaction:
-                dbapi_connection.rollback()
-
-        return engine
+        return create_sqlite_engine(url, read_only=read_only)
     engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
     _ping_when_idle(engine, idle_seconds)
     return engine

@@ -52,6 +52,7 @@ class PollingWorker:
         self._max_backoff_seconds = max_backoff_seconds
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._stopping = False
 
     async def work_once(self) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -62,6 +63,10 @@ class PollingWorker:
         self._task = asyncio.create_task(self._run(), name=self.name)
 
     async def stop(self) -> None:
+        # The flag as well as the cancel: asyncio.wait_for (Python 3.11) swallows a cancellation
+        # that arrives just as what it waits for completes (the wake-up event being set, say),
+        # and the loop would go on forever with stop() awaiting it.
+        self._stopping = True
         if self._wake_signal is not None:
             self._wake_signal.unregister(self._wakeup)
         if self._task:
@@ -71,7 +76,7 @@ class PollingWorker:
 
     async def _run(self) -> None:
         failures = 0
-        while True:
+        while not self._stopping:
             try:
                 more = await self.work_once()
                 failures = 0
