@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from csq_common.sqlite import create_sqlite_engine
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -137,8 +139,6 @@ def create_engine(url: str, *, pool_size: int = 10, read_only: bool = False, idl
     """``read_only`` (SQLite): plain deferred BEGIN, so readers never queue behind writers.
     ``idle_seconds`` (PostgreSQL): pooled connections idle that long are pinged before use."""
     if is_sqlite(url):
-        from csq_common.sqlite import create_sqlite_engine
-
         return create_sqlite_engine(url, read_only=read_only)
     engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
     _ping_when_idle(engine, idle_seconds)

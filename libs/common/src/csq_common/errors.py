@@ -52,6 +52,9 @@ class Forbidden(CsqError):
     title = "Forbidden"
 
 
+DATABASE_AWAY = "the database cannot be reached right now; nothing was changed, retry shortly"
+
+
 class ServiceUnavailable(CsqError):
     """A dependency (the database, the broker) cannot be reached right now: retry later.
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from csq_common.db import database_unavailable
-from csq_common.errors import CsqError, ServiceUnavailable
+from csq_common.errors import DATABASE_AWAY, CsqError, ServiceUnavailable
 
 log = structlog.get_logger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -47,9 +47,6 @@ def error_problem(request: Request, exc: CsqError) -> JSONResponse:
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)
     return response
-
-
-DATABASE_AWAY = "the database cannot be reached right now; nothing was changed, retry shortly"
 
 
 def install(app: FastAPI) -> None:

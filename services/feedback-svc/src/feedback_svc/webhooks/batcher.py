@@ -24,8 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from feedback_svc.webhooks import service
 from csq_common.db import database_unavailable
-from csq_common.errors import CsqError, ServiceUnavailable
-from csq_common.http.problems import DATABASE_AWAY
+from csq_common.errors import DATABASE_AWAY, CsqError, ServiceUnavailable
 from feedback_svc.webhooks.errors import EventNotStored, IntakeBusy
 from feedback_svc.webhooks.schemas import TicketWebhook, WebhookAccepted
 
