@@ -209,11 +209,34 @@ def floor_cells(events: list[dict], new: set[str]) -> list[tuple]:
     return [(*key, *values) for key, values in cells.items()]
 
 
-def _floor_consumer(bootstrap: str, topic: str) -> AIOKafkaConsumer:
-    return AIOKafkaConsumer(
+async def _floor_rate(bootstrap: str, topic: str, total: int, batch_size: int, apply, counts) -> float:
+    """Events/s of the hand-written loop: getmany, orjson, ``apply(events)`` (one transaction),
+    offsets committed after; timed from the first batch. ``counts()`` gives (inbox rows,
+    closures) afterwards, checked against what build_events produced."""
+    consumer = AIOKafkaConsumer(
         topic, bootstrap_servers=bootstrap, group_id=f"floor-{uuid.uuid4().hex[:8]}", enable_auto_commit=False,
         auto_offset_reset="earliest", max_partition_fetch_bytes=4 * 1024 * 1024,
     )
+    await consumer.start()
+    try:
+        first, done = None, 0
+        while done < total:
+            batches = await consumer.getmany(timeout_ms=500, max_records=batch_size)
+            events = [orjson.loads(record.value) for records in batches.values() for record in records]
+            if not events:
+                continue
+            first = first or time.perf_counter()
+            await apply(events)
+            await consumer.commit()
+            done += len(events)
+        rate = total / (time.perf_counter() - first)
+    finally:
+        await consumer.stop()
+    inbox_rows, closures = await counts()
+    expected_closures = round(total * 0.45)  # build_events: 45 % of the events close a ticket
+    if inbox_rows != total or closures != expected_closures:
+        raise SystemExit(f"hand-written floor: WRONG RESULT: inbox {inbox_rows} of {total}, closures {closures} of {expected_closures}")
+    return rate
 
 
 async def floor_consume(dsn: str, bootstrap: str, topic: str, total: int, batch_size: int) -> float:
@@ -224,34 +247,23 @@ async def floor_consume(dsn: str, bootstrap: str, topic: str, total: int, batch_
     connection = await asyncpg.connect(dsn)
     for statement in FLOOR_DDL:
         await connection.execute(statement)
-    consumer = _floor_consumer(bootstrap, topic)
-    await consumer.start()
+
+    async def apply(events: list[dict]) -> None:
+        async with connection.transaction():
+            new = {row[0] for row in await connection.fetch(FLOOR_INBOX, [event["id"] for event in events])}
+            rows = floor_cells(events, new)
+            await connection.execute(FLOOR_UPSERT, *(list(column) for column in zip(*rows)))
+
+    async def counts() -> tuple[int, int]:
+        return (
+            await connection.fetchval("SELECT count(*) FROM floor_inbox"),
+            await connection.fetchval("SELECT sum(closures) FROM floor_q15"),
+        )
+
     try:
-        first, done = None, 0
-        while done < total:
-            batches = await consumer.getmany(timeout_ms=500, max_records=batch_size)
-            events = [orjson.loads(record.value) for records in batches.values() for record in records]
-            if not events:
-                continue
-            first = first or time.perf_counter()
-            async with connection.transaction():
-                new = {row[0] for row in await connection.fetch(FLOOR_INBOX, [event["id"] for event in events])}
-                rows = floor_cells(events, new)
-                await connection.execute(FLOOR_UPSERT, *(list(column) for column in zip(*rows)))
-            await consumer.commit()
-            done += len(events)
-        rate = total / (time.perf_counter() - first)
-        _check_floor(await connection.fetchval("SELECT count(*) FROM floor_inbox"), await connection.fetchval("SELECT sum(closures) FROM floor_q15"), total)
-        return rate
+        return await _floor_rate(bootstrap, topic, total, batch_size, apply, counts)
     finally:
-        await consumer.stop()
         await connection.close()
-
-
-def _check_floor(inbox_rows: int, closures: int, total: int) -> None:
-    expected_closures = round(total * 0.45)  # build_events: 45 % of the events close a ticket
-    if inbox_rows != total or closures != expected_closures:
-        raise SystemExit(f"hand-written floor: WRONG RESULT: inbox {inbox_rows} of {total}, closures {closures} of {expected_closures}")
 
 
 _SQLITE_FLOOR_UPSERT = (
@@ -270,33 +282,26 @@ async def floor_consume_sqlite(path: Path, bootstrap: str, topic: str, total: in
     connection.execute("PRAGMA synchronous=NORMAL")
     for statement in FLOOR_DDL:
         connection.execute(statement.replace("timestamptz", "text").replace("bigint", "integer"))
-    consumer = _floor_consumer(bootstrap, topic)
-    await consumer.start()
+
+    async def apply(events: list[dict]) -> None:
+        connection.execute("BEGIN IMMEDIATE")
+        new: set[str] = set()
+        ids = [event["id"] for event in events]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            statement = "INSERT INTO floor_inbox VALUES " + ", ".join("('floor', ?)" for _ in chunk) + " ON CONFLICT DO NOTHING RETURNING event_id"
+            new.update(row[0] for row in connection.execute(statement, chunk))
+        connection.executemany(_SQLITE_FLOOR_UPSERT, floor_cells(events, new))
+        connection.execute("COMMIT")
+
+    async def counts() -> tuple[int, int]:
+        (inbox,) = connection.execute("SELECT count(*) FROM floor_inbox").fetchone()
+        (closures,) = connection.execute("SELECT sum(closures) FROM floor_q15").fetchone()
+        return inbox, closures
+
     try:
-        first, done = None, 0
-        while done < total:
-            batches = await consumer.getmany(timeout_ms=500, max_records=batch_size)
-            events = [orjson.loads(record.value) for records in batches.values() for record in records]
-            if not events:
-                continue
-            first = first or time.perf_counter()
-            connection.execute("BEGIN IMMEDIATE")
-            new: set[str] = set()
-            ids = [event["id"] for event in events]
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                statement = "INSERT INTO floor_inbox VALUES " + ", ".join("('floor', ?)" for _ in chunk) + " ON CONFLICT DO NOTHING RETURNING event_id"
-                new.update(row[0] for row in connection.execute(statement, chunk))
-            connection.executemany(_SQLITE_FLOOR_UPSERT, floor_cells(events, new))
-            connection.execute("COMMIT")
-            await consumer.commit()
-            done += len(events)
-        rate = total / (time.perf_counter() - first)
-        ((inbox,),), ((closures,),) = connection.execute("SELECT count(*) FROM floor_inbox"), connection.execute("SELECT sum(closures) FROM floor_q15")
-        _check_floor(inbox, closures, total)
-        return rate
+        return await _floor_rate(bootstrap, topic, total, batch_size, apply, counts)
     finally:
-        await consumer.stop()
         connection.close()
 
 
