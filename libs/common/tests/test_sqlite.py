@@ -1,12 +1,14 @@
-"""SQLite writer engines: write transactions take turns in the event loop, and always give them back."""
+"""SQLite engines: write transactions take turns in the event loop, and always give them back;
+commits leave the WAL checkpoints to the background checkpointer."""
 
 import asyncio
+import sqlite3
 
 import pytest
 from sqlalchemy import text
 
-from csq_common.db import create_engine, database_unavailable, session_factory
-from csq_common.sqlite import WriterTurns
+from csq_common.db import create_engine, database_unavailable, read_engine, session_factory
+from csq_common.sqlite import BACKSTOP_CHECKPOINT_PAGES, WAL_PAGES, WalCheckpointer, WriterTurns, wal_checkpointer
 
 
 @pytest.fixture
@@ -74,3 +76,67 @@ async def test_a_turn_not_given_within_the_busy_timeout_is_database_is_locked():
     turns.give_back(first)
     await asyncio.wait_for(turns.take(second), 1)
     assert turns.holder is second
+
+
+# ---- WAL checkpoints ------------------------------------------------------------------------------
+
+
+def rows_in_database_file(path, table: str) -> int:
+    """Rows of ``table`` in the database file itself: ``immutable`` opens it without the WAL, so
+    what the log holds and no checkpoint has copied yet is not seen."""
+    connection = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+    try:
+        return connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    finally:
+        connection.close()
+
+
+async def test_commits_no_longer_checkpoint_and_the_checkpointer_copies_the_log_into_the_database(tmp_path):
+    path = tmp_path / "wal.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    checkpointer = WalCheckpointer(engine)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE log (n integer, padding blob)"))
+        await checkpointer.work_once()  # the table itself is in the database file now
+        sessions = session_factory(engine)
+        for start in range(0, 3000, 100):  # ~2,000 pages: twice SQLite's default checkpoint threshold
+            async with sessions() as session:
+                await session.execute(
+                    text("INSERT INTO log VALUES (:n, zeroblob(2000))"), [{"n": n} for n in range(start, start + 100)]
+                )
+                await session.commit()
+        wal_pages = (path.parent / "wal.db-wal").stat().st_size // 4096
+        assert 1000 < wal_pages < BACKSTOP_CHECKPOINT_PAGES
+        assert rows_in_database_file(path, "log") == 0  # no commit checkpointed on its way
+
+        await checkpointer.work_once()
+        assert rows_in_database_file(path, "log") == 3000
+        assert WAL_PAGES._value.get() >= 1000  # the log is copied, not yet restarted: its size shows
+    finally:
+        await checkpointer.stop()
+        await engine.dispose()
+
+
+async def test_every_connection_keeps_only_the_backstop_checkpoint(tmp_path):
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'pragmas.db'}")
+    reader = read_engine(engine)
+    try:
+        for each in (engine, reader):
+            async with each.connect() as connection:
+                assert await connection.scalar(text("PRAGMA wal_autocheckpoint")) == BACKSTOP_CHECKPOINT_PAGES
+                assert await connection.scalar(text("PRAGMA journal_mode")) == "wal"
+    finally:
+        await reader.dispose()
+        await engine.dispose()
+
+
+async def test_a_checkpointer_is_only_for_a_sqlite_file(tmp_path):
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'file.db'}")
+    memory = create_engine("sqlite+aiosqlite:///:memory:")
+    try:
+        assert isinstance(wal_checkpointer(engine), WalCheckpointer)
+        assert wal_checkpointer(memory) is None
+    finally:
+        await memory.dispose()
+        await engine.dispose()

@@ -7,13 +7,23 @@ marking rows sent while the webhook batcher commits, say) meets the lock inside 
 busy handler *sleeps* 1, 2, 5, 10… ms before it retries: 2 ms typical, 13 ms at p90 measured
 under webhook load, with the event loop idle meanwhile. Queued on the lock, it starts the moment
 the other commits. Writers in other processes still meet SQLite's busy handler (30 s timeout).
+
+Commits do not checkpoint the write-ahead log: SQLite's automatic checkpoint runs inside the
+commit that crosses 1,000 WAL pages and fsyncs the database file there, which made one group
+commit in twenty take 30-45 ms instead of 6 (p99 44 ms, measured with 16 webhooks a
+transaction). A :class:`WalCheckpointer`, which every service runs, copies the log into the
+database from a worker thread instead; the automatic checkpoint stays as a backstop at 10,000
+pages (see the class), and for an engine that runs without one (a script, a benchmark).
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from pathlib import Path
+
+from prometheus_client import Gauge
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -21,7 +31,13 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.util.concurrency import await_
 
+from csq_common.worker import PollingWorker
+
 BUSY_TIMEOUT_SECONDS = 30
+#: The automatic checkpoint's threshold (pages of the WAL): a backstop, see the module docstring.
+BACKSTOP_CHECKPOINT_PAGES = 10_000
+#: The WAL file is truncated back to this size once the log restarts (it never shrinks otherwise).
+WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 
 
 class WriterTurns:
@@ -73,6 +89,8 @@ def create_sqlite_engine(url: str, *, read_only: bool = False) -> AsyncEngine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_CHECKPOINT_PAGES}")
+        cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
         cursor.close()
         if turns is not None:
             _give_back_turn_when_it_ends(dbapi_connection.driver_connection, turns)
@@ -125,3 +143,61 @@ def _give_back_turn_when_it_ends(driver, turns: WriterTurns) -> None:
                 turns.give_back(driver)
 
         setattr(driver, name, ended)
+
+
+WAL_PAGES = Gauge("csq_sqlite_wal_pages", "Pages in the SQLite write-ahead log at the last background checkpoint")
+
+
+class WalCheckpointer(PollingWorker):
+    """Checkpoints a SQLite database's WAL every ``poll_seconds``, from a worker thread.
+
+    A ``PASSIVE`` checkpoint waits for nobody: it copies what the log holds into the database
+    file and fsyncs it while writers go on appending. The log restarts from its beginning when a
+    write transaction begins after a checkpoint that copied all of it, which a pause in the
+    writes gives. Under writes without a pause the log grows until the backstop's automatic
+    checkpoint restarts it; by then nearly all of it has been copied here. Measured on 16-webhook
+    group commits back to back (the worst case): p99 11-13 ms per transaction instead of 41-45,
+    27 % more events per second; once per 10,000 pages (~1.5 s at that rate) one transaction
+    takes 70-90 ms (the backstop; 45-55 ms every 0.15 s before).
+    """
+
+    name = "sqlite-checkpointer"
+
+    def __init__(self, engine: AsyncEngine, *, poll_seconds: float = 0.1) -> None:
+        super().__init__(poll_seconds=poll_seconds)
+        self._path = make_url(engine.url).database
+        self._connection: sqlite3.Connection | None = None
+        # Used by one worker thread at a time, not always the same one; a checkpoint still running
+        # in its thread when the worker is cancelled ends before the connection is closed.
+        self._connection_lock = threading.Lock()
+
+    def _checkpoint(self) -> int:
+        """One PASSIVE checkpoint (in a worker thread); the pages in the log."""
+        with self._connection_lock:
+            if self._connection is None:
+                self._connection = sqlite3.connect(self._path, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
+            _busy, log_pages, _copied = self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            return log_pages
+
+    def _close(self) -> None:
+        with self._connection_lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+    async def work_once(self) -> bool:
+        pages = await asyncio.to_thread(self._checkpoint)
+        WAL_PAGES.set(max(pages, 0))  # -1 when the database is not in WAL mode (yet)
+        return False
+
+    async def stop(self) -> None:
+        await super().stop()
+        await asyncio.to_thread(self._close)
+
+
+def wal_checkpointer(engine: AsyncEngine) -> WalCheckpointer | None:
+    """The checkpointer a service runs beside ``engine``: None unless it is a SQLite file."""
+    url = make_url(engine.url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return WalCheckpointer(engine)

@@ -26,6 +26,7 @@ from csq_common.db import create_engine, read_engine, session_factory, transacti
 from csq_common.events import CloudEvent
 from csq_common.http import metrics, problems
 from csq_common.settings import BaseServiceSettings
+from csq_common.sqlite import wal_checkpointer
 
 log = structlog.get_logger(__name__)
 
@@ -102,6 +103,9 @@ def create_service_app(
         csq_logging.configure(settings.log_level, service=settings.service_name)
         engine = create_engine(settings.database_url)
         await upgrade_to_head(engine, service_root)
+        checkpointer = wal_checkpointer(engine)  # SQLite: commits leave the WAL checkpoints to it
+        if checkpointer is not None:
+            checkpointer.start()
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
         reader = read_engine(engine, autocommit=autocommit_reads)
@@ -151,6 +155,8 @@ def create_service_app(
             await producer.stop()
             await engine.dispose()
             await reader.dispose()
+            if checkpointer is not None:
+                await checkpointer.stop()  # the last connection: closing it checkpoints the rest
             log.info("service.stopped")
 
     app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
