@@ -41,6 +41,7 @@ from csq_common.bus.kafka import ensure_topics
 from csq_common.bus.migration import upgrade_to_head
 from csq_common.bus.models import InboxMessage
 from csq_common.db import create_engine, session_factory
+from csq_common.sqlite import BACKSTOP_CHECKPOINT_PAGES, wal_checkpointer
 from csq_common.events import TicketClosed, TicketFirstResponded, TicketReopened, TicketSnapshot, make_event
 from csq_common.testing import Broker, create_postgres_database, drop_postgres_database, postgres_available
 
@@ -276,10 +277,12 @@ _SQLITE_FLOOR_UPSERT = (
 async def floor_consume_sqlite(path: Path, bootstrap: str, topic: str, total: int, batch_size: int) -> float:
     """The same loop on SQLite, with the standard library's sqlite3 called in the event loop's own
     thread (no driver thread, no hop: the fastest a hand-written SQLite loop gets), WAL and
-    synchronous=NORMAL like the services; the inbox claimed 500 ids per INSERT … RETURNING."""
+    synchronous=NORMAL like the services, and no commit checkpointing either (the services leave
+    it to a background thread); the inbox claimed 500 ids per INSERT … RETURNING."""
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=NORMAL")
+    connection.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_CHECKPOINT_PAGES}")
     for statement in FLOOR_DDL:
         connection.execute(statement.replace("timestamptz", "text").replace("bigint", "integer"))
 
@@ -345,8 +348,11 @@ async def kpi_consume(
 ) -> tuple[float, float]:
     """(events/s consumed, events/s of the roll-up that then folds the pending deltas into the aggregates)."""
     engine = create_engine(database_url)
+    checkpointer = wal_checkpointer(engine)  # SQLite: beside the consumer, as in the service
     try:
         await upgrade_to_head(engine, SERVICE_ROOT)
+        if checkpointer is not None:
+            checkpointer.start()
         sessions = session_factory(engine)
         applied = 0
 
@@ -410,6 +416,8 @@ async def kpi_consume(
             raise SystemExit(f"kpi_consume[{backend}]: WRONG RESULT: " + "; ".join(problems))
         return rate, rollup_rate
     finally:
+        if checkpointer is not None:
+            await checkpointer.stop()
         await engine.dispose()
 
 
