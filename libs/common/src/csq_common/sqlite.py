@@ -10,7 +10,7 @@ the other commits. Writers in other processes still meet SQLite's busy handler (
 
 Commits do not checkpoint the write-ahead log: SQLite's automatic checkpoint runs inside the
 commit that crosses 1,000 WAL pages and fsyncs the database file there, which made one group
-commit in twenty take 30-45 ms instead of 6 (p99 44 ms, measured with 16 webhooks a
+commit in twenty take 30-45 ms instead of 6 (p99 35-45 ms, measured with 16 webhooks a
 transaction). A :class:`WalCheckpointer`, which every service runs, copies the log into the
 database from a worker thread instead; the automatic checkpoint stays as a backstop at 10,000
 pages (see the class), and for an engine that runs without one (a script, a benchmark).
@@ -24,7 +24,6 @@ import threading
 from pathlib import Path
 
 from prometheus_client import Gauge
-
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -156,9 +155,11 @@ class WalCheckpointer(PollingWorker):
     write transaction begins after a checkpoint that copied all of it, which a pause in the
     writes gives. Under writes without a pause the log grows until the backstop's automatic
     checkpoint restarts it; by then nearly all of it has been copied here. Measured on 16-webhook
-    group commits back to back (the worst case): p99 11-13 ms per transaction instead of 41-45,
-    27 % more events per second; once per 10,000 pages (~1.5 s at that rate) one transaction
-    takes 70-90 ms (the backstop; 45-55 ms every 0.15 s before).
+    group commits back to back (the worst case): p99 10-11 ms per transaction instead of 35-45,
+    21-33 % more events per second; once per 10,000 pages (~1.5 s at that rate) one transaction
+    takes 60-90 ms (the backstop; 45-55 ms every ~0.15 s before). Holding the writer turn for a
+    second pass, so the log restarts sooner, was tried: that pass took 19-47 ms (fsync-bound)
+    and brought p99 back to 30-35 ms.
     """
 
     name = "sqlite-checkpointer"
