@@ -2,13 +2,13 @@
 commits leave the WAL checkpoints to the background checkpointer."""
 
 import asyncio
-import sqlite3
 
 import pytest
 from sqlalchemy import text
 
 from csq_common.db import create_engine, database_unavailable, read_engine, session_factory
 from csq_common.sqlite import BACKSTOP_CHECKPOINT_PAGES, WAL_PAGES, WalCheckpointer, WriterTurns, wal_checkpointer
+from csq_common.testing import rows_in_database_file
 
 
 @pytest.fixture
@@ -81,20 +81,10 @@ async def test_a_turn_not_given_within_the_busy_timeout_is_database_is_locked():
 # ---- WAL checkpoints ------------------------------------------------------------------------------
 
 
-def rows_in_database_file(path, table: str) -> int:
-    """Rows of ``table`` in the database file itself: ``immutable`` opens it without the WAL, so
-    what the log holds and no checkpoint has copied yet is not seen."""
-    connection = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
-    try:
-        return connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    finally:
-        connection.close()
-
-
 async def test_commits_no_longer_checkpoint_and_the_checkpointer_copies_the_log_into_the_database(tmp_path):
     path = tmp_path / "wal.db"
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
-    checkpointer = WalCheckpointer(engine)
+    checkpointer = WalCheckpointer(str(path))
     try:
         async with engine.begin() as connection:
             await connection.execute(text("CREATE TABLE log (n integer, padding blob)"))

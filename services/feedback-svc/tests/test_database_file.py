@@ -1,28 +1,16 @@
 """SQLite: what the service commits reaches the database file by its background checkpoints (no
 commit checkpoints on its way), and a stopped service leaves the database file whole."""
 
-import sqlite3
 from pathlib import Path
 
 import orjson
 import pytest
 from sqlalchemy.engine import make_url
 
-from csq_common.testing import running_app, wait_until
+from csq_common.testing import rows_in_database_file, running_app, wait_until
 from feedback_svc.main import create_app
 from tests.conftest import WEBHOOK_URL, signed_headers
 from tests.webhooks.factories import closed_event
-
-
-def receipts_in_database_file(path: Path) -> int:
-    """Receipts in the database file itself (``immutable`` reads it without the WAL)."""
-    connection = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
-    try:
-        return connection.execute("SELECT count(*) FROM webhook_receipts").fetchone()[0]
-    except sqlite3.OperationalError:  # not even the table has been copied yet
-        return 0
-    finally:
-        connection.close()
 
 
 async def test_committed_webhooks_reach_the_database_file_and_the_log_is_gone_after_stop(settings, database_url):
@@ -36,6 +24,6 @@ async def test_committed_webhooks_reach_the_database_file_and_the_log_is_gone_af
             assert (await client.post(WEBHOOK_URL, content=body, headers=signed_headers(body))).status_code == 202
         # The three commits wrote far fewer pages than any automatic checkpoint waits for: only
         # the service's checkpointer can have copied them.
-        await wait_until(lambda: receipts_in_database_file(path) == 3, timeout=10, message="receipts in the file")
+        await wait_until(lambda: rows_in_database_file(path, "webhook_receipts") == 3, timeout=10, message="receipts in the file")
     assert not path.with_name(path.name + "-wal").exists() or path.with_name(path.name + "-wal").stat().st_size == 0
-    assert receipts_in_database_file(path) == 3
+    assert rows_in_database_file(path, "webhook_receipts") == 3

@@ -69,10 +69,18 @@ class WriterTurns:
         return self._holder
 
 
+def database_file(url) -> str | None:
+    """The file of a SQLite URL; None for an in-memory database (or another backend)."""
+    url = make_url(url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return url.database
+
+
 def create_sqlite_engine(url: str, *, read_only: bool = False) -> AsyncEngine:
     """``read_only``: a plain deferred BEGIN (WAL readers never wait for writers) and no turns."""
-    database = make_url(url).database
-    if database and database != ":memory:":
+    database = database_file(url)
+    if database:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     # No rollback on return to the pool unless a transaction is still open (see below).
     engine = create_async_engine(url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS}, pool_reset_on_return=None)
@@ -164,9 +172,9 @@ class WalCheckpointer(PollingWorker):
 
     name = "sqlite-checkpointer"
 
-    def __init__(self, engine: AsyncEngine, *, poll_seconds: float = 0.1) -> None:
+    def __init__(self, path: str, *, poll_seconds: float = 0.1) -> None:
         super().__init__(poll_seconds=poll_seconds)
-        self._path = make_url(engine.url).database
+        self._path = path
         self._connection: sqlite3.Connection | None = None
         # Used by one worker thread at a time, not always the same one; a checkpoint still running
         # in its thread when the worker is cancelled ends before the connection is closed.
@@ -198,7 +206,5 @@ class WalCheckpointer(PollingWorker):
 
 def wal_checkpointer(engine: AsyncEngine) -> WalCheckpointer | None:
     """The checkpointer a service runs beside ``engine``: None unless it is a SQLite file."""
-    url = make_url(engine.url)
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        return None
-    return WalCheckpointer(engine)
+    path = database_file(engine.url)
+    return WalCheckpointer(path) if path else None

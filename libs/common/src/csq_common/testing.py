@@ -205,6 +205,21 @@ async def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05, m
     raise AssertionError(f"timed out after {timeout}s waiting for {message} (last value: {last!r})")
 
 
+def rows_in_database_file(path: Path | str, table: str) -> int:
+    """Rows of ``table`` in a SQLite database file itself: ``immutable`` opens it without its WAL,
+    so what only the log holds (no checkpoint has copied it yet) is not seen; 0 while not even
+    the table has been copied."""
+    import sqlite3
+
+    connection = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+    try:
+        return connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    except sqlite3.OperationalError:  # no such table (yet)
+        return 0
+    finally:
+        connection.close()
+
+
 def pytest_report_header(config) -> list[str]:
     return [f"csq backends: {', '.join(test_backends())}; python {sys.version.split()[0]}"]
 
