@@ -3,7 +3,10 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 SERVICES := feedback survey kpi audit notify
-PACKAGES := libs/common $(foreach s,$(SERVICES),services/$(s)-svc)
+# csq_testing (libs/testing) holds the pytest plugin and the broker process: installed beside the
+# services for the tests and `make run`, never a dependency of a service.
+LIBS := libs/common libs/testing
+PACKAGES := $(LIBS) $(foreach s,$(SERVICES),services/$(s)-svc)
 STAMP := $(VENV)/.installed
 # Extra pytest options, e.g. `make test PYTEST_ARGS="-x -k webhook"`; extra devstack options,
 # e.g. `make run RUN_ARGS="--services feedback,kpi"`.
@@ -48,7 +51,7 @@ endef
 # database backends (default "sqlite,postgres"); CSQ_REQUIRE_POSTGRES=1 turns "PostgreSQL is
 # down" from a loud skip into a failure.
 test: install system-packages
-	$(call run_suites,$(PACKAGES) $(wildcard tests))
+	$(call run_suites,libs/common $(foreach s,$(SERVICES),services/$(s)-svc) $(wildcard tests))
 
 # chromium, fonts-noto-cjk and prometheus (promtool) for the page and metrics tests, installed
 # when missing and possible (root or passwordless sudo); if not, those tests skip and say why.

@@ -43,7 +43,7 @@ from csq_common.bus.models import InboxMessage
 from csq_common.db import create_engine, session_factory
 from csq_common.sqlite import BACKSTOP_CHECKPOINT_PAGES, wal_checkpointer
 from csq_common.events import TicketClosed, TicketFirstResponded, TicketReopened, TicketSnapshot, make_event
-from csq_common.testing import Broker, create_postgres_database, drop_postgres_database, postgres_available
+from csq_testing import Broker, create_postgres_database, drop_postgres_database, postgres_available
 
 from kpi_svc import consumers as kpi_consumers
 from kpi_svc.aggregates import rollup
@@ -495,7 +495,7 @@ async def run(args) -> None:
         records, expected = build_events(args.events)
         await produce(broker.bootstrap_servers, topic, records)
         assert kpi_consumers.CONSUMERS[0].decode is kpi_consumers.decode_record  # the bench runs what the app runs
-        gc.freeze()  # as a service does once started (csq_common.http.app); for the baseline too
+        gc.freeze()  # as a service does once started (csq_common.runtime); for the baseline too
         if args.profile:
             install_sections()
         for backend in backends:

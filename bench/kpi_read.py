@@ -36,7 +36,7 @@ from sqlalchemy import text
 
 from csq_common.bus.migration import upgrade_to_head
 from csq_common.db import create_engine, read_engine, session_factory
-from csq_common.testing import POSTGRES_ADMIN_URL, create_postgres_database, drop_postgres_database, postgres_available
+from csq_testing import POSTGRES_ADMIN_URL, create_postgres_database, drop_postgres_database, postgres_available
 
 from kpi_svc.aggregates import sketch
 from kpi_svc.aggregates.models import COUNTER_COLUMNS

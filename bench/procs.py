@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from csq_common.testing import free_port, wait_for_port
+from csq_testing import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 

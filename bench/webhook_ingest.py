@@ -28,7 +28,7 @@ from loadgen import build_request, run_load  # noqa: E402
 from procs import uvicorn_process  # noqa: E402
 
 from csq_common.bus.kafka import ensure_topics  # noqa: E402
-from csq_common.testing import Broker, create_postgres_database, drop_postgres_database, postgres_available  # noqa: E402
+from csq_testing import Broker, create_postgres_database, drop_postgres_database, postgres_available  # noqa: E402
 
 SECRET = "bench-secret"
 

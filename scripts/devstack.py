@@ -109,7 +109,7 @@ class Stack:
         self.stop_grace = stop_grace
         self.python = python or sys.executable
         if smtp_port is None:  # a stack built in code (tests) takes any free port; `make run` passes 8025
-            from csq_common.testing import free_port
+            from csq_testing import free_port
 
             smtp_port = free_port()
         self.smtp_port = smtp_port
@@ -176,7 +176,7 @@ class Stack:
         ]  # fmt: skip
 
     def _broker_command(self) -> list[str]:
-        from csq_common.testing import tansu_binary
+        from csq_testing import tansu_binary
 
         url = f"tcp://{self.host}:{self.broker_port}"
         return [tansu_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url]
@@ -290,7 +290,7 @@ class Stack:
 
     def start_broker(self, *, create_topics: bool = True) -> None:
         """Start Tansu (memory storage: a restarted broker is empty, so topics are re-created)."""
-        from csq_common.testing import wait_for_port
+        from csq_testing import wait_for_port
 
         if self.external_broker:
             raise StackError("this stack uses an external broker")
@@ -334,7 +334,7 @@ class Stack:
 
     def start_smtp_sink(self) -> None:
         """Start scripts/smtp_sink.py (aiosmtpd) and wait until it accepts connections."""
-        from csq_common.testing import wait_for_port
+        from csq_testing import wait_for_port
 
         if not port_is_free(self.host, self.smtp_port):
             raise StackError(f"cannot start the SMTP sink: port {self.smtp_port} on {self.host} is in use")

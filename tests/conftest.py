@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from devstack import SERVICES, Stack  # noqa: E402
 
 from csq_common.settings import DEVELOPMENT_API_KEYS, DEVELOPMENT_WEBHOOK_SECRET  # noqa: E402
-from csq_common.testing import (  # noqa: E402
+from csq_testing import (  # noqa: E402
     create_postgres_database,
     drop_postgres_database,
     free_port,

@@ -10,7 +10,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from csq_common.settings import DEVELOPMENT_WEBHOOK_SECRET
-from csq_common.testing import wait_until
+from csq_testing import wait_until
 from ticketgen import Webhook, iso, sign
 
 ADMIN = {"Authorization": "Bearer dev-admin-key"}

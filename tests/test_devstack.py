@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from devstack import ROOT, Stack, StackError, port_is_free
-from csq_common.testing import free_port
+from csq_testing import free_port
 
 
 def test_refuses_to_start_when_a_port_is_taken(tmp_path):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from csq_common.testing import wait_until
+from csq_testing import wait_until
 from system import ADMIN, kpi_summary, post_webhooks
 from test_survey_journey import JOURNEYS, closed_ticket, create_survey_and_campaign
 

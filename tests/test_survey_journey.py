@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from csq_common.settings import DEVELOPMENT_WEBHOOK_SECRET
-from csq_common.testing import wait_until
+from csq_testing import wait_until
 from system import ADMIN, kpi_summary
 from ticketgen import Webhook, iso, sign
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 
 from csq_common.events import CloudEvent
-from csq_common.testing import wait_until
+from csq_testing import wait_until
 from system import decode, kpi_summary, post_webhooks, read_topic, wait_for_closures
 from ticketgen import assert_kpis_match, expected_kpis, generate
 

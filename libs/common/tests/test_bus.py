@@ -15,7 +15,7 @@ from csq_common.bus.models import InboxMessage, OutboxMessage
 from csq_common.db import create_engine, is_sqlite, session_factory
 from csq_common.events import CloudEvent
 from csq_common.settings import BaseServiceSettings
-from csq_common.testing import Broker, free_port, wait_until
+from csq_testing import Broker, free_port, wait_until
 
 
 def _event(n: int, **data) -> CloudEvent:

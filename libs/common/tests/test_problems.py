@@ -62,7 +62,7 @@ async def test_the_request_session_commits_before_the_response_is_sent(sessions)
     """A commit that fails must turn into an error response, never a 2xx for lost data."""
     from csq_common.bus.models import InboxMessage
     from csq_common.db import utcnow
-    from csq_common.http.app import SessionDep
+    from csq_common.http.dependencies import SessionDep
 
     app = FastAPI()
     problems.install(app)
@@ -98,7 +98,7 @@ def _database_app(url: str) -> FastAPI:
 
 
 async def test_a_database_that_cannot_be_reached_is_a_503_with_retry_after_and_a_bad_statement_a_500(tmp_path):
-    from csq_common.testing import free_port
+    from csq_testing import free_port
 
     away = _database_app(f"postgresql+asyncpg://csq@127.0.0.1:{free_port()}/nothing")  # nothing listens there
     here = _database_app(f"sqlite+aiosqlite:///{tmp_path / 'here.db'}")

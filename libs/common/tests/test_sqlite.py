@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from csq_common.db import create_engine, database_unavailable, read_engine, session_factory
 from csq_common.sqlite import BACKSTOP_CHECKPOINT_PAGES, WAL_PAGES, WalCheckpointer, WriterTurns, wal_checkpointer
-from csq_common.testing import rows_in_database_file
+from csq_testing import rows_in_database_file
 
 
 @pytest.fixture

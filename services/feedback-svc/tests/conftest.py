@@ -5,7 +5,7 @@ import httpx
 import orjson
 import pytest
 
-from csq_common.testing import running_app
+from csq_testing import running_app
 from feedback_svc.main import create_app
 from feedback_svc.settings import Settings
 from feedback_svc.webhooks.signature import sign

@@ -7,7 +7,7 @@ import orjson
 import pytest
 from sqlalchemy.engine import make_url
 
-from csq_common.testing import rows_in_database_file, running_app, wait_until
+from csq_testing import rows_in_database_file, running_app, wait_until
 from feedback_svc.main import create_app
 from tests.conftest import WEBHOOK_URL, signed_headers
 from tests.webhooks.factories import closed_event

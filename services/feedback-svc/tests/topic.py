@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from csq_common.bus.models import OutboxMessage
 from csq_common.events import CloudEvent
-from csq_common.testing import wait_until
+from csq_testing import wait_until
 
 
 async def outbox_drained(app) -> bool:

@@ -2,7 +2,7 @@ import pytest
 
 from csq_common.bus.migration import upgrade_to_head
 from csq_common.db import create_engine, session_factory
-from csq_common.testing import running_app
+from csq_testing import running_app
 from kpi_svc.main import SERVICE_ROOT, create_app
 from kpi_svc.settings import Settings
 

@@ -8,7 +8,7 @@ from aiokafka import AIOKafkaConsumer
 from csq_common.bus.kafka import BrokerProducer
 from csq_common.db import utcnow
 from csq_common.events import CloudEvent, TicketClosed, TicketFirstResponded
-from csq_common.testing import wait_until
+from csq_testing import wait_until
 from tests.factories import event, snapshot
 
 READER = {"Authorization": "Bearer reader-key"}

@@ -4,7 +4,7 @@ from prometheus_client import REGISTRY
 
 from csq_common.db import utcnow
 from csq_common.events import TicketClosed, TicketFirstResponded, TicketReopened
-from csq_common.testing import wait_until
+from csq_testing import wait_until
 from kpi_svc.consumers import handle_events
 from kpi_svc.gauges import GaugeRefresher
 from tests.factories import event, snapshot

@@ -1,6 +1,6 @@
 import pytest
 
-from csq_common.testing import app_client, service_settings
+from csq_testing import app_client, service_settings
 from notify_svc.main import create_app
 from notify_svc.settings import Settings
 

@@ -1,6 +1,6 @@
 """The migrations build exactly the tables the models declare, on both backends."""
 
-from csq_common.testing import migration_differences
+from csq_testing import migration_differences
 from survey_svc import models  # noqa: F401  (registers every table on Base.metadata)
 from survey_svc.main import SERVICE_ROOT
 

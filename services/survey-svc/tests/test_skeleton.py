@@ -1,4 +1,4 @@
-from csq_common.testing import published_and_recorded, ready, wait_until
+from csq_testing import published_and_recorded, ready, wait_until
 
 
 async def test_health_ready_metrics_and_docs(client):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.events import CloudEvent
-from csq_common.http.app import ConsumerSpec
+from csq_common.runtime import ConsumerSpec
 
 
 async def record_only(session: AsyncSession, events: list[CloudEvent]) -> None:

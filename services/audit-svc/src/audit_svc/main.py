@@ -4,7 +4,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from csq_common.http.app import create_service_app
+from csq_common.runtime import create_service_app
 from csq_common.settings import load_settings
 from audit_svc.consumers import CONSUMERS
 from audit_svc.settings import Settings

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from csq_common.http.app import create_service_app
+from csq_common.runtime import create_service_app
 from csq_common.settings import load_settings
 from feedback_svc.consumers import CONSUMERS
 from feedback_svc.settings import Settings

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from csq_common.bus.models import OutboxMessage
-from csq_common.testing import running_app, wait_until
+from csq_testing import running_app, wait_until
 from feedback_svc.main import create_app
 from feedback_svc.tickets import service as tickets_service
 from feedback_svc.tickets.models import Ticket

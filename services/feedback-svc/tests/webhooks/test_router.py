@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from csq_common.bus.models import OutboxMessage
-from csq_common.testing import free_port, running_app
+from csq_testing import free_port, running_app
 from feedback_svc.main import create_app
 from feedback_svc.tickets.models import Ticket
 from feedback_svc.tickets.service import event_id_for, first_responded_event_id

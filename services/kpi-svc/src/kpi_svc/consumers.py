@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.decoding import decode_payload, envelope_decoder
 from csq_common.events import TICKET_EVENTS, SurveyAnswered, SurveyInvited, TicketEvent
-from csq_common.http.app import ConsumerSpec
+from csq_common.runtime import ConsumerSpec
 from kpi_svc.aggregates import service as aggregates
 from kpi_svc.aggregates import surveys
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from csq_common.http.app import create_service_app
+from csq_common.runtime import create_service_app
 from csq_common.settings import load_settings
 from kpi_svc.aggregates.rollup import RollupWorker
 from kpi_svc.consumers import CONSUMERS

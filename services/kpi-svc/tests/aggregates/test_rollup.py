@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
-from csq_common.testing import wait_until
+from csq_testing import wait_until
 from kpi_svc.aggregates.buckets import floor_to
 from kpi_svc.aggregates.models import TicketAggregate, TicketDelta
 from kpi_svc.aggregates.rollup import RollupWorker, fold_pending

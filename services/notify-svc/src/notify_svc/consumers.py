@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.db import utcnow
 from csq_common.events import CloudEvent, SurveyInvited, parse_data
-from csq_common.http.app import ConsumerSpec
+from csq_common.runtime import ConsumerSpec
 from notify_svc.deliveries import invitations
 from notify_svc.settings import Settings
 

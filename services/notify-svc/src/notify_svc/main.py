@@ -5,7 +5,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from csq_common.http.app import create_service_app
+from csq_common.runtime import create_service_app
 from csq_common.settings import load_settings
 from notify_svc.consumers import build_consumers
 from notify_svc.deliveries.router import router as deliveries_router

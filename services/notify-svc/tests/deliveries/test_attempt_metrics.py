@@ -3,7 +3,7 @@ deploy/prometheus/csq-rules.yml read csq_notify_delivery_attempts_total)."""
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from csq_common.testing import wait_until
+from csq_testing import wait_until
 from tests.deliveries.factories import READER, WRITER, delivery_body
 
 

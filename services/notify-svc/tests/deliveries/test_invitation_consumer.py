@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaConsumer
 from csq_common.bus.kafka import BrokerProducer
 from csq_common.db import utcnow
 from csq_common.events import CloudEvent
-from csq_common.testing import wait_until
+from csq_testing import wait_until
 from tests.deliveries.factories import READER, SURVEY_LINK, invited_event, sealed_invitation, sealed_survey_link, survey_invited
 from tests.deliveries.smtp import SmtpServer
 

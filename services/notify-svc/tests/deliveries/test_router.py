@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from csq_common.bus.models import OutboxMessage
 from csq_common.events import CloudEvent
-from csq_common.testing import wait_until
+from csq_testing import wait_until
 from csq_common.events import NOTIFICATION_EVENTS
 from tests.deliveries.factories import READER, SURVEY_LINK, WRITER, delivery_body, invitation_variables
 from tests.deliveries.smtp import SmtpServer

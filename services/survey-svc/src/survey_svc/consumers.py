@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.db import utcnow
 from csq_common.events import CloudEvent, TicketClosed, TicketReopened, parse_data
-from csq_common.http.app import ConsumerSpec
+from csq_common.runtime import ConsumerSpec
 from survey_svc.campaigns import invite
 from survey_svc.settings import Settings
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from csq_common.bus.kafka import BrokerProducer
 from csq_common.bus.models import InboxMessage
 from csq_common.db import utcnow
-from csq_common.testing import wait_until
+from csq_testing import wait_until
 from survey_svc.campaigns.models import Invitation
 from survey_svc.campaigns.tokens import token_hash
 from tests.campaigns.factories import READER, WRITER, closed, cloud_event

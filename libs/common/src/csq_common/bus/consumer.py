@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from csq_common.bus import inbox
 from csq_common.db import utcnow
 from csq_common.events import CloudEvent
-from csq_common.http import metrics
+from csq_common.bus import metrics
 
 log = structlog.get_logger(__name__)
 

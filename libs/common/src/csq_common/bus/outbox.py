@@ -23,7 +23,7 @@ from csq_common.bulk import BulkInsert
 from csq_common.bus.models import OutboxMessage
 from csq_common.db import driver_connection, sqlite_timestamp, utcnow
 from csq_common.events import CloudEvent, EncodedEvent
-from csq_common.http import metrics
+from csq_common.bus import metrics
 from csq_common.worker import PollingWorker, WakeSignal
 
 log = structlog.get_logger(__name__)

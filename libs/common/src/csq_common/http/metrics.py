@@ -9,7 +9,7 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
 HTTP_REQUESTS = Counter(
     "csq_http_requests_total", "HTTP requests handled", ["method", "route", "status"]
@@ -20,16 +20,6 @@ HTTP_LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
-OUTBOX_BACKLOG = Gauge("csq_outbox_backlog", "Outbox rows not yet published")
-OUTBOX_PARKED = Gauge("csq_outbox_parked", "Outbox rows the broker refused for good (see outbox.last_error)")
-OUTBOX_PUBLISHED = Counter("csq_outbox_published_total", "Outbox rows published to the broker")
-CONSUMER_LAG = Gauge("csq_consumer_lag", "Records behind the partition's high-water mark", ["group", "topic", "partition"])
-CONSUMER_EVENTS = Counter("csq_consumer_events_total", "Records taken from the broker", ["group"])
-CONSUMER_BATCH_SECONDS = Histogram(
-    "csq_consumer_batch_duration_seconds", "Time to apply one consumer batch", ["group"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
-)
-DLQ_MESSAGES = Counter("csq_dlq_messages_total", "Records sent to the dead-letter topic", ["group"])
 
 
 class ObserveRequests:

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from csq_common.http.app import SessionDep
+from csq_common.http.dependencies import SessionDep
 from csq_common.http.auth import ReadScope
 from feedback_svc.tickets import service
 from feedback_svc.tickets.models import Ticket

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
-from csq_common.http.app import ReadSessionDep
+from csq_common.http.dependencies import ReadSessionDep
 from csq_common.http.auth import ReadScope
 from kpi_svc.kpis import service
 from kpi_svc.kpis.schemas import SummaryRead

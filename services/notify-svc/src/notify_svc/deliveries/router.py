@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from csq_common.http.app import ReadSessionDep, SessionDep
+from csq_common.http.dependencies import ReadSessionDep, SessionDep
 from csq_common.http.auth import ReadScope, WriteScope
 from notify_svc.deliveries import service
 from notify_svc.deliveries.schemas import DeliveryCreate, DeliveryPage, DeliveryRead

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 
 from csq_common.db import utcnow
-from csq_common.http.app import ReadSessionDep, SessionDep
+from csq_common.http.dependencies import ReadSessionDep, SessionDep
 from csq_common.http.auth import ReadScope, WriteScope
 from survey_svc.campaigns import invitations, recipients, service
 from survey_svc.campaigns.models import Campaign, Invitation

@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
 from csq_common.db import utcnow
-from csq_common.http.app import ReadSessionDep, SessionDep
+from csq_common.http.dependencies import ReadSessionDep, SessionDep
 from survey_svc.campaigns.tokens import token_hash
 from survey_svc.responses import csrf, service
 from survey_svc.responses.errors import AlreadyAnswered, SurveyLinkExpired, SurveyLinkNotFound

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 
 from csq_common.db import utcnow
-from csq_common.http.app import ReadSessionDep, SessionDep
+from csq_common.http.dependencies import ReadSessionDep, SessionDep
 from csq_common.http.auth import WriteScope
 from survey_svc.responses import service
 from survey_svc.responses.page import assets as page_assets

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
-from csq_common.http.app import ReadSessionDep
+from csq_common.http.dependencies import ReadSessionDep
 from csq_common.http.auth import ReadScope
 from survey_svc.results import export, service, texts
 from survey_svc.results.query import Filters, ResultsQuery, parse_query

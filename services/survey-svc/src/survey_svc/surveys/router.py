@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from csq_common.http.app import ReadSessionDep, SessionDep
+from csq_common.http.dependencies import ReadSessionDep, SessionDep
 from csq_common.http.auth import ReadScope, WriteScope
 from survey_svc.surveys import service
 from survey_svc.surveys.models import Survey, SurveyVersion

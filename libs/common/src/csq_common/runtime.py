@@ -1,28 +1,26 @@
-"""The app factory every service uses: lifespan (engine, migrations, producer, relay, consumers),
-request ids, problem+json, metrics, health."""
+"""The service runtime every service is built with: the app factory and its lifespan (engine,
+migrations, producer, outbox relay, consumers), problem+json, metrics and health routes."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common import logging as csq_logging
 from csq_common.bus.consumer import BatchHandler, ConsumerRunner, Decoder
 from csq_common.bus.kafka import BrokerProducer
 from csq_common.bus.migration import upgrade_to_head
 from csq_common.bus.outbox import OutboxRelay
-from csq_common.db import create_engine, read_engine, session_factory, transactional_session
+from csq_common.db import create_engine, read_engine, session_factory
 from csq_common.events import CloudEvent
 from csq_common.http import metrics, problems
 from csq_common.settings import BaseServiceSettings
@@ -40,23 +38,6 @@ class ConsumerSpec:
     handler: BatchHandler
     #: How the runner decodes a record before the inbox and the handler (see ConsumerRunner).
     decode: Decoder = CloudEvent.from_bytes
-
-
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async for session in transactional_session(request.app.state.sessions):
-        yield session
-
-
-async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A session for endpoints that only read: on SQLite it does not take the write lock."""
-    async with request.app.state.read_sessions() as session:
-        yield session
-
-
-# scope="function": commit before the response is sent, so a failed commit is an error response
-# and never a 2xx for data that was not stored.
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
-ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 
 
 def health_router() -> APIRouter:
