@@ -1,7 +1,7 @@
-"""The README's shell examples, run in order as written, against a stack started the way
-`make run` starts it (scripts/devstack.py, SQLite), so the README cannot drift from the code.
+"""The shell examples of the README and of docs/, run in order as written, against a stack started
+the way `make run` starts it (scripts/devstack.py, SQLite), so the docs cannot drift from the code.
 
-Every ```sh block of README.md runs with ``bash -euo pipefail``, unless the comment line before
+Every ```sh block of README.md, then of docs/*.md (alphabetically), runs with ``bash -euo pipefail``, unless the comment line before
 it is ``<!-- not-run -->`` (``make run`` itself, production settings). The only rewriting is of
 the default ports (127.0.0.1:8001…8005) to the stack's. Blocks share shell variables and
 functions as a reader's terminal would: each block's new ones are saved and sourced by the next.
@@ -35,8 +35,13 @@ FENCE = re.compile(r"(?:^<!--\s*(?P<marker>[^>]*?)\s*-->\n)?^```(?P<lang>[a-z]*)
 RETRY_SECONDS = 60
 
 
+def pages() -> list[Path]:
+    return [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
 @dataclass
 class Block:
+    page: str
     line: int
     marker: str
     code: str
@@ -46,13 +51,18 @@ class Block:
         return self.marker.removeprefix("check:").strip() if self.marker.startswith("check:") else None
 
 
-def shell_blocks(text: str) -> list[Block]:
+def shell_blocks(page: Path) -> list[Block]:
     """The ```sh blocks of a Markdown page, in order, with the marker comment before each."""
+    text = page.read_text()
     return [
-        Block(text.count("\n", 0, match.start("code")) + 1, (match["marker"] or "").strip(), match["code"])
+        Block(page.relative_to(ROOT).as_posix(), text.count("\n", 0, match.start("code")) + 1, (match["marker"] or "").strip(), match["code"])
         for match in FENCE.finditer(text)
         if match["lang"] in ("sh", "bash")
     ]
+
+
+def all_blocks() -> list[Block]:
+    return [block for page in pages() for block in shell_blocks(page)]
 
 
 # ---- checks: what each block must have done, beyond exiting 0 ------------------------------------
@@ -120,6 +130,15 @@ def check_survey_csv(output: str, state: dict) -> None:
     assert len(rows) == 2 and rows[1].endswith(",T-1002,billing,A-7,email,api,C-9,2,退款太慢了"), output
 
 
+def check_delivery_by_hand(output: str, state: dict) -> None:
+    delivery = json.loads(output)
+    assert delivery["id"] and delivery["template"] == "survey_invitation", output
+
+
+def check_delivery_mail(output: str, state: dict) -> None:
+    assert "http://127.0.0.1:" + str(state["ports"]["survey"]) + "/s/demo" in output, output
+
+
 @dataclass(frozen=True)
 class Check:
     verify: Callable[[str, dict], None]
@@ -138,6 +157,8 @@ CHECKS = {
     "survey-kpis": Check(check_survey_kpis, retry=True),
     "survey-results": Check(check_survey_results, retry=True),
     "survey-csv": Check(check_survey_csv, retry=True),
+    "delivery-by-hand": Check(check_delivery_by_hand),
+    "delivery-mail": Check(check_delivery_mail, retry=True),
 }
 
 
@@ -203,11 +224,11 @@ def readme_stack(tmp_path_factory) -> Iterator[Stack]:
 
 
 def test_every_shell_block_is_run_or_marked_and_every_check_exists():
-    blocks = shell_blocks((ROOT / "README.md").read_text())
-    assert len(blocks) >= 10
+    blocks = all_blocks()
+    assert len([block for block in blocks if block.page == "README.md"]) >= 10
     for block in blocks:
-        assert block.marker in ("", "not-run") or block.check in CHECKS, f"README.md:{block.line}: unknown marker {block.marker!r}"
-    assert {block.check for block in blocks if block.check} == set(CHECKS), "a check no README block uses"
+        assert block.marker in ("", "not-run") or block.check in CHECKS, f"{block.page}:{block.line}: unknown marker {block.marker!r}"
+    assert {block.check for block in blocks if block.check} == set(CHECKS), "a check no block uses"
 
 
 def test_the_readme_examples_run_as_written(readme_stack, tmp_path):
@@ -219,7 +240,7 @@ def test_the_readme_examples_run_as_written(readme_stack, tmp_path):
     (workdir / "var").symlink_to(readme_stack.var_dir)
     state_file = tmp_path / "shell-state.sh"
     ran = 0
-    for block in shell_blocks((ROOT / "README.md").read_text()):
+    for block in all_blocks():
         if block.marker == "not-run":
             continue
         code = with_stack_ports(block.code, ports)
@@ -227,7 +248,7 @@ def test_the_readme_examples_run_as_written(readme_stack, tmp_path):
         deadline = time.monotonic() + RETRY_SECONDS
         while True:
             result = run_block(code, workdir, state_file)
-            where = f"README.md:{block.line} ({block.marker or 'no check'})\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+            where = f"{block.page}:{block.line} ({block.marker or 'no check'})\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
             try:
                 assert result.returncode == 0, f"exit status {result.returncode}"
                 if check is not None:
