@@ -16,7 +16,7 @@ RUN_ARGS ?=
 # fixtures clean up) and counted as failed; empty = no limit. CI sets it.
 SUITE_TIMEOUT ?=
 
-.PHONY: install system-packages run test test-sqlite test-postgres test-common test-services test-system bench clean
+.PHONY: install system-packages run mail-links test test-sqlite test-postgres test-common test-services test-system bench clean
 
 install: $(STAMP)
 
@@ -29,6 +29,11 @@ $(STAMP): requirements.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
 run: install
 	$(BIN)/python scripts/devstack.py $(RUN_ARGS)
+
+# Development only: the links in the mail `make run`'s SMTP sink kept (decoded; a grep of the
+# base64 .eml files cuts them). Standard library only, so it needs no install.
+mail-links:
+	@python3 scripts/mail_links.py $(or $(CSQ_VAR_DIR),var)/mail
 
 # One pytest run per directory in $(1), each from inside that directory; keeps going after a
 # failure and fails at the end naming every suite that failed. Exit code 5 ("no tests

@@ -116,7 +116,7 @@ def lower_quantile(values: list[float], q: float) -> float:
 
 
 def expected_kpis(truth: Truth, start: datetime, end: datetime, **filters) -> tuple[dict, dict]:
-    """(values, counts) as DESIGN.md defines them. ``filters`` use team/agent/channel keys."""
+    """(values, counts) as docs/architecture.md "KPI definitions" defines them. ``filters`` use team/agent/channel keys."""
     closures = [c for c in truth.closures if _in(c, start, end, filters)]
     frts = [f["seconds"] for f in truth.first_responses if _in(f, start, end, filters)]
     reopens = [r for r in truth.reopens if _in(r, start, end, filters)]

@@ -4,8 +4,7 @@ pydantic event models.
 The pydantic models in ``csq_common.events`` stay the contract. :func:`mirror` builds, from such a
 model, a msgspec ``Struct`` with the same fields, defaults and constraints (string lengths and
 patterns, numeric bounds, aware datetimes, nested models, lists), so the JSON is parsed and checked
-in one pass without a pydantic object per event (about 8 µs instead of 50 µs for a ticket event
-here). A model with rules msgspec cannot express (validators, string transformations, unknown
+in one pass without a pydantic object per event, several times cheaper (docs/benchmarks.md). A model with rules msgspec cannot express (validators, string transformations, unknown
 annotations) is refused when its mirror is built, so no consumer silently checks less than the
 contract. ``tests/test_decoding.py`` feeds both the same valid and broken payloads.
 

@@ -177,7 +177,7 @@ NOTIFICATION_EVENTS: dict[str, type[DeliveryOutcome]] = {cls.event_type: cls for
 #: a custom lowercase slug (survey-svc's definitions and kpi-svc's filter use the same rule).
 DIMENSION_PATTERN = r"^[a-z][a-z0-9_-]*$"
 Dimension = Annotated[str, StringConstraints(pattern=DIMENSION_PATTERN, max_length=50)]
-#: The fixed scales of the standard question types (DESIGN.md "KPI definitions").
+#: The fixed scales of the standard question types (docs/architecture.md "KPI definitions").
 ANSWER_SCALES = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}
 Id = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 

@@ -4,14 +4,12 @@ A writer engine's transactions begin with ``BEGIN IMMEDIATE`` (they take the dat
 lock at once, so two writers never deadlock on a lock upgrade). Within one process they also
 take turns on an asyncio lock before that BEGIN: without it a second writer (the outbox relay
 marking rows sent while the webhook batcher commits, say) meets the lock inside SQLite, whose
-busy handler *sleeps* 1, 2, 5, 10… ms before it retries: 2 ms typical, 13 ms at p90 measured
-under webhook load, with the event loop idle meanwhile. Queued on the lock, it starts the moment
-the other commits. Writers in other processes still meet SQLite's busy handler (30 s timeout).
+busy handler *sleeps* between retries with the event loop idle meanwhile. Queued on the lock, it
+starts the moment the other commits. Writers in other processes still meet SQLite's busy handler (30 s timeout).
 
 Commits do not checkpoint the write-ahead log: SQLite's automatic checkpoint runs inside the
-commit that crosses 1,000 WAL pages and fsyncs the database file there, which made one group
-commit in twenty take 30-45 ms instead of 6 (p99 35-45 ms, measured with 16 webhooks a
-transaction). A :class:`WalCheckpointer`, which every service runs, copies the log into the
+commit that crosses 1,000 WAL pages and fsyncs the database file there, so an unlucky commit
+pays for everyone's (docs/benchmarks.md has the figures). A :class:`WalCheckpointer`, which every service runs, copies the log into the
 database from a worker thread instead; the automatic checkpoint stays as a backstop at 10,000
 pages (see the class), and for an engine that runs without one (a script, a benchmark).
 """
@@ -162,12 +160,8 @@ class WalCheckpointer(PollingWorker):
     file and fsyncs it while writers go on appending. The log restarts from its beginning when a
     write transaction begins after a checkpoint that copied all of it, which a pause in the
     writes gives. Under writes without a pause the log grows until the backstop's automatic
-    checkpoint restarts it; by then nearly all of it has been copied here. Measured on 16-webhook
-    group commits back to back (the worst case): p99 10-11 ms per transaction instead of 35-45,
-    21-33 % more events per second; once per 10,000 pages (~1.5 s at that rate) one transaction
-    takes 60-90 ms (the backstop; 45-55 ms every ~0.15 s before). Holding the writer turn for a
-    second pass, so the log restarts sooner, was tried: that pass took 19-47 ms (fsync-bound)
-    and brought p99 back to 30-35 ms.
+    checkpoint restarts it; by then nearly all of it has been copied here. The gain, and why a
+    second pass holding the writer turn was dropped, are in docs/benchmarks.md.
     """
 
     name = "sqlite-checkpointer"

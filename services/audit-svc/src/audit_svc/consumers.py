@@ -1,5 +1,6 @@
-"""What audit-svc reads. For now it records each event in its inbox and does nothing else;
-invitation delivery and escalations arrive with their issues."""
+"""What audit-svc reads: ticket and survey events, from which audit samples of closed tickets
+will be drawn. For now it records each event in its inbox and does nothing else; sampling,
+reviews and findings arrive with their issues."""
 
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+"""audit-svc's app: health, readiness, metrics and the consumer of ticket and survey events (no API yet)."""
+
 from __future__ import annotations
 
 from pathlib import Path

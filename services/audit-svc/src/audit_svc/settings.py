@@ -1,3 +1,5 @@
+"""audit-svc's settings: the shared service settings, read from AUDIT_* variables (port 8004)."""
+
 from pydantic_settings import SettingsConfigDict
 
 from csq_common.settings import BaseServiceSettings

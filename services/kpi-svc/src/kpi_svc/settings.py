@@ -14,7 +14,7 @@ class Settings(BaseServiceSettings):
     gauge_refresh_seconds: float = Field(10.0, gt=0, le=3600)
     # KPI_ROLLUP_POLL_SECONDS / KPI_ROLLUP_BATCH_SIZE: how often, and how many pending deltas at a
     # time, the roll-up folds into the aggregates (reads include what is still pending). A larger
-    # batch shares more aggregate rows between deltas but holds SQLite's write lock longer (about
-    # 0.1-0.25 ms a delta here), delaying the consumer's next batch meanwhile.
+    # batch shares more aggregate rows between deltas but holds SQLite's write lock longer,
+    # delaying the consumer's next batch meanwhile.
     rollup_poll_seconds: float = Field(0.5, gt=0, le=60)
     rollup_batch_size: int = Field(4000, ge=100, le=1_000_000)

@@ -4,6 +4,7 @@ calls, on a real database (both backends)."""
 from datetime import timedelta
 from decimal import Decimal
 
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from csq_common.events import Customer
@@ -87,6 +88,24 @@ async def test_a_closure_schedules_one_invitation_with_attribution_locale_and_a_
     assert await close(sessions, svc_settings, closed(closed_at=later, customer={**CUSTOMER, "locale": "en-US"})) == {created.id: "scheduled"}
     rows = await invitations(sessions)
     assert len(rows) == 2 and rows[1].locale == "en" and rows[1].ticket_closed_at == later
+
+
+async def test_a_closure_older_than_the_campaigns_maximum_age_is_not_invited(sessions, svc_settings):
+    """Replayed CRM history must not invite customers whose tickets closed long ago."""
+    async with sessions() as session:
+        survey_id = await published_survey(session)
+        default_age = await campaign(session, survey_id, throttle_days=0)
+        one_day = await campaign(session, survey_id, throttle_days=0, max_ticket_age_seconds=86_400)
+        await session.commit()
+    before = REGISTRY.get_sample_value("csq_survey_invitation_decisions_total", {"outcome": "too_old"}) or 0
+    week = timedelta(days=7)
+    assert await close(sessions, svc_settings, closed("T-1"), now=T0 + week) == {default_age.id: "scheduled", one_day.id: "too_old"}
+    assert await close(sessions, svc_settings, closed("T-2"), now=T0 + week + timedelta(seconds=1)) == {default_age.id: "too_old", one_day.id: "too_old"}
+    assert await close(sessions, svc_settings, closed("T-3"), now=T0 + timedelta(days=1)) == {default_age.id: "scheduled", one_day.id: "scheduled"}
+    assert sorted((row.ticket_id, row.campaign_id == one_day.id) for row in await invitations(sessions)) == [
+        ("T-1", False), ("T-3", False), ("T-3", True)
+    ]
+    assert REGISTRY.get_sample_value("csq_survey_invitation_decisions_total", {"outcome": "too_old"}) == before + 3
 
 
 async def test_filters_match_every_non_empty_list_and_any_tag(sessions, svc_settings):

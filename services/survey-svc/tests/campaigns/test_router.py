@@ -37,6 +37,7 @@ async def test_campaign_crud_defaults_pagination_and_patch(client):
     assert created["status"] == "active" and created["survey_version"] is None and created["anonymous"] is False
     assert (created["delay_seconds"], created["throttle_days"], created["expiry_seconds"], created["reminder_after_seconds"]) == (3600, 30, 604_800, None)
     assert created["sampling_rate"] == "0.25"  # exact, as a string
+    assert created["max_ticket_age_seconds"] == 7 * 86_400
     assert created["filters"] == {"team_ids": ["billing"], "channels": [], "priorities": [], "tags": ["refund"]}
     assert (await client.get(f"/v1/campaigns/{created['id']}", headers=READER)).json() == created
     string_rate = await create(client, survey_id, sampling_rate="1", survey_version=1, trigger="explicit", delivery="link")
@@ -52,6 +53,7 @@ async def test_campaign_crud_defaults_pagination_and_patch(client):
     assert (body["status"], body["sampling_rate"], body["reminder_after_seconds"]) == ("paused", "0.3333", 86_400)
     assert body["filters"]["channels"] == ["chat"] and body["filters"]["team_ids"] == []
     assert (await client.patch(f"/v1/campaigns/{created['id']}", json={"reminder_after_seconds": None}, headers=WRITER)).json()["reminder_after_seconds"] is None
+    assert (await client.patch(f"/v1/campaigns/{created['id']}", json={"max_ticket_age_seconds": 86_400}, headers=WRITER)).json()["max_ticket_age_seconds"] == 86_400
     ended = await client.patch(f"/v1/campaigns/{created['id']}", json={"status": "ended"}, headers=WRITER)
     assert ended.json()["status"] == "ended"
     again = await client.patch(f"/v1/campaigns/{created['id']}", json={"status": "active"}, headers=WRITER)
@@ -88,6 +90,8 @@ async def test_every_refusal_names_its_field_or_status(client):
         ({"expiry_seconds": 60}, "expiry_seconds"),
         ({"expiry_seconds": 91 * 86_400}, "expiry_seconds"),
         ({"reminder_after_seconds": 7 * 86_400}, "reminder_after_seconds"),  # not < expiry
+        ({"max_ticket_age_seconds": 0}, "max_ticket_age_seconds"),
+        ({"max_ticket_age_seconds": 366 * 86_400}, "max_ticket_age_seconds"),
         ({"reminder_after_seconds": 3600, "delivery": "link"}, "reminder_after_seconds"),
         ({"filters": {"teams": ["a"]}}, "filters.teams"),
         ({"filters": {"tags": "refund"}}, "filters.tags"),
@@ -218,13 +222,15 @@ async def test_ticket_closed_through_the_broker_schedules_an_invitation_and_a_re
     campaign = await create(client, survey_id, delay_seconds=3600, filters={"channels": ["email"]})
     now = utcnow().replace(microsecond=0)
     event = closed("T-BUS-1", closed_at=now)
+    # A replayed closure from eight days ago (beyond the default maximum age of seven) invites no one.
+    replayed = cloud_event(closed("T-OLD", closed_at=now - timedelta(days=8), customer={"id": "C-OLD", "email": "old@example.com"}), event_id="evt-old")
     bad = cloud_event(closed("T-BAD", closed_at=now), event_id="evt-bad")
     bad.data["ticket"]["created_at"] = "not a time"  # a payload that fails validation is dead-lettered
     producer = BrokerProducer(settings)
     producer.start()
     await wait_until(lambda: producer.connected, message="producer connected")
     try:
-        for cloud in (bad, cloud_event(event, event_id="evt-1"), cloud_event(event, event_id="evt-1-again")):
+        for cloud in (replayed, bad, cloud_event(event, event_id="evt-1"), cloud_event(event, event_id="evt-1-again")):
             await producer.send_and_wait(settings.topic("tickets"), cloud.to_bytes(), key=cloud.subject.encode())
 
         async def invitations():
@@ -251,6 +257,7 @@ async def test_ticket_closed_through_the_broker_schedules_an_invitation_and_a_re
     async with client.app.state.sessions() as session:
         assert len((await session.execute(select(Invitation))).scalars().all()) == 1  # the duplicate close made none
         inbox = set((await session.execute(select(InboxMessage.event_id).where(InboxMessage.consumer_group == "survey-svc"))).scalars())
-    assert inbox == {"evt-1", "evt-1-again", "evt-2"}  # the invalid payload was not applied (dead-lettered)
+    assert inbox == {"evt-old", "evt-1", "evt-1-again", "evt-2"}  # the invalid payload was not applied (dead-lettered)
     metrics = (await client.get("/metrics")).text
     assert 'csq_survey_invitation_decisions_total{outcome="scheduled"}' in metrics
+    assert 'csq_survey_invitation_decisions_total{outcome="too_old"}' in metrics

@@ -20,8 +20,8 @@ def _pg_sql(statement, dialect) -> tuple[str, tuple[str, ...], dict]:
 
 async def fetch_rows(session: AsyncSession, statement, params: dict) -> Sequence[Sequence]:
     """The rows of a cached summary statement. On PostgreSQL it runs as a prepared statement on the
-    asyncpg connection: SQLAlchemy's work per execution (cache lookup, bind and result processing)
-    costs more than the query itself here (~0.8 of a ~1.5 ms team read over 90 days)."""
+    asyncpg connection, because SQLAlchemy's work per execution (cache lookup, bind and result
+    processing) costs more than this small indexed query itself (docs/benchmarks.md)."""
     if session.bind.dialect.name != "postgresql":
         return (await session.execute(statement, params)).all()
     sql, names, fixed = _pg_sql(statement, session.bind.dialect)

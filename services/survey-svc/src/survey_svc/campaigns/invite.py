@@ -1,7 +1,8 @@
 """Deciding whether to invite, and creating the invitation. Nothing here commits.
 
 For each active ``ticket_closed`` campaign a closure (ticket id, closed_at) goes through, in
-order: filters (``filtered``), sampling (``sampled_out``), already invited for this closure
+order: filters (``filtered``), the ticket's age (``too_old``: closed longer than the campaign's
+``max_ticket_age_seconds`` before now, e.g. replayed CRM history), sampling (``sampled_out``), already invited for this closure
 (``duplicate``), a usable survey version (``survey_retired``), an address for email delivery
 (``no_email``) and throttling (``throttled``); then an invitation is ``scheduled``. Each decision
 is logged and counted in ``csq_survey_invitation_decisions_total{outcome}``.
@@ -237,6 +238,8 @@ async def _decide(session: AsyncSession, settings: Settings, campaign: Campaign,
     # The pure rules first: most closures stop here without a query.
     if not matches(campaign.filters or {}, ticket):
         return decided("filtered", campaign, **context)
+    if now - closed_at > timedelta(seconds=campaign.max_ticket_age_seconds):
+        return decided("too_old", campaign, **context)
     if not sampled_in(campaign.id, ticket.id, closed_at, campaign.sampling_rate):
         return decided("sampled_out", campaign, **context)
     existing = await session.scalar(

@@ -45,6 +45,8 @@ class Campaign(Base):
     throttle_days: Mapped[int] = mapped_column(Integer, default=30)
     expiry_seconds: Mapped[int] = mapped_column(Integer, default=7 * 86_400)
     reminder_after_seconds: Mapped[int | None] = mapped_column(Integer)  # None: no reminder
+    # A closure read longer than this after the ticket closed (a replay of old CRM events) is not invited.
+    max_ticket_age_seconds: Mapped[int] = mapped_column(Integer, default=7 * 86_400)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(20), default="active")  # active | paused | ended
     created_by: Mapped[str] = mapped_column(String(200))

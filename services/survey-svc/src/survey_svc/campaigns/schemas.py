@@ -17,6 +17,7 @@ DAY = 86_400
 MAX_DELAY = 30 * DAY
 MIN_EXPIRY, MAX_EXPIRY = 3_600, 90 * DAY
 MAX_RECIPIENTS = 1000
+MAX_TICKET_AGE = 365 * DAY
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Value = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -48,6 +49,9 @@ class _Rules(_Strict):
     throttle_days: int = Field(30, ge=0, le=365)
     expiry_seconds: int = Field(7 * DAY, ge=MIN_EXPIRY, le=MAX_EXPIRY)
     reminder_after_seconds: int | None = Field(None, ge=1, le=MAX_EXPIRY)
+    max_ticket_age_seconds: int = Field(
+        7 * DAY, ge=60, le=MAX_TICKET_AGE, description="a ticket closed longer ago than this when its closure is read gets no invitation (replayed CRM history)"
+    )
 
 
 class CampaignCreate(_Rules):
@@ -72,6 +76,7 @@ class CampaignPatch(_Strict):
     throttle_days: int | None = Field(None, ge=0, le=365)
     expiry_seconds: int | None = Field(None, ge=MIN_EXPIRY, le=MAX_EXPIRY)
     reminder_after_seconds: int | None = Field(None, ge=1, le=MAX_EXPIRY)
+    max_ticket_age_seconds: int | None = Field(None, ge=60, le=MAX_TICKET_AGE)
     status: CampaignStatus | None = None
 
 
@@ -90,6 +95,7 @@ class CampaignRead(BaseModel):
     throttle_days: int
     expiry_seconds: int
     reminder_after_seconds: int | None
+    max_ticket_age_seconds: int
     anonymous: bool
     status: CampaignStatus
     created_at: AwareDatetime

@@ -44,6 +44,7 @@ async def create_campaign(session: AsyncSession, body: CampaignCreate, *, author
         throttle_days=body.throttle_days,
         expiry_seconds=body.expiry_seconds,
         reminder_after_seconds=body.reminder_after_seconds,
+        max_ticket_age_seconds=body.max_ticket_age_seconds,
         anonymous=body.anonymous,
         status=ACTIVE,
         created_by=author,
