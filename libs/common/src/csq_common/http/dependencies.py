@@ -1,8 +1,9 @@
 """FastAPI dependencies every router uses: the request's transactional session, the read-only
-session, and the service's settings."""
+session, the service's settings, and the refusal of query parameters a route does not take."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -10,6 +11,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.db import transactional_session
+from csq_common.errors import InvalidInput
 from csq_common.settings import BaseServiceSettings
 
 
@@ -34,3 +36,25 @@ def get_settings(request: Request) -> BaseServiceSettings:
     """The running service's settings; a service narrows the type with its own alias
     (``Annotated[Settings, Depends(get_settings)]``)."""
     return request.app.state.settings
+
+
+@functools.cache
+def _query_parameters(route) -> frozenset[str]:
+    """The query parameter names ``route`` declares, its dependencies' included."""
+    names: set[str] = set()
+    dependants = [route.dependant]
+    while dependants:
+        dependant = dependants.pop()
+        names.update(field.alias for field in dependant.query_params)
+        dependants.extend(dependant.dependencies)
+    return frozenset(names)
+
+
+def reject_unknown_query_parameters(request: Request) -> None:
+    """A 422 naming every query parameter the route does not take: a misspelt filter
+    (``?chanel=chat``) would otherwise be ignored and answer for everything. Add it to a router
+    with ``APIRouter(dependencies=[Depends(reject_unknown_query_parameters)])``."""
+    known = _query_parameters(request.scope["route"])
+    unknown = sorted({name for name in request.query_params if name not in known})
+    if unknown:
+        raise InvalidInput(errors=[{"field": name, "message": "is not a parameter of this endpoint"} for name in unknown])
