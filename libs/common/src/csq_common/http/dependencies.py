@@ -3,7 +3,6 @@ session, the service's settings, and the refusal of query parameters a route doe
 
 from __future__ import annotations
 
-import functools
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -38,16 +37,20 @@ def get_settings(request: Request) -> BaseServiceSettings:
     return request.app.state.settings
 
 
-@functools.cache
 def _query_parameters(route) -> frozenset[str]:
-    """The query parameter names ``route`` declares, its dependencies' included."""
+    """The query parameter names ``route`` declares, its dependencies' included (kept on the
+    route after the first request)."""
+    known = getattr(route, "_csq_query_parameters", None)
+    if known is not None:
+        return known
     names: set[str] = set()
     dependants = [route.dependant]
     while dependants:
         dependant = dependants.pop()
         names.update(field.alias for field in dependant.query_params)
         dependants.extend(dependant.dependencies)
-    return frozenset(names)
+    route._csq_query_parameters = known = frozenset(names)
+    return known
 
 
 def reject_unknown_query_parameters(request: Request) -> None:
