@@ -9,6 +9,7 @@ stay pydantic's own.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, StringConstraints
@@ -47,3 +48,28 @@ StorableStr = Annotated[str, AfterValidator(check_storable)]
 IdStr = storable_str(min_length=1, max_length=200)
 #: An opaque pagination cursor (a query parameter).
 CursorStr = storable_str(max_length=600)
+
+
+# Deliberately plain: one @, a dot-atom local part, a domain of DNS labels (IDN as its Unicode
+# form is accepted). Deliverability is the SMTP server's to judge.
+_LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+_LABEL = re.compile(r"^(?!-)[^\W_](?:[\w-]{0,61}[^\W_])?$", re.UNICODE)
+
+
+def check_email(value: str) -> str:
+    """``value`` without surrounding blanks if it is an email address, else a ValueError saying
+    what is wrong with it."""
+    value = value.strip()
+    local, at, domain = value.rpartition("@")
+    if not at or not local or not domain or len(local) > 64 or len(value) > 320:
+        raise ValueError("must be an email address like name@example.com")
+    if not _LOCAL.match(local):
+        raise ValueError("has characters not allowed before the @ of an email address")
+    labels = domain.rstrip(".").split(".")
+    if len(labels) < 2 or not all(_LABEL.match(label) and label.isprintable() for label in labels):
+        raise ValueError("has no valid domain after the @ (e.g. example.com)")
+    return value
+
+
+#: An email address a client sends (checked by ``check_email``).
+EmailAddress = Annotated[str, StringConstraints(max_length=320), AfterValidator(check_email)]
