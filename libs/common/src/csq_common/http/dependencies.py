@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from csq_common.db import transactional_session
 from csq_common.errors import InvalidInput
@@ -25,10 +25,17 @@ async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+def get_read_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+    """The factory of read sessions, for a response that outlives the request's own session (a
+    streamed export opens its own)."""
+    return request.app.state.read_sessions
+
+
 # scope="function": commit before the response is sent, so a failed commit is an error response
 # and never a 2xx for data that was not stored.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
+ReadSessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_read_sessions)]
 
 
 def get_settings(request: Request) -> BaseServiceSettings:
