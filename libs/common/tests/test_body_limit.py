@@ -95,3 +95,17 @@ async def test_a_route_declares_a_larger_limit(client, ran):
 async def test_a_request_refused_before_its_body_is_read_is_refused_as_it_would_be(client):
     response = await client.post("/nowhere", content=b"z" * (300 * 1024))
     assert response.status_code == 404  # nothing asked for the body: none of it was read
+
+
+async def test_a_refusal_no_handler_renders_is_answered_413_by_the_middleware():
+    """An app with no exception handlers (the refusal escapes to the middleware itself)."""
+
+    async def bare_app(scope, receive, send):
+        while (await receive()).get("more_body"):
+            pass
+
+    app = body_limit.LimitRequestBodies(bare_app)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        response = await http.post("/", content=_chunks(b"z" * (DEFAULT_MAX_BODY_BYTES + 1)))
+    assert response.status_code == 413 and response.headers["content-type"] == PROBLEM
+    assert response.json()["status"] == 413

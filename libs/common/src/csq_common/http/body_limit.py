@@ -98,14 +98,14 @@ class LimitRequestBodies:
         except BodyTooLarge as exc:  # a handler let it through: answer here while we still can
             if started:
                 raise
-            await send_too_large(send, exc.limit)
+            await send_too_large(scope, send, exc.limit)
 
 
-async def send_too_large(send, limit: int) -> None:
+async def send_too_large(scope, send, limit: int) -> None:
     """The 413 problem, without ``instance``: some paths carry a one-time token."""
     response = error_response(BodyTooLarge(limit))
     response.headers["Connection"] = "close"  # the unread body is left on the connection
-    await response({"type": "http"}, None, send)
+    await response(scope, None, send)
 
 
 def install(app) -> None:
