@@ -1,5 +1,7 @@
 from datetime import datetime, timedelta, timezone
 
+import base64
+
 import pytest
 
 from csq_common.errors import InvalidInput
@@ -12,9 +14,13 @@ def test_cursors_round_trip_including_unicode_ids():
     assert decode_time_cursor(encode_time_cursor(moment, "s-1")) == (moment, "s-1")  # same instant, in UTC
 
 
+# A cursor whose JSON escapes a lone surrogate: not storable text, so not a key to look up.
+LONE_SURROGATE = base64.urlsafe_b64encode(b'["\\ud800"]').decode().rstrip("=")
+
+
 @pytest.mark.parametrize(
     "cursor",
-    ["%%%", "bm90IGpzb24", encode_cursor("a", "b"), encode_cursor(""), encode_cursor("x\x00"), encode_cursor("y" * 201)],
+    ["%%%", "bm90IGpzb24", encode_cursor("a", "b"), encode_cursor(""), encode_cursor("x\x00"), encode_cursor("y" * 201), LONE_SURROGATE],
 )
 def test_foreign_cursors_are_a_422_naming_the_field(cursor):
     with pytest.raises(InvalidInput) as raised:

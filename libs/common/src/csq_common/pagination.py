@@ -13,6 +13,7 @@ import json
 from datetime import datetime, timezone
 
 from csq_common.errors import InvalidInput
+from csq_common.types import unstorable_reason
 
 MAX_KEY_LENGTH = 200
 
@@ -27,7 +28,7 @@ def _refuse() -> InvalidInput:
 
 
 def decode_cursor(cursor: str, parts: int = 1) -> list[str]:
-    """The ``parts`` strings of a cursor from :func:`encode_cursor` (no NULs, bounded length)."""
+    """The ``parts`` strings of a cursor from :func:`encode_cursor` (storable text, bounded length)."""
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, TypeError, binascii.Error):
@@ -35,7 +36,7 @@ def decode_cursor(cursor: str, parts: int = 1) -> list[str]:
     if (
         not isinstance(key, list)
         or len(key) != parts
-        or not all(isinstance(part, str) and 0 < len(part) <= MAX_KEY_LENGTH and "\x00" not in part for part in key)
+        or not all(isinstance(part, str) and 0 < len(part) <= MAX_KEY_LENGTH and unstorable_reason(part) is None for part in key)
     ):
         raise _refuse()
     return key

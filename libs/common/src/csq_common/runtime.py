@@ -22,7 +22,7 @@ from csq_common.bus.migration import upgrade_to_head
 from csq_common.bus.outbox import OutboxRelay
 from csq_common.db import create_engine, read_engine, session_factory
 from csq_common.events import CloudEvent
-from csq_common.http import metrics, openapi, problems
+from csq_common.http import body_limit, metrics, openapi, problems
 from csq_common.settings import BaseServiceSettings
 from csq_common.sqlite import wal_checkpointer
 
@@ -145,6 +145,7 @@ def create_service_app(
     app.state.api_keys = settings.parsed_api_keys
     problems.install(app)
     openapi.install(app)
+    body_limit.install(app)  # inside metrics (installed later, so outer): a 413 is counted
     # The service's own routes first: a request is matched against the routes in order, and an
     # included router is not cheap to try (the webhook intake is matched on every request).
     for router in routers:

@@ -1,6 +1,10 @@
+from typing import Annotated
+
+from fastapi import Depends
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from csq_common.http.dependencies import get_settings
 from csq_common.settings import DEVELOPMENT_WEBHOOK_SECRET, BaseServiceSettings
 
 
@@ -37,3 +41,7 @@ class Settings(BaseServiceSettings):
     @property
     def webhook_secrets(self) -> tuple[str, ...]:
         return split_secrets(self.webhook_secret)
+
+
+#: The running service's settings, for routers: ``settings: SettingsDep``.
+SettingsDep = Annotated[Settings, Depends(get_settings)]

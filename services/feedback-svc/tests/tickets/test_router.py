@@ -1,3 +1,6 @@
+import asyncio
+import sqlite3
+
 import pytest
 
 from tests.conftest import READER
@@ -63,3 +66,32 @@ async def test_tickets_list_is_cursor_paginated_by_id(client, post_webhook):
     assert (await client.get("/v1/tickets/T/5", headers=READER)).json()["id"] == "T/5"
     bad = await client.get("/v1/tickets", params={"limit": 0}, headers=READER)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "limit"
+
+
+async def test_reads_do_not_wait_for_the_write_lock(client, post_webhook, database_url, db_backend):
+    """GETs use the read session: on SQLite they succeed while another connection holds the
+    write lock (BEGIN IMMEDIATE), as a long webhook batch or roll-up would."""
+    if db_backend != "sqlite":
+        pytest.skip("the write lock is SQLite's")
+    assert (await post_webhook(ticket_event(id="T-7"))).status_code == 202
+    writer = sqlite3.connect(database_url.split("///", 1)[1], isolation_level=None, timeout=0)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        one = await asyncio.wait_for(client.get("/v1/tickets/T-7", headers=READER), 5)
+        page = await asyncio.wait_for(client.get("/v1/tickets", headers=READER), 5)
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert one.status_code == 200 and one.json()["id"] == "T-7"
+    assert page.status_code == 200 and [item["id"] for item in page.json()["items"]] == ["T-7"]
+
+
+async def test_unstorable_ids_and_cursors_and_unknown_parameters_are_422s_naming_them(client):
+    for path, params, field in [
+        ("/v1/tickets/T%00-1", {}, "ticket_id"),
+        ("/v1/tickets", {"cursor": "a\x00"}, "cursor"),
+        ("/v1/tickets", {"limit": 5, "order": "desc"}, "order"),
+    ]:
+        response = await client.get(path, params=params, headers=READER)
+        assert response.status_code == 422, (path, response.text)
+        assert [error["field"] for error in response.json()["errors"]] == [field]

@@ -238,3 +238,13 @@ async def test_the_outbox_keeps_events_while_the_broker_is_unreachable(settings)
         event_id_for("crm-a"), event_id_for("crm-b"), first_responded_event_id("T-1001"),
     ]
     assert {row.topic for row in rows} == {unreachable.topic("tickets")} and {row.key for row in rows} == {"T-1001"}
+
+
+async def test_an_invalid_customer_email_is_a_422_and_keeps_the_stored_address(client, post_webhook):
+    assert (await post_webhook(ticket_event(event_id="crm-e1", id="T-8"))).status_code == 202
+    bad = ticket_event(event_id="crm-e2", id="T-8", occurred_at="2026-11-20T09:00:00Z", customer={"id": "C-9", "email": "not-an-email"})
+    response = await post_webhook(bad)
+    assert response.status_code == 422 and response.headers["content-type"] == PROBLEM
+    assert [error["field"] for error in response.json()["errors"]] == ["ticket.customer.email"]
+    ticket = (await client.get("/v1/tickets/T-8", headers=READER)).json()
+    assert ticket["customer"]["email"] == "li.lei@example.com"

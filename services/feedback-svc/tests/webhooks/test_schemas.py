@@ -35,6 +35,8 @@ def test_the_design_example_parses():
         (ticket_event(tags=["x" * 201]), "ticket.tags[0]"),
         (ticket_event(tags=[str(i) for i in range(101)]), "ticket.tags"),
         (ticket_event(customer={"email": "x" * 321}), "ticket.customer.email"),
+        (ticket_event(customer={"email": "not-an-email"}), "ticket.customer.email"),
+        (ticket_event(customer={"email": "li.lei@"}), "ticket.customer.email"),
         (ticket_event(subject="nul\u0000byte"), "ticket.subject"),
         (ticket_event(created_at="0001-01-01T00:00:00+01:00"), "ticket.created_at"),
         (ticket_event(event_id="e" * 201), "event_id"),
@@ -51,6 +53,15 @@ def test_invalid_fields_are_named(payload, field):
 def test_non_finite_handle_seconds_is_refused():
     raw = orjson.dumps(closed_event()).replace(b'"handle_seconds":540', b'"handle_seconds":1e999')
     assert fields_of(raw) == ["ticket.handle_seconds"]
+
+
+def test_a_lone_surrogate_in_any_string_is_a_422():
+    raw = orjson.dumps(ticket_event(subject="SUBJECT")).replace(b"SUBJECT", b"\\ud800")
+    assert fields_of(raw) == ["body"]  # refused by the JSON parser itself
+
+
+def test_a_valid_email_is_kept_as_sent():
+    assert parse(orjson.dumps(ticket_event(customer={"email": "li.lei@例子.cn"}))).ticket.customer.email == "li.lei@例子.cn"
 
 
 @pytest.mark.parametrize("raw", [b"", b"[]", b"null", b"{", b"\xff\xfe\x00", b'"text"', b"{}" * 3])

@@ -1,6 +1,10 @@
+from typing import Annotated
+
+from fastapi import Depends
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from csq_common.http.dependencies import get_settings
 from csq_common.settings import BaseServiceSettings
 
 
@@ -18,3 +22,7 @@ class Settings(BaseServiceSettings):
     # delaying the consumer's next batch meanwhile.
     rollup_poll_seconds: float = Field(0.5, gt=0, le=60)
     rollup_batch_size: int = Field(4000, ge=100, le=1_000_000)
+
+
+#: The running service's settings, for routers: ``settings: SettingsDep``.
+SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -98,3 +98,14 @@ async def test_empty_window_gives_null_metrics(client):
     assert body["values"]["tickets_closed"] == 0
     assert all(value is None for name, value in body["values"].items() if name != "tickets_closed")
     assert set(body["counts"].values()) == {0}
+
+
+async def test_unknown_query_parameters_and_unstorable_filters_are_422s_naming_them(client):
+    window = {"from": "2026-11-21T00:00:00Z", "to": "2026-11-22T00:00:00Z"}
+    misspelt = await client.get("/v1/kpis/summary", params={**window, "chanel": "email", "team": "billing"}, headers=READER)
+    assert misspelt.status_code == 422 and misspelt.headers["content-type"] == "application/problem+json"
+    assert [error["field"] for error in misspelt.json()["errors"]] == ["chanel", "team"]
+    for name in ("team_id", "agent_id", "channel", "dimension"):
+        response = await client.get("/v1/kpis/summary", params={**window, name: "x\x00"}, headers=READER)
+        assert response.status_code == 422, (name, response.text)
+        assert [error["field"] for error in response.json()["errors"]] == [name]

@@ -1,6 +1,10 @@
+from typing import Annotated
+
+from fastapi import Depends
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from csq_common.http.dependencies import get_settings
 from csq_common.sealing import DEVELOPMENT_PRIVATE_KEY, check_key
 from csq_common.settings import BaseServiceSettings
 
@@ -56,3 +60,7 @@ class Settings(BaseServiceSettings):
         if self.delivery_claim_seconds <= self.smtp_timeout_seconds:
             raise ValueError("NOTIFY_DELIVERY_CLAIM_SECONDS must exceed NOTIFY_SMTP_TIMEOUT_SECONDS")
         return self
+
+
+#: The running service's settings, for routers: ``settings: SettingsDep``.
+SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -1,6 +1,7 @@
 """POST/GET /v1/deliveries against a real aiosmtpd server, on both database backends."""
 
 import asyncio
+import json
 import re
 
 from sqlalchemy import select
@@ -14,7 +15,8 @@ from tests.deliveries.smtp import SmtpServer
 
 
 async def post(client, body):
-    return await client.post("/v1/deliveries", json=body, headers=WRITER)
+    # ASCII-escaped JSON, so that a test can send a lone surrogate (as "\ud800") as a client may.
+    return await client.post("/v1/deliveries", content=json.dumps(body), headers={**WRITER, "Content-Type": "application/json"})
 
 
 async def delivery(client, delivery_id):
@@ -132,6 +134,11 @@ BAD_INPUT = [
     ({"locale": "fr"}, "locale"),
     ({"channel": "sms"}, "channel"),
     ({"idempotency_key": ""}, "idempotency_key"),
+    ({"idempotency_key": "key\x00"}, "idempotency_key"),
+    ({"idempotency_key": "key\ud800"}, "idempotency_key"),
+    ({"to": {"email": "a@b.example", "name": "Li \udc00"}}, "to.name"),
+    ({"variables": invitation_variables(customer_name="\ud83d")}, "variables.customer_name"),
+    ({"variables": invitation_variables(one_click={"question_prompt": "q\ud800", "min": 1, "max": 5})}, "variables.one_click.question_prompt"),
     ({"variables": {"expires_at": "2026-11-27T10:00:00Z"}}, "variables.survey_link"),
     ({"variables": invitation_variables(one_click={"question_prompt": "q", "min": 1})}, "variables.one_click.max"),
 ]
@@ -165,3 +172,5 @@ async def test_scopes_unknown_ids_and_the_paginated_log(smtp, client):
     assert (await client.get("/v1/deliveries", params={"status": "queued"}, headers=READER)).json()["items"] == []
     assert (await client.get("/v1/deliveries", params={"cursor": "garbage"}, headers=READER)).status_code == 422
     assert (await client.get("/v1/deliveries", params={"status": "lost"}, headers=READER)).status_code == 422
+    unknown = await client.get("/v1/deliveries", params={"state": "delivered"}, headers=READER)
+    assert unknown.status_code == 422 and unknown.json()["errors"] == [{"field": "state", "message": "is not a parameter of this endpoint"}]

@@ -1,6 +1,10 @@
+from typing import Annotated
+
+from fastapi import Depends
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from csq_common.http.dependencies import get_settings
 from csq_common.sealing import DEVELOPMENT_PUBLIC_KEY, check_key
 from csq_common.settings import BaseServiceSettings
 
@@ -36,3 +40,7 @@ class Settings(BaseServiceSettings):
                 raise ValueError("SURVEY_PUBLIC_BASE_URL must be an https:// URL outside development (links carry one-time tokens)")
         self.public_base_url = self.public_base_url.rstrip("/")
         return self
+
+
+#: The running service's settings, for routers: ``settings: SettingsDep``.
+SettingsDep = Annotated[Settings, Depends(get_settings)]

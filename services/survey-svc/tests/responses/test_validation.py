@@ -80,15 +80,52 @@ def test_a_shown_follow_up_is_required():
     assert validate_answers(DEFINITION, good_answers(q1=3, q2="太慢"))["q2"] == "太慢"
 
 
-def test_a_follow_up_not_shown_is_not_required_and_its_answer_is_ignored():
+def test_a_follow_up_not_shown_is_not_required_and_an_answer_to_it_is_refused_naming_it():
     assert check_answers(DEFINITION, good_answers(q1=4)).problems == []
-    clean = validate_answers(DEFINITION, good_answers(q1=4, q2="should not be kept"))
-    assert "q2" not in clean
-    # Even an invalid value for a hidden follow-up is ignored.
-    assert "q2" not in validate_answers(DEFINITION, good_answers(q1=5, q2=123))
-    # The condition's question unanswered or invalid: the follow-up is not shown either.
+    assert problems(good_answers(q1=4, q2="should not be kept")) == [("answers.q2", "not_shown")]
+    assert problems(good_answers(q1=5, q2=123)) == [("answers.q2", "not_shown")]
+    with pytest.raises(InvalidInput) as raised:
+        validate_answers(DEFINITION, good_answers(q1=4, q2="x"))
+    assert raised.value.extensions["errors"] == [
+        {"field": "answers.q2", "message": "answers a follow-up that is not shown (it depends on answers.q1)"}
+    ]
+    # The condition's question unanswered or invalid: that is the problem named.
     assert problems({**good_answers(q1=None), "q2": "x"}) == [("answers.q1", "required")]
     assert problems(good_answers(q1=9, q2="x")) == [("answers.q1", "range")]
+
+
+def test_the_answer_form_ignores_what_was_typed_into_a_hidden_follow_up():
+    checked = check_answers(DEFINITION, good_answers(q1=4, q2="typed anyway"), refuse_hidden=False)
+    assert checked.problems == [] and "q2" not in checked.answers
+
+
+def test_multiple_choice_work_is_bounded_by_the_number_of_choices():
+    """A huge duplicate-laden list is refused by its length alone (the old check compared every
+    item with every other: list.count per item); the list's items are never looked at."""
+
+    class Counting(list):
+        looked_at = 0
+
+        def __iter__(self):
+            Counting.looked_at += 1
+            return super().__iter__()
+
+        def count(self, item):
+            raise AssertionError("list.count per item is quadratic")
+
+        def index(self, item, *args):
+            raise AssertionError("list.index per item is quadratic")
+
+    huge = Counting(["quick"] * 200_000)
+    assert problems(good_answers(q6=huge)) == [("answers.q6", "choices_too_many")]
+    assert Counting.looked_at == 0
+    message = check_answers(DEFINITION, good_answers(q6=["quick"] * 4)).problems[0].message()
+    assert message == "lists 4 choices; there are only 3"
+
+
+def test_text_answers_must_be_storable():
+    for text in ("nul\x00byte", "lone \ud800 surrogate"):
+        assert problems(good_answers(q1=2, q2=text)) == [("answers.q2", "text_invalid")]
 
 
 def test_unknown_questions_are_refused():

@@ -1,5 +1,5 @@
 """FastAPI dependencies every router uses: the request's transactional session, the read-only
-session, and the service's settings."""
+session, the service's settings, and the refusal of query parameters a route does not take."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from csq_common.db import transactional_session
+from csq_common.errors import InvalidInput
 from csq_common.settings import BaseServiceSettings
 
 
@@ -24,13 +25,46 @@ async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+def get_read_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+    """The factory of read sessions, for a response that outlives the request's own session (a
+    streamed export opens its own)."""
+    return request.app.state.read_sessions
+
+
 # scope="function": commit before the response is sent, so a failed commit is an error response
 # and never a 2xx for data that was not stored.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
+ReadSessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_read_sessions)]
 
 
 def get_settings(request: Request) -> BaseServiceSettings:
     """The running service's settings; a service narrows the type with its own alias
     (``Annotated[Settings, Depends(get_settings)]``)."""
     return request.app.state.settings
+
+
+def _query_parameters(route) -> frozenset[str]:
+    """The query parameter names ``route`` declares, its dependencies' included (kept on the
+    route after the first request)."""
+    known = getattr(route, "_csq_query_parameters", None)
+    if known is not None:
+        return known
+    names: set[str] = set()
+    dependants = [route.dependant]
+    while dependants:
+        dependant = dependants.pop()
+        names.update(field.alias for field in dependant.query_params)
+        dependants.extend(dependant.dependencies)
+    route._csq_query_parameters = known = frozenset(names)
+    return known
+
+
+def reject_unknown_query_parameters(request: Request) -> None:
+    """A 422 naming every query parameter the route does not take: a misspelt filter
+    (``?chanel=chat``) would otherwise be ignored and answer for everything. Add it to a router
+    with ``APIRouter(dependencies=[Depends(reject_unknown_query_parameters)])``."""
+    known = _query_parameters(request.scope["route"])
+    unknown = sorted({name for name in request.query_params if name not in known})
+    if unknown:
+        raise InvalidInput(errors=[{"field": name, "message": "is not a parameter of this endpoint"} for name in unknown])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import structlog
@@ -18,12 +19,22 @@ log = structlog.get_logger(__name__)
 PROBLEM_JSON = "application/problem+json"
 
 
+class ProblemResponse(JSONResponse):
+    """problem+json, ASCII-escaped: a problem may quote what the client sent (a field name, a
+    dictionary key), and a lone surrogate in it must not turn the 4xx into an encoding error."""
+
+    media_type = PROBLEM_JSON
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
+
+
 def problem(status: int, title: str, detail: str, *, type_: str = "about:blank", instance: str | None = None, **ext: Any) -> JSONResponse:
     body: dict[str, Any] = {"type": type_, "title": title, "status": status, "detail": detail}
     if instance:
         body["instance"] = instance
     body.update(ext)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    return ProblemResponse(body, status_code=status)
 
 
 def field_path(loc: tuple | list) -> str:
@@ -38,11 +49,22 @@ def field_path(loc: tuple | list) -> str:
 
 
 def validation_errors(errors: list[dict]) -> list[dict[str, str]]:
-    return [{"field": field_path(error.get("loc", ())), "message": error.get("msg", "invalid")} for error in errors]
+    return [{"field": field_path(error.get("loc", ())), "message": _message(error)} for error in errors]
+
+
+def _message(error: dict) -> str:
+    """pydantic's message; a validator's own ``ValueError`` text without pydantic's prefix."""
+    message = error.get("msg", "invalid")
+    return message.removeprefix("Value error, ") if error.get("type") == "value_error" else message
 
 
 def error_problem(request: Request, exc: CsqError) -> JSONResponse:
-    response = problem(exc.status_code, exc.title, exc.detail, type_=exc.type, instance=request.url.path, **exc.extensions)
+    return error_response(exc, instance=request.url.path)
+
+
+def error_response(exc: CsqError, *, instance: str | None = None) -> JSONResponse:
+    """``exc`` as problem+json (with its ``Retry-After`` when it has one)."""
+    response = problem(exc.status_code, exc.title, exc.detail, type_=exc.type, instance=instance, **exc.extensions)
     retry_after = getattr(exc, "retry_after_seconds", None)
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)

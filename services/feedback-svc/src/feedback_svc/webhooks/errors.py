@@ -12,12 +12,6 @@ class SignatureMismatch(Unauthorized):
     title = "Signature mismatch"
 
 
-class PayloadTooLarge(CsqError):
-    status_code = 413
-    type = "https://csq.dev/problems/payload-too-large"
-    title = "Payload too large"
-
-
 class InvalidPayload(InvalidInput):
     """A body that is not JSON or breaks the schema: every error names its field."""
 

@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from csq_common.events import TicketSnapshot
 from csq_common.http.problems import validation_errors
+from csq_common.types import check_email
 from feedback_svc.webhooks.errors import InvalidPayload
 
 WebhookType = Literal["ticket.created", "ticket.assigned", "ticket.resolved", "ticket.closed", "ticket.reopened"]
@@ -40,7 +41,10 @@ class WebhookAccepted(BaseModel):
 
 
 def parse(raw: bytes) -> TicketWebhook:
-    """Validate the raw body (the signature covers these exact bytes); 422s name the field."""
+    """Validate the raw body (the signature covers these exact bytes); 422s name the field.
+
+    Strings need no ``StorableStr`` here: the JSON parser refuses an escaped lone surrogate, and
+    the NUL check below runs only when the raw body holds an escaped NUL (the hot path)."""
     try:
         payload = TicketWebhook.model_validate_json(raw)
     except ValidationError as exc:
@@ -68,6 +72,11 @@ def rule_errors(payload: TicketWebhook, *, may_contain_nul: bool = True) -> list
         for field, value in _strings(payload.model_dump(), ""):
             if "\x00" in value:
                 error(field, "must not contain NUL characters")
+    if ticket.customer is not None and ticket.customer.email is not None:
+        try:
+            check_email(ticket.customer.email)
+        except ValueError as exc:
+            error("ticket.customer.email", str(exc))
     stamps = {
         "occurred_at": payload.occurred_at,
         "ticket.created_at": ticket.created_at,

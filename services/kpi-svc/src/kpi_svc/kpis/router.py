@@ -2,17 +2,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime
 
-from csq_common.http.dependencies import ReadSessionDep
 from csq_common.http.auth import ReadScope
+from csq_common.http.dependencies import ReadSessionDep, reject_unknown_query_parameters
+from csq_common.types import storable_str
 from kpi_svc.kpis import service
 from kpi_svc.kpis.schemas import SummaryRead
 
-router = APIRouter(prefix="/v1/kpis", tags=["kpis"])
+router = APIRouter(prefix="/v1/kpis", tags=["kpis"], dependencies=[Depends(reject_unknown_query_parameters)])
 
-Dimension = Annotated[str | None, Query(max_length=200)]
+# The filters as the events carry them (an id up to 200 characters, a channel up to 50); empty
+# means "not filtered". The dimension's own rule is the service's (kpis.surveys.check_dimension).
+Attribute = Annotated[storable_str(max_length=200) | None, Query()]
+Channel = Annotated[storable_str(max_length=50) | None, Query()]
 
 
 @router.get("/summary", response_model=SummaryRead, response_model_by_alias=True)
@@ -21,13 +25,12 @@ async def get_summary(
     session: ReadSessionDep,
     from_: Annotated[AwareDatetime, Query(alias="from", description="Window start, RFC 3339 with offset (inclusive)")],
     to: Annotated[AwareDatetime, Query(description="Window end, RFC 3339 with offset (exclusive)")],
-    team_id: Dimension = None,
-    agent_id: Dimension = None,
-    channel: Annotated[str | None, Query(max_length=50)] = None,
+    team_id: Attribute = None,
+    agent_id: Attribute = None,
+    channel: Channel = None,
     dimension: Annotated[
-        str | None,
+        storable_str(max_length=50) | None,
         Query(
-            max_length=50,
             description="Question dimension (attitude, response_speed, problem_solving, professionalism, overall or "
             "a custom lowercase slug): restricts csat_pct, nps and ces_avg to answers of questions tagged with it; "
             "the response then holds only those three metrics",

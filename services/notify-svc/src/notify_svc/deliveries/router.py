@@ -2,14 +2,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
-from csq_common.http.dependencies import ReadSessionDep, SessionDep
 from csq_common.http.auth import ReadScope, WriteScope
+from csq_common.http.dependencies import ReadSessionDep, SessionDep, reject_unknown_query_parameters
+from csq_common.types import CursorStr, StorableStr
 from notify_svc.deliveries import service
 from notify_svc.deliveries.schemas import DeliveryCreate, DeliveryPage, DeliveryRead
+from notify_svc.settings import SettingsDep
 
-router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"])
+router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"], dependencies=[Depends(reject_unknown_query_parameters)])
 
 
 @router.post(
@@ -18,8 +20,8 @@ router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"])
     response_model=DeliveryRead,
     responses={200: {"model": DeliveryRead, "description": "The idempotency key was known: the existing delivery"}},
 )
-async def create_delivery(body: DeliveryCreate, _: WriteScope, session: SessionDep, request: Request, response: Response) -> DeliveryRead:
-    accepted = await service.create_delivery(session, body, mail_from=request.app.state.settings.mail_from)
+async def create_delivery(body: DeliveryCreate, _: WriteScope, session: SessionDep, settings: SettingsDep, response: Response) -> DeliveryRead:
+    accepted = await service.create_delivery(session, body, mail_from=settings.mail_from)
     if not accepted.created:
         response.status_code = 200
     return DeliveryRead.from_row(accepted.delivery)
@@ -31,12 +33,12 @@ async def list_deliveries(
     session: ReadSessionDep,
     status: Literal["queued", "sending", "delivered", "failed"] | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(max_length=400)] = None,
+    cursor: Annotated[CursorStr | None, Query()] = None,
 ) -> DeliveryPage:
     page = await service.list_deliveries(session, status=status, limit=limit, cursor=cursor)
     return DeliveryPage(items=[DeliveryRead.from_row(row) for row in page.items], next_cursor=page.next_cursor)
 
 
 @router.get("/{delivery_id}", response_model=DeliveryRead, responses={404: {"description": "Unknown delivery id"}})
-async def get_delivery(delivery_id: str, _: ReadScope, session: ReadSessionDep) -> DeliveryRead:
+async def get_delivery(delivery_id: Annotated[StorableStr, Path()], _: ReadScope, session: ReadSessionDep) -> DeliveryRead:
     return DeliveryRead.from_row(await service.get_delivery(session, delivery_id))

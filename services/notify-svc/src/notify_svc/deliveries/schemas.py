@@ -5,34 +5,14 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from csq_common.types import EmailAddress, IdStr, StorableStr
 from notify_svc.deliveries.templates import Locale, TemplateName
-
-# Deliberately plain: one @, a dot-atom local part, a domain of DNS labels (IDN as its Unicode
-# form is accepted). Deliverability is the SMTP server's to judge.
-_LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
-_LABEL = re.compile(r"^(?!-)[^\W_](?:[\w-]{0,61}[^\W_])?$", re.UNICODE)
-
-
-def check_email(value: str) -> str:
-    value = value.strip()
-    local, at, domain = value.rpartition("@")
-    if not at or not local or not domain or len(local) > 64 or len(value) > 320:
-        raise ValueError("must be an email address like name@example.com")
-    if not _LOCAL.match(local):
-        raise ValueError("has characters not allowed before the @ of an email address")
-    labels = domain.rstrip(".").split(".")
-    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
-        raise ValueError("has no valid domain after the @ (e.g. example.com)")
-    return value
-
 
 class Recipient(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: str = Field(max_length=320)
-    name: str | None = Field(None, max_length=200)
-
-    _email = field_validator("email")(check_email)
+    email: EmailAddress
+    name: StorableStr | None = Field(None, max_length=200)
 
     @field_validator("name")
     @classmethod
@@ -50,7 +30,7 @@ class DeliveryCreate(BaseModel):
     locale: Locale
     template: TemplateName
     variables: dict[str, Any] = Field(default_factory=dict)
-    idempotency_key: str = Field(min_length=1, max_length=200)
+    idempotency_key: IdStr
 
 
 class DeliveryRead(BaseModel):

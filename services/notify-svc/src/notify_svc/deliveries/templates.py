@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import jinja2
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from csq_common.types import storable_str
+
 Locale = Literal["zh-CN", "en"]
 LOCALES: tuple[str, ...] = ("zh-CN", "en")
 TEMPLATE_DIR = Path(__file__).parent / "mail_templates"
@@ -70,11 +72,11 @@ class OneClick(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    question_prompt: str = Field(min_length=1, max_length=500)
+    question_prompt: storable_str(min_length=1, max_length=500)
     min: int = Field(ge=0, le=10)
     max: int = Field(ge=1, le=10)
-    low_label: str | None = Field(None, min_length=1, max_length=100)
-    high_label: str | None = Field(None, min_length=1, max_length=100)
+    low_label: storable_str(min_length=1, max_length=100) | None = None
+    high_label: storable_str(min_length=1, max_length=100) | None = None
 
     @model_validator(mode="after")
     def _a_scale(self) -> "OneClick":
@@ -88,11 +90,11 @@ class SurveyInvitation(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    customer_name: str | None = Field(None, max_length=200)
-    survey_link: str = Field(max_length=2000)
+    customer_name: storable_str(max_length=200) | None = None
+    survey_link: storable_str(max_length=2000)
     expires_at: AwareDatetime
     # IANA zone the expiry is shown in (default UTC, as the customer's zone is rarely known).
-    time_zone: str | None = Field(None, max_length=64)
+    time_zone: storable_str(max_length=64) | None = None
     one_click: OneClick | None = None
 
     _names = field_validator("customer_name")(_no_control_characters)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query
 
 from csq_common.db import utcnow
-from csq_common.http.dependencies import ReadSessionDep, SessionDep
 from csq_common.http.auth import ReadScope, WriteScope
+from csq_common.http.dependencies import ReadSessionDep, SessionDep, reject_unknown_query_parameters
+from csq_common.types import CursorStr, storable_str
 from survey_svc.campaigns import invitations, recipients, service
 from survey_svc.campaigns.models import Campaign, Invitation
+from survey_svc.settings import SettingsDep
 from survey_svc.campaigns.schemas import (
     CampaignCreate,
     CampaignPage,
@@ -25,13 +27,14 @@ from survey_svc.campaigns.schemas import (
     RecipientsResult,
 )
 
-campaigns_router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
-invitations_router = APIRouter(prefix="/v1/invitations", tags=["invitations"])
+REFUSE_UNKNOWN = [Depends(reject_unknown_query_parameters)]
+campaigns_router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"], dependencies=REFUSE_UNKNOWN)
+invitations_router = APIRouter(prefix="/v1/invitations", tags=["invitations"], dependencies=REFUSE_UNKNOWN)
 
-Id = Annotated[str, Path(max_length=100)]
+Id = Annotated[storable_str(max_length=100), Path()]
 Limit = Annotated[int, Query(ge=1, le=200)]
-Cursor = Annotated[str | None, Query(max_length=400)]
-Filter = Annotated[str | None, Query(max_length=200)]
+Cursor = Annotated[CursorStr | None, Query()]
+Filter = Annotated[storable_str(max_length=200) | None, Query()]
 CAMPAIGN_NOT_FOUND = {404: {"description": "Unknown campaign"}}
 INVITATION_NOT_FOUND = {404: {"description": "Unknown invitation"}}
 
@@ -69,10 +72,10 @@ async def patch_campaign(campaign_id: Id, body: CampaignPatch, _: WriteScope, se
     response_model_exclude_none=True,
     responses={**CAMPAIGN_NOT_FOUND, 409: {"description": "Not an active explicit campaign, or its survey is retired"}},
 )
-async def invite_recipients(campaign_id: Id, body: RecipientsCreate, request: Request, _: WriteScope, session: SessionDep) -> dict:
+async def invite_recipients(campaign_id: Id, body: RecipientsCreate, settings: SettingsDep, _: WriteScope, session: SessionDep) -> dict:
     """Invite the given recipients (throttling applies, sampling does not). Give each recipient
     an ``external_id`` to make retries safe: a repeat returns the first invitation."""
-    results = await recipients.invite_recipients(session, request.app.state.settings, campaign_id, body, now=utcnow())
+    results = await recipients.invite_recipients(session, settings, campaign_id, body, now=utcnow())
     return {"results": results}
 
 
@@ -99,9 +102,9 @@ async def get_invitation(invitation_id: Id, _: ReadScope, session: ReadSessionDe
     response_model=InvitationLink,
     responses={**INVITATION_NOT_FOUND, 409: {"description": "Email delivery, or answered, expired or cancelled"}},
 )
-async def refresh_link(invitation_id: Id, request: Request, _: WriteScope, session: SessionDep) -> invitations.Link:
+async def refresh_link(invitation_id: Id, settings: SettingsDep, _: WriteScope, session: SessionDep) -> invitations.Link:
     """A fresh one-time link (link delivery): the invitation's older links stop working."""
-    return await invitations.refresh_link(session, request.app.state.settings, invitation_id, now=utcnow())
+    return await invitations.refresh_link(session, settings, invitation_id, now=utcnow())
 
 
 router = APIRouter()

@@ -6,7 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_serializer, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_serializer, model_validator
+
+from csq_common.types import EmailAddress, storable_str
 
 Trigger = Literal["ticket_closed", "explicit"]
 Delivery = Literal["email", "link"]
@@ -19,8 +21,8 @@ MIN_EXPIRY, MAX_EXPIRY = 3_600, 90 * DAY
 MAX_RECIPIENTS = 1000
 MAX_TICKET_AGE = 365 * DAY
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Value = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Name = storable_str(strip_whitespace=True, min_length=1, max_length=200)
+Value = storable_str(min_length=1, max_length=200)
 SamplingRate = Annotated[Decimal, Field(gt=0, le=1, max_digits=5, decimal_places=4, description="0 < rate ≤ 1, at most 4 decimals; a number or a string")]
 
 
@@ -56,7 +58,7 @@ class _Rules(_Strict):
 
 class CampaignCreate(_Rules):
     name: Name
-    survey_id: Annotated[str, StringConstraints(min_length=1, max_length=36)]
+    survey_id: storable_str(min_length=1, max_length=36)
     survey_version: int | None = Field(None, ge=1, le=2_147_483_647, description="null: the latest published version when each invitation is created")
     trigger: Trigger
     filters: Filters = Field(default_factory=Filters)
@@ -116,9 +118,9 @@ class CampaignPage(BaseModel):
 
 class RecipientCustomer(_Strict):
     id: Value | None = None
-    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
-    name: Annotated[str, StringConstraints(max_length=200)] | None = None
-    locale: Annotated[str, StringConstraints(max_length=35)] | None = None
+    email: EmailAddress | None = None
+    name: storable_str(max_length=200) | None = None
+    locale: storable_str(max_length=35) | None = None
 
 
 class Recipient(_Strict):
@@ -127,7 +129,7 @@ class Recipient(_Strict):
     ticket_id: Value | None = None
     team_id: Value | None = None
     agent_id: Value | None = None
-    channel: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = None
+    channel: storable_str(min_length=1, max_length=50) | None = None
 
 
 class RecipientsCreate(_Strict):

@@ -28,6 +28,7 @@ from survey_svc.responses.errors import AlreadyAnswered, SurveyLinkExpired, Surv
 from survey_svc.responses.public import PublicRoute
 from survey_svc.responses.texts import LANGUAGE_NAMES, LANGUAGES, TEXTS, from_accept_language
 from survey_svc.responses.validation import Problem, check_answers
+from survey_svc.settings import Settings, SettingsDep
 from survey_svc.surveys.definitions import NUMERIC_TYPES, scale_of
 from survey_svc.surveys.schemas import SurveyDefinition
 
@@ -39,7 +40,6 @@ Lang = Annotated[str | None, Query(max_length=10)]
 LINK_ERRORS = (SurveyLinkNotFound, AlreadyAnswered, SurveyLinkExpired)
 STATE_OF = {SurveyLinkNotFound: "not_found", AlreadyAnswered: "answered", SurveyLinkExpired: "expired"}
 ONE_CLICK_TYPES = ("csat", "nps", "ces")
-FORM_LIMIT = 256 * 1024  # bytes; 200 text answers of 5,000 characters would not fit, no survey has them
 _SMALL_INT = re.compile(r"^-?[0-9]{1,3}$")
 _STATIC = FilePath(__file__).parent / "static"
 
@@ -60,12 +60,8 @@ def _stylesheet() -> bytes:
     return (_STATIC / "survey.css").read_bytes()
 
 
-def _key(request: Request) -> bytes:
-    return csrf.page_key(request.app.state.settings.customer_key_secret)
-
-
-def _secure_cookie(request: Request) -> bool:
-    return request.app.state.settings.public_base_url.startswith("https://")
+def _key(settings: Settings) -> bytes:
+    return csrf.page_key(settings.customer_key_secret)
 
 
 def _ui_language(request: Request, lang: str | None, known: str | None = None) -> str:
@@ -113,18 +109,13 @@ def _state_page(request: Request, error: Exception, lang: str | None, *, token: 
 
 
 async def _read_form(request: Request) -> dict[str, list[str]]:
-    """The urlencoded body (bounded); anything else or too big reads as an empty form, which the
-    CSRF check then refuses."""
+    """The urlencoded body (capped for every route by csq_common.http.body_limit: 200 text
+    answers of 5,000 characters would not fit, no survey has them); anything else reads as an
+    empty form, which the CSRF check then refuses."""
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
         return {}
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > FORM_LIMIT:
-            return {}
-        chunks.append(chunk)
     try:
-        return parse_qs(b"".join(chunks).decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=2000)
+        return parse_qs((await request.body()).decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=2000)
     except ValueError:
         return {}
 
@@ -211,6 +202,7 @@ def _question_views(
 
 def _survey_page(
     request: Request,
+    settings: Settings,
     token: str,
     answerable: service.Answerable,
     language: str,
@@ -232,12 +224,12 @@ def _survey_page(
         name=definition.name,
         action=f"/s/{token}?{urlencode({'lang': language})}",
         csrf_field=csrf.FIELD,
-        csrf_value=csrf.form_value(_key(request), token_hash(token), nonce),
+        csrf_value=csrf.form_value(_key(settings), token_hash(token), nonce),
         questions=_question_views(definition, language, values, problems),
         has_errors=bool(problems),
     )
     response.set_cookie(
-        csrf.COOKIE, nonce, path=csrf.COOKIE_PATH, httponly=True, samesite="strict", secure=_secure_cookie(request)
+        csrf.COOKIE, nonce, path=csrf.COOKIE_PATH, httponly=True, samesite="strict", secure=settings.public_base_url.startswith("https://")
     )
     return response
 
@@ -251,7 +243,14 @@ async def stylesheet() -> Response:
 
 
 @router.get("/s/{token}", response_class=HTMLResponse)
-async def show_survey(token: Token, request: Request, session: ReadSessionDep, lang: Lang = None, answer: Annotated[str | None, Query(max_length=10)] = None) -> Response:
+async def show_survey(
+    token: Token,
+    request: Request,
+    session: ReadSessionDep,
+    settings: SettingsDep,
+    lang: Lang = None,
+    answer: Annotated[str | None, Query(max_length=10)] = None,
+) -> Response:
     try:
         answerable = await service.open_by_token(session, token, now=utcnow())
     except LINK_ERRORS as exc:
@@ -259,23 +258,27 @@ async def show_survey(token: Token, request: Request, session: ReadSessionDep, l
     language = service.pick_language(answerable.definition, lang, answerable.invitation.locale)
     nonce = csrf.usable_nonce(request.cookies.get(csrf.COOKIE)) or csrf.new_nonce()
     return _survey_page(
-        request, token, answerable, language, nonce, values=_one_click(answerable.definition, answer), problems=[], status=200, answer=answer
+        request, settings, token, answerable, language, nonce,
+        values=_one_click(answerable.definition, answer), problems=[], status=200, answer=answer,
     )
 
 
 @router.post("/s/{token}", response_class=HTMLResponse)
-async def submit_survey(token: Token, request: Request, session: SessionDep, lang: Lang = None) -> Response:
+async def submit_survey(token: Token, request: Request, session: SessionDep, settings: SettingsDep, lang: Lang = None) -> Response:
     form = await _read_form(request)
     nonce = request.cookies.get(csrf.COOKIE)
-    if not csrf.verify(_key(request), token_hash(token), nonce, next(iter(form.get(csrf.FIELD, [])), None)):
+    if not csrf.verify(_key(settings), token_hash(token), nonce, next(iter(form.get(csrf.FIELD, [])), None)):
         return _state_page(request, PermissionError(), lang, token=token)
     now = utcnow()
     try:
         answerable = await service.open_by_token(session, token, now=now)
         language = service.pick_language(answerable.definition, lang, answerable.invitation.locale)
-        checked = check_answers(answerable.definition, answers_from_form(answerable.definition, form))
+        # The form shows every follow-up with its condition: what was typed into a hidden one is ignored.
+        checked = check_answers(answerable.definition, answers_from_form(answerable.definition, form), refuse_hidden=False)
         if checked.problems:
-            return _survey_page(request, token, answerable, language, nonce, values=form, problems=checked.problems, status=422)
+            return _survey_page(
+                request, settings, token, answerable, language, nonce, values=form, problems=checked.problems, status=422
+            )
         await service.record_response(
             session,
             answerable.invitation,
@@ -283,7 +286,7 @@ async def submit_survey(token: Token, request: Request, session: SessionDep, lan
             "web",
             now,
             definition=answerable.definition,
-            topic=request.app.state.settings.topic("surveys"),
+            topic=settings.topic("surveys"),
             locale=language,
         )
     except LINK_ERRORS as exc:

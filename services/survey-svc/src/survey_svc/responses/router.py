@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 
 from csq_common.db import utcnow
-from csq_common.http.dependencies import ReadSessionDep, SessionDep
 from csq_common.http.auth import WriteScope
+from csq_common.http.dependencies import ReadSessionDep, SessionDep
+from csq_common.types import storable_str
 from survey_svc.responses import service
 from survey_svc.responses.page import assets as page_assets
 from survey_svc.responses.page import router as page_router
@@ -21,6 +22,7 @@ from survey_svc.responses.schemas import (
     SurveyView,
     survey_view,
 )
+from survey_svc.settings import SettingsDep
 from survey_svc.surveys.schemas import Language
 
 router = APIRouter()
@@ -32,10 +34,6 @@ STATES = {
     409: {"description": "Already answered"},
     410: {"description": "The link expired or the survey closed"},
 }
-
-
-def _topic(request: Request) -> str:
-    return request.app.state.settings.topic("surveys")
 
 
 @public.get("/{token}", response_model=SurveyView, responses=STATES)
@@ -50,10 +48,10 @@ async def get_survey(token: Token, session: ReadSessionDep, lang: Annotated[Lang
 
 
 @public.post("/{token}", status_code=201, response_model=ResponseCreated, responses={**STATES, 422: {"description": "Names each bad answer"}})
-async def submit_answers(token: Token, body: AnswersSubmit, request: Request, session: SessionDep) -> ResponseCreated:
+async def submit_answers(token: Token, body: AnswersSubmit, settings: SettingsDep, session: SessionDep) -> ResponseCreated:
     now = utcnow()
     answerable = await service.open_by_token(session, token, now=now)
-    response = await service.submit(session, answerable, body.answers, response_channel="api", topic=_topic(request), now=now)
+    response = await service.submit(session, answerable, body.answers, response_channel="api", topic=settings.topic("surveys"), now=now)
     return ResponseCreated(response_id=response.id, answered_at=response.answered_at)
 
 
@@ -65,12 +63,15 @@ async def submit_answers(token: Token, body: AnswersSubmit, request: Request, se
     responses={404: {"description": "Unknown invitation"}, 409: {"description": "Answered, or not sent / cancelled"}, 410: {"description": "Expired"}},
 )
 async def record_phone_answers(
-    invitation_id: Annotated[str, Path(max_length=100)], body: PhoneAnswersSubmit, _: WriteScope, request: Request, session: SessionDep
+    invitation_id: Annotated[storable_str(max_length=100), Path()], body: PhoneAnswersSubmit, _: WriteScope, settings: SettingsDep,
+    session: SessionDep,
 ) -> ResponseCreated:
     """Answers an internal system took for this invitation (a phone interview by default)."""
     now = utcnow()
     answerable = await service.open_by_id(session, invitation_id, now=now)
-    response = await service.submit(session, answerable, body.answers, response_channel=body.channel, topic=_topic(request), now=now)
+    response = await service.submit(
+        session, answerable, body.answers, response_channel=body.channel, topic=settings.topic("surveys"), now=now
+    )
     return ResponseCreated(response_id=response.id, answered_at=response.answered_at)
 
 

@@ -5,7 +5,12 @@
 carry a code and parameters so the answer page can word them in the customer's language.
 
 Follow-ups (``show_if``) are shown only when the referenced numeric answer is ≤ ``at_most``: then
-they are required if marked so; otherwise whatever was sent for them is ignored.
+they are required if marked so. An answer to a follow-up that is not shown is refused by the API
+(``validate_answers``: the client sent something that will not be kept); the HTML form, which
+shows every follow-up with its condition, has it ignored (``check_answers(refuse_hidden=False)``).
+
+Every check is linear in the size of the answer: a multiple-choice answer holds each choice at
+most once, so a list longer than the question's choices is refused before it is looked at.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from csq_common.errors import InvalidInput
+from csq_common.types import unstorable_reason
 from survey_svc.surveys.definitions import NUMERIC_TYPES, scale_of
 from survey_svc.surveys.schemas import Question, SurveyDefinition
 
@@ -33,7 +39,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "choices_empty": "choose at least one option",
         "choices_unknown": "lists unknown choices: {unknown}; choose from {choices}",
         "choices_repeated": "lists a choice more than once: {repeated}",
+        "choices_too_many": "lists {count} choices; there are only {max}",
+        "not_shown": "answers a follow-up that is not shown (it depends on {depends_on})",
         "text_type": "must be text",
+        "text_invalid": "must be plain text (no NUL characters or invalid Unicode)",
         "text_blank": "must not be blank",
         "text_long": "must be at most {max} characters (got {length})",
     },
@@ -48,7 +57,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "choices_empty": "请至少选择一项",
         "choices_unknown": "包含未知选项：{unknown}；请从 {choices} 中选择",
         "choices_repeated": "选项重复：{repeated}",
+        "choices_too_many": "选择了 {count} 项，但只有 {max} 个选项",
+        "not_shown": "此追问未显示（取决于 {depends_on}），不能作答",
         "text_type": "请填写文字",
+        "text_invalid": "请填写纯文本（不能含有 NUL 字符或无效的 Unicode）",
         "text_blank": "内容不能为空",
         "text_long": "最多 {max} 个字符（当前 {length} 个）",
     },
@@ -84,15 +96,22 @@ def is_shown(question: Question, numeric: Mapping[str, int]) -> bool:
     return value is not None and value <= question.show_if.at_most
 
 
-def check_answers(definition: SurveyDefinition, answers: Mapping[str, Any]) -> Checked:
-    """Every problem with ``answers`` (in question order, unknown keys last) and the clean set."""
+def check_answers(definition: SurveyDefinition, answers: Mapping[str, Any], *, refuse_hidden: bool = True) -> Checked:
+    """Every problem with ``answers`` (in question order, unknown keys last) and the clean set.
+
+    ``refuse_hidden``: an answer to a follow-up that is not shown is a problem; if False it is
+    ignored (the HTML form)."""
     problems: list[Problem] = []
     clean: dict[str, int | str | list[str]] = {}
     numeric: dict[str, int] = {}  # valid numeric answers, for follow-up conditions
     for question in definition.questions:
-        if not is_shown(question, numeric):
-            continue  # not shown: whatever was sent is ignored
         value = answers.get(question.key)
+        if not is_shown(question, numeric):
+            # Refused only when the condition was answered validly (else that answer's problem
+            # is the one to fix).
+            if refuse_hidden and value is not None and question.show_if.question in numeric:
+                problems.append(Problem(question.key, "not_shown", {"depends_on": f"answers.{question.show_if.question}"}))
+            continue
         if value is None:
             if question.required:
                 problems.append(Problem(question.key, "required"))
@@ -134,20 +153,32 @@ def _clean(question: Question, value: Any) -> tuple[Any, Problem | None]:
             return None, Problem(key, "choice", {"choices": ", ".join(choice_keys)})
         return value, None
     if question.type == "multiple_choice":
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        if not isinstance(value, list):
+            return None, Problem(key, "choices_type")
+        if len(value) > len(choice_keys):  # before anything looks at the items: bounds the work
+            return None, Problem(key, "choices_too_many", {"count": len(value), "max": len(choice_keys)})
+        if not all(isinstance(item, str) for item in value):
             return None, Problem(key, "choices_type")
         if not value:
             return None, Problem(key, "choices_empty")
-        unknown = [item for item in value if item not in choice_keys]
+        known = set(choice_keys)
+        unknown = [item for item in value if item not in known]
         if unknown:
             return None, Problem(key, "choices_unknown", {"unknown": ", ".join(unknown), "choices": ", ".join(choice_keys)})
-        repeated = sorted({item for item in value if value.count(item) > 1}, key=value.index)
+        seen: set[str] = set()
+        repeated: list[str] = []
+        for item in value:
+            if item in seen:
+                repeated.append(item)
+            seen.add(item)
         if repeated:
-            return None, Problem(key, "choices_repeated", {"repeated": ", ".join(repeated)})
+            return None, Problem(key, "choices_repeated", {"repeated": ", ".join(dict.fromkeys(repeated))})
         return value, None
     # text
     if not isinstance(value, str):
         return None, Problem(key, "text_type")
+    if unstorable_reason(value) is not None:
+        return None, Problem(key, "text_invalid")
     text = value.strip()
     if not text:
         return None, Problem(key, "text_blank")

@@ -2,17 +2,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
-from csq_common.http.dependencies import ReadSessionDep, SessionDep
 from csq_common.http.auth import ReadScope, WriteScope
+from csq_common.http.dependencies import ReadSessionDep, SessionDep, reject_unknown_query_parameters
+from csq_common.types import CursorStr, storable_str
 from survey_svc.surveys import service
 from survey_svc.surveys.models import Survey, SurveyVersion
 from survey_svc.surveys.schemas import SurveyDefinition, SurveyPage, SurveyPatch, SurveyRead, SurveyStatus, SurveyVersionRead
 
-router = APIRouter(prefix="/v1/surveys", tags=["surveys"])
+router = APIRouter(prefix="/v1/surveys", tags=["surveys"], dependencies=[Depends(reject_unknown_query_parameters)])
 
-SurveyId = Annotated[str, Path(max_length=100)]
+SurveyId = Annotated[storable_str(max_length=100), Path()]
 NOT_FOUND = {404: {"description": "Unknown survey"}}
 RETIRED = {409: {"description": "The survey is retired"}}
 
@@ -27,7 +28,7 @@ async def list_surveys(
     _: ReadScope,
     session: ReadSessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=400)] = None,
+    cursor: Annotated[CursorStr | None, Query()] = None,
     status: SurveyStatus | None = None,
 ) -> service.Page:
     return await service.list_surveys(session, limit=limit, cursor=cursor, status=status)

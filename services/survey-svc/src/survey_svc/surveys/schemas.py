@@ -7,23 +7,24 @@ another (translations per declared language, scales, follow-up conditions) are i
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from csq_common import events
+from csq_common.types import storable_str
 
 Language = Literal["zh-CN", "en"]
 QuestionType = Literal["csat", "nps", "ces", "rating", "single_choice", "multiple_choice", "text"]
 SurveyStatus = Literal["active", "retired"]
 
 # A stable, client-given key (question or choice), e.g. "q1", "too_slow".
-Key = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=50)]
+Key = storable_str(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=50)
 # attitude, response_speed, problem_solving, professionalism, overall, or a custom lowercase slug.
 Dimension = events.Dimension
-Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
-Label = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Text = storable_str(min_length=1, max_length=2000)
+Label = storable_str(min_length=1, max_length=200)
+Name = storable_str(min_length=1, max_length=200)
 
 
 class _Strict(BaseModel):
