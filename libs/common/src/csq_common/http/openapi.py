@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -34,12 +35,28 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     "additionalProperties": True,
 }
 
+_SCHEMA_DEFS = "x-csq-schema-defs"  # carried by documented_body, moved into components
+
+
+def documented_body(model: type[BaseModel], media_type: str = "application/json") -> dict[str, Any]:
+    """``openapi_extra`` documenting the request body of a route that reads its body raw (a signed
+    webhook parses the bytes itself, so FastAPI cannot see the model)."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    definitions = schema.pop("$defs", {})
+    definitions[model.__name__] = schema
+    return {
+        "requestBody": {"required": True, "content": {media_type: {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}},
+        _SCHEMA_DEFS: definitions,
+    }
+
+
 _PROBLEM_RESPONSE = {"content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
 _ERROR_RANGES = {"4XX": "Client error (problem+json)", "5XX": "Server error or a dependency away (problem+json)"}
 
 
 def document_problems(document: dict[str, Any]) -> dict[str, Any]:
-    """Rewrite ``document`` in place: every operation's error responses are problem+json."""
+    """Rewrite ``document`` in place: every operation's error responses are problem+json, and
+    the bodies declared with ``documented_body`` are components."""
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
@@ -48,6 +65,7 @@ def document_problems(document: dict[str, Any]) -> dict[str, Any]:
         for operation in path_item.values():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
+            schemas.update(operation.pop(_SCHEMA_DEFS, {}))
             responses = operation["responses"]
             for status in [code for code in responses if code[:1] in "45"]:
                 description = responses[status].get("description") or "Error"

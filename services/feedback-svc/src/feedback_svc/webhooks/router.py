@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from csq_common.http.body_limit import larger_body
+from csq_common.http.openapi import documented_body
 from feedback_svc.webhooks import schemas
 from feedback_svc.webhooks.batcher import WebhookBatcher
 from feedback_svc.webhooks.body import MAX_BODY_BYTES, signed_body
@@ -17,7 +18,7 @@ _PROBLEM = {"content": {"application/problem+json": {}}}
     "/tickets",
     status_code=202,
     response_model=WebhookAccepted,
-    openapi_extra=larger_body(MAX_BODY_BYTES),
+    openapi_extra={**larger_body(MAX_BODY_BYTES), **documented_body(schemas.TicketWebhook)},
     responses={
         200: {"model": WebhookAccepted, "description": "Duplicate event_id: already accepted, nothing changed"},
         401: {"description": "Missing, stale or wrong signature", **_PROBLEM},
