@@ -1,8 +1,9 @@
 """Sealed messages: encrypted for one service's public key, opened only with its private key.
 
-survey-svc seals an invitation's recipient and one-time link for notify-svc, so the event log and
-survey-svc's own tables never hold them readable (anonymous campaigns keep no customer identity;
-one-time tokens are kept only as hashes). An ECIES-style construction from the `cryptography`
+feedback-svc seals a customer's contact into ``ticket.closed`` and survey-svc an invitation's
+one-time link (and an explicit recipient), both for notify-svc, so neither the event log nor any
+table outside feedback-svc and notify-svc holds them readable (one-time tokens are kept only as
+hashes). An ECIES-style construction from the `cryptography`
 package: an ephemeral X25519 key agreement, HKDF-SHA256 and ChaCha20-Poly1305. The sealed form is
 URL-safe base64 of ``version(1) | ephemeral public key(32) | nonce(12) | ciphertext+tag``.
 """
@@ -25,7 +26,7 @@ _RAW = serialization.Encoding.Raw
 
 
 # Development only (refused outside CSQ_ENV=development, like the other dev secrets): the pair
-# survey-svc and notify-svc use out of the box so `make run` works without set-up.
+# feedback-svc, survey-svc and notify-svc use out of the box so `make run` works without set-up.
 DEVELOPMENT_PRIVATE_KEY = "SAW5pUOiqoRSdz9coDqy0qxqBax2mhFMt6jr5BHy5FM"
 DEVELOPMENT_PUBLIC_KEY = "BLEB1qwUaIWV5tUL-_MsPD5DyPUmJKCsbqhrti2ePwQ"
 
