@@ -78,6 +78,11 @@ def inbox_rule(days: float) -> RetentionRule:
     return RetentionRule(InboxMessage.__table__, "received_at", timedelta(days=days), name="inbox")
 
 
+def inbox_rules(app: FastAPI) -> list[RetentionRule]:
+    """The rules of a service whose only table that grows with traffic is its inbox."""
+    return [inbox_rule(app.state.settings.retention_inbox_days)]
+
+
 class RetentionWorker(PollingWorker):
     """Applies ``rules`` every ``poll_seconds``, ``batch_size`` rows per rule and transaction,
     until nothing is due."""

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from csq_common.retention import RetentionRule, chain_lifespans, inbox_rule, retention_lifespan
+from csq_common.retention import chain_lifespans, inbox_rules, retention_lifespan
 from csq_common.runtime import create_service_app
 from csq_common.settings import load_settings
 from survey_svc.campaigns.scheduler import InvitationScheduler
@@ -31,11 +31,6 @@ async def invitation_scheduler(app: FastAPI):
         await scheduler.stop()
 
 
-def retention_rules(app: FastAPI) -> list[RetentionRule]:
-    """What grows with traffic here beyond the business records: the inbox."""
-    return [inbox_rule(app.state.settings.retention_inbox_days)]
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings(Settings)
     return create_service_app(
@@ -44,5 +39,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service_root=SERVICE_ROOT,
         routers=[surveys_router, campaigns_router, responses_router, results_router],
         consumers=consumers(settings),
-        extra_lifespan=chain_lifespans(invitation_scheduler, retention_lifespan(retention_rules)),
+        extra_lifespan=chain_lifespans(invitation_scheduler, retention_lifespan(inbox_rules)),
     )
