@@ -15,7 +15,7 @@ from typing import Annotated, Any, ClassVar, Literal
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from csq_common.sealing import seal
+from csq_common.sealing import Sealer
 
 SPEC_VERSION = "1.0"
 
@@ -125,15 +125,18 @@ class SealedContact(BaseModel):
     locale: str | None = None
 
 
-def sealed_contact(customer: Customer | None, public_key: str) -> str | None:
-    """``customer``'s contact sealed for notify-svc; None when there is no address to write to."""
+def sealed_contact(customer: Customer | None, sealer: Sealer | str) -> str | None:
+    """``customer``'s contact sealed for notify-svc (``sealer``, or its public key); None when
+    there is no address to write to."""
     if customer is None or not customer.email:
         return None
+    if isinstance(sealer, str):
+        sealer = Sealer(sealer)
     contact = SealedContact(
         to=SealedContact.To(email=customer.email, name=customer.name),
         customer_name=customer.name, customer_id=customer.id, locale=customer.locale,
     )
-    return seal(contact.model_dump(mode="json"), public_key)
+    return sealer.seal(contact.model_dump(mode="json"))
 
 
 class TicketFields(BaseModel):

@@ -69,15 +69,28 @@ def _key(shared: bytes, ephemeral_public: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=ephemeral_public, info=_INFO).derive(shared)
 
 
+class Sealer:
+    """Seals messages for one public key, sharing one ephemeral key agreement among them: for a
+    batch (the key agreement costs far more than the encryption, and a webhook batch seals one
+    contact per closure). Every message still gets its own random nonce, and :func:`open_sealed`
+    opens each alike. Use one per batch, not for long: messages of one Sealer carry the same
+    ephemeral public key, so they can be told to come from one batch."""
+
+    def __init__(self, public_key: str) -> None:
+        recipient = X25519PublicKey.from_public_bytes(_unb64(public_key))
+        ephemeral = X25519PrivateKey.generate()
+        self._ephemeral_public = ephemeral.public_key().public_bytes(_RAW, serialization.PublicFormat.Raw)
+        self._cipher = ChaCha20Poly1305(_key(ephemeral.exchange(recipient), self._ephemeral_public))
+
+    def seal(self, payload: dict) -> str:
+        nonce = os.urandom(12)
+        ciphertext = self._cipher.encrypt(nonce, orjson.dumps(payload), VERSION)
+        return _b64(VERSION + self._ephemeral_public + nonce + ciphertext)
+
+
 def seal(payload: dict, public_key: str) -> str:
-    recipient = X25519PublicKey.from_public_bytes(_unb64(public_key))
-    ephemeral = X25519PrivateKey.generate()
-    ephemeral_public = ephemeral.public_key().public_bytes(_RAW, serialization.PublicFormat.Raw)
-    nonce = os.urandom(12)
-    ciphertext = ChaCha20Poly1305(_key(ephemeral.exchange(recipient), ephemeral_public)).encrypt(
-        nonce, orjson.dumps(payload), VERSION
-    )
-    return _b64(VERSION + ephemeral_public + nonce + ciphertext)
+    """One message sealed for ``public_key`` with its own ephemeral key."""
+    return Sealer(public_key).seal(payload)
 
 
 def open_sealed(sealed: str, private_key: str) -> dict:

@@ -24,6 +24,7 @@ from csq_common.bus import outbox
 from csq_common.bulk import BulkInsert
 from csq_common.db import could_be_key, utcnow
 from csq_common.pagination import decode_cursor, encode_cursor
+from csq_common.sealing import Sealer
 from csq_common.events import SPEC_VERSION, EncodedEvent, TicketClosed, TicketFirstResponded, sealed_contact
 from feedback_svc.tickets.errors import TicketChangedConcurrently, TicketNotFound
 from feedback_svc.tickets.models import Ticket
@@ -163,10 +164,11 @@ async def report_many(
         updated = [rows[ticket_id] for ticket_id in changed if ticket_id in stored]
         if updated:
             await _update_existing(session, updated)
+    sealer = Sealer(notify_public_key)  # one key agreement for the batch's contacts
     events = [
         (item.snapshot.id, event)
         for item, decision in zip(reports, decisions)
-        for event in ticket_events(item, decision, contact=_contact_for(item, notify_public_key))
+        for event in ticket_events(item, decision, contact=_contact_for(item, sealer))
     ]
     await outbox.add_many(session, [(event, topic, key) for key, event in events])
     return decisions
@@ -207,12 +209,12 @@ def _merge_all(
     return decisions, rows, list(changed)
 
 
-def _contact_for(item: Report, notify_public_key: str) -> str | None:
+def _contact_for(item: Report, sealer: Sealer) -> str | None:
     """The sealed contact a report's own event carries: only ``ticket.closed`` (the event that
     leads to a survey invitation) needs one."""
     if item.event_type != TicketClosed.event_type:
         return None
-    return sealed_contact(item.snapshot.customer, notify_public_key)
+    return sealed_contact(item.snapshot.customer, sealer)
 
 
 def event_ticket(snapshot: ReportedTicket, *, contact: str | None) -> dict[str, Any]:
