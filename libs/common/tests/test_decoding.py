@@ -44,7 +44,7 @@ _DELETE = object()
 MUTATIONS = [
     ("ticket.id", ""), ("ticket.id", "x" * 200), ("ticket.id", "x" * 201), ("ticket.id", 5), ("ticket.id", None),
     ("ticket.id", _DELETE), ("ticket.team_id", "t" * 201), ("ticket.team_id", None), ("ticket.channel", "c" * 51),
-    ("ticket.customer", None), ("ticket.customer", "C-9"), ("ticket.customer.email", "e" * 321),
+    ("ticket.customer", None), ("ticket.customer", "C-9"), ("ticket.customer.sealed_contact", "s" * 4097),
     ("ticket.customer.locale", "l" * 36), ("ticket.subject", "主" * 1000), ("ticket.subject", "主" * 1001),
     ("ticket.created_at", "2026-11-20T08:00:00"), ("ticket.created_at", "yesterday"), ("ticket.created_at", _DELETE),
     ("ticket.created_at", "2026-11-20T08:00:00.123456+05:45"), ("ticket.closed_at", None),
@@ -100,7 +100,7 @@ def test_the_valid_payload_decodes_to_the_same_values():
     assert expected is not None and from_dict == from_json == expected
     decoded = decode_payload(TicketReopened, msgspec.json.encode(VALID))
     assert decoded.ticket.first_response_at == datetime.fromisoformat("2026-11-20T08:12:00+00:00")
-    assert decoded.ticket.tags == ["refund"] and decoded.ticket.customer.name == "李雷"
+    assert decoded.ticket.tags == ["refund"] and decoded.ticket.customer.id == "C-9"
 
 
 def test_the_error_names_the_model_and_the_field():

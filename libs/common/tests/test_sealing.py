@@ -1,6 +1,6 @@
 import pytest
 
-from csq_common.sealing import SealError, check_key, generate_keypair, open_sealed, public_key_of, seal
+from csq_common.sealing import SealError, Sealer, check_key, generate_keypair, open_sealed, public_key_of, seal
 
 
 def test_a_sealed_message_opens_only_with_the_matching_private_key():
@@ -42,3 +42,13 @@ def test_the_development_pair_matches():
     from csq_common.sealing import DEVELOPMENT_PRIVATE_KEY, DEVELOPMENT_PUBLIC_KEY
 
     assert public_key_of(DEVELOPMENT_PRIVATE_KEY) == DEVELOPMENT_PUBLIC_KEY
+
+
+def test_a_sealer_seals_many_messages_each_opened_alone_with_its_own_nonce():
+    private, public = generate_keypair()
+    sealer = Sealer(public)
+    first, second = sealer.seal({"n": 1}), sealer.seal({"n": 1})
+    assert first != second  # the nonce differs, so equal payloads do not look equal
+    assert open_sealed(first, private) == open_sealed(second, private) == {"n": 1}
+    with pytest.raises(SealError):
+        open_sealed(first, generate_keypair()[0])

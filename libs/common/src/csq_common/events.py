@@ -15,6 +15,8 @@ from typing import Annotated, Any, ClassVar, Literal
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from csq_common.sealing import Sealer
+
 SPEC_VERSION = "1.0"
 
 
@@ -81,6 +83,9 @@ def make_event(
 
 
 class Customer(BaseModel):
+    """A customer as a CRM or a client reports them (webhook and recipient input). Never put in an
+    event: ticket events carry :class:`TicketCustomer`, whose contact travels sealed."""
+
     model_config = ConfigDict(extra="ignore")
     id: str | None = Field(None, max_length=200)
     email: str | None = Field(None, max_length=320)
@@ -88,12 +93,57 @@ class Customer(BaseModel):
     locale: str | None = Field(None, max_length=35)
 
 
-class TicketSnapshot(BaseModel):
-    """The ticket as the CRM reported it with the event (the same shape as the webhook's)."""
+#: Upper bound of a sealed contact: a sealed email and name (a few hundred bytes) with room to spare.
+SEALED_CONTACT_MAX_LENGTH = 4096
+
+
+class TicketCustomer(BaseModel):
+    """The customer as ticket events carry them: the CRM's id and the locale, nothing readable that
+    identifies them. ``sealed_contact`` (on ``ticket.closed`` when an email is known) holds
+    :class:`SealedContact` sealed for notify-svc (csq_common.sealing): survey-svc passes it on
+    without being able to read it."""
+
+    model_config = ConfigDict(extra="ignore")
+    id: str | None = Field(None, max_length=200)
+    locale: str | None = Field(None, max_length=35)
+    sealed_contact: str | None = Field(None, max_length=SEALED_CONTACT_MAX_LENGTH)
+
+
+class SealedContact(BaseModel):
+    """What a sealed contact holds once opened (by notify-svc only): whom to write to and how to
+    greet them, and the CRM's customer id so that an erasure finds what was sent to them."""
+
+    class To(BaseModel):
+        model_config = ConfigDict(extra="ignore")
+        email: str
+        name: str | None = None
+
+    model_config = ConfigDict(extra="ignore")
+    to: To
+    customer_name: str | None = None
+    customer_id: str | None = None
+    locale: str | None = None
+
+
+def sealed_contact(customer: Customer | None, sealer: Sealer | str) -> str | None:
+    """``customer``'s contact sealed for notify-svc (``sealer``, or its public key); None when
+    there is no address to write to."""
+    if customer is None or not customer.email:
+        return None
+    if isinstance(sealer, str):
+        sealer = Sealer(sealer)
+    contact = SealedContact(
+        to=SealedContact.To(email=customer.email, name=customer.name),
+        customer_name=customer.name, customer_id=customer.id, locale=customer.locale,
+    )
+    return sealer.seal(contact.model_dump(mode="json"))
+
+
+class TicketFields(BaseModel):
+    """A ticket's fields as the CRM reported them with an event, except the customer."""
 
     model_config = ConfigDict(extra="ignore")
     id: str = Field(min_length=1, max_length=200)
-    customer: Customer | None = None
     agent_id: str | None = Field(None, max_length=200)
     team_id: str | None = Field(None, max_length=200)
     channel: str | None = Field(None, max_length=50)
@@ -108,6 +158,13 @@ class TicketSnapshot(BaseModel):
     reopen_count: int = Field(0, ge=0)
     contact_count: int = Field(1, ge=0)
     tags: list[str] = Field(default_factory=list)
+
+
+class TicketSnapshot(TicketFields):
+    """The ticket as a ticket event carries it: the CRM's snapshot with the customer reduced to
+    :class:`TicketCustomer` (id, locale, sealed contact)."""
+
+    customer: TicketCustomer | None = None
 
 
 class TicketEvent(EventData):
@@ -215,8 +272,8 @@ class SurveyInvited(SurveyAttribution):
 
     For ``delivery == "email"`` the recipient and the survey link travel only sealed for
     notify-svc (see :mod:`csq_common.sealing`): ``sealed_message`` holds the recipient
-    (``{"to": {"email", "name"}, "customer_name", "locale"}``, sealed when the invitation was
-    created, so an anonymous campaign never stores the address readable) and ``sealed_link`` the
+    (a :class:`SealedContact`, sealed by feedback-svc into the ``ticket.closed`` event, or by
+    survey-svc for an explicit recipient, and kept opaque by survey-svc) and ``sealed_link`` the
     survey link (``{"survey_link"}``, sealed when the invitation is sent, the only moment its
     one-time token exists: survey-svc stores only the token's hash). The event log and survey-svc's
     tables never hold either readable. A reminder (``reminder`` true) carries neither: notify-svc
@@ -271,7 +328,22 @@ SURVEY_EVENTS: dict[str, type[SurveyAttribution]] = {
     cls.event_type: cls for cls in (SurveyInvited, SurveyAnswered, SurveyExpired)
 }
 
-EVENT_TYPES: dict[str, type[EventData]] = {**TICKET_EVENTS, **SURVEY_EVENTS, **NOTIFICATION_EVENTS}
+# ---- customers (feedback-svc → csq.feedback, keyed by customer id) --------------------------
+
+
+class CustomerErased(EventData):
+    """A customer's identity was erased at feedback-svc (DESIGN.md "Data retention and erasure"):
+    every service that holds data of ``customer_id`` removes or anonymises it; KPIs stay."""
+
+    event_type: ClassVar[str] = "customer.erased"
+    domain: ClassVar[str] = "feedback"
+    customer_id: Id
+    requested_at: AwareDatetime
+
+
+EVENT_TYPES: dict[str, type[EventData]] = {
+    **TICKET_EVENTS, **SURVEY_EVENTS, **NOTIFICATION_EVENTS, CustomerErased.event_type: CustomerErased,
+}
 
 
 class UnknownEventType(ValueError):

@@ -1,8 +1,9 @@
 """Sealed messages: encrypted for one service's public key, opened only with its private key.
 
-survey-svc seals an invitation's recipient and one-time link for notify-svc, so the event log and
-survey-svc's own tables never hold them readable (anonymous campaigns keep no customer identity;
-one-time tokens are kept only as hashes). An ECIES-style construction from the `cryptography`
+feedback-svc seals a customer's contact into ``ticket.closed`` and survey-svc an invitation's
+one-time link (and an explicit recipient), both for notify-svc, so neither the event log nor any
+table outside feedback-svc and notify-svc holds them readable (one-time tokens are kept only as
+hashes). An ECIES-style construction from the `cryptography`
 package: an ephemeral X25519 key agreement, HKDF-SHA256 and ChaCha20-Poly1305. The sealed form is
 URL-safe base64 of ``version(1) | ephemeral public key(32) | nonce(12) | ciphertext+tag``.
 """
@@ -25,7 +26,7 @@ _RAW = serialization.Encoding.Raw
 
 
 # Development only (refused outside CSQ_ENV=development, like the other dev secrets): the pair
-# survey-svc and notify-svc use out of the box so `make run` works without set-up.
+# feedback-svc, survey-svc and notify-svc use out of the box so `make run` works without set-up.
 DEVELOPMENT_PRIVATE_KEY = "SAW5pUOiqoRSdz9coDqy0qxqBax2mhFMt6jr5BHy5FM"
 DEVELOPMENT_PUBLIC_KEY = "BLEB1qwUaIWV5tUL-_MsPD5DyPUmJKCsbqhrti2ePwQ"
 
@@ -68,15 +69,28 @@ def _key(shared: bytes, ephemeral_public: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=ephemeral_public, info=_INFO).derive(shared)
 
 
+class Sealer:
+    """Seals messages for one public key, sharing one ephemeral key agreement among them: for a
+    batch (the key agreement costs far more than the encryption, and a webhook batch seals one
+    contact per closure). Every message still gets its own random nonce, and :func:`open_sealed`
+    opens each alike. Use one per batch, not for long: messages of one Sealer carry the same
+    ephemeral public key, so they can be told to come from one batch."""
+
+    def __init__(self, public_key: str) -> None:
+        recipient = X25519PublicKey.from_public_bytes(_unb64(public_key))
+        ephemeral = X25519PrivateKey.generate()
+        self._ephemeral_public = ephemeral.public_key().public_bytes(_RAW, serialization.PublicFormat.Raw)
+        self._cipher = ChaCha20Poly1305(_key(ephemeral.exchange(recipient), self._ephemeral_public))
+
+    def seal(self, payload: dict) -> str:
+        nonce = os.urandom(12)
+        ciphertext = self._cipher.encrypt(nonce, orjson.dumps(payload), VERSION)
+        return _b64(VERSION + self._ephemeral_public + nonce + ciphertext)
+
+
 def seal(payload: dict, public_key: str) -> str:
-    recipient = X25519PublicKey.from_public_bytes(_unb64(public_key))
-    ephemeral = X25519PrivateKey.generate()
-    ephemeral_public = ephemeral.public_key().public_bytes(_RAW, serialization.PublicFormat.Raw)
-    nonce = os.urandom(12)
-    ciphertext = ChaCha20Poly1305(_key(ephemeral.exchange(recipient), ephemeral_public)).encrypt(
-        nonce, orjson.dumps(payload), VERSION
-    )
-    return _b64(VERSION + ephemeral_public + nonce + ciphertext)
+    """One message sealed for ``public_key`` with its own ephemeral key."""
+    return Sealer(public_key).seal(payload)
 
 
 def open_sealed(sealed: str, private_key: str) -> dict:

@@ -75,6 +75,11 @@ class BaseServiceSettings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///var/csq.db"
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+    # Retention (csq_common.retention), prefixed per service (e.g. KPI_RETENTION_INBOX_DAYS): how
+    # long consumed event ids are remembered, and how often the worker looks for what is due.
+    retention_inbox_days: float = Field(30.0, gt=0, le=36_500)
+    retention_poll_seconds: float = Field(3600.0, gt=0, le=86_400)
+    retention_batch_size: int = Field(1000, ge=1, le=100_000)
 
     @field_validator("log_level")
     @classmethod

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from csq_common.retention import inbox_rules, retention_lifespan
 from csq_common.runtime import create_service_app
 from csq_common.settings import load_settings
 from audit_svc.consumers import CONSUMERS
@@ -16,4 +17,7 @@ SERVICE_ROOT = Path(__file__).resolve().parents[2]
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings(Settings)
-    return create_service_app(settings, title="CSQ audit-svc", service_root=SERVICE_ROOT, routers=[], consumers=CONSUMERS)
+    return create_service_app(
+        settings, title="CSQ audit-svc", service_root=SERVICE_ROOT, routers=[], consumers=CONSUMERS,
+        extra_lifespan=retention_lifespan(inbox_rules),
+    )

@@ -1,16 +1,20 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
 
+from csq_common.retention import RetentionRule, chain_lifespans, inbox_rule, retention_lifespan
 from csq_common.runtime import create_service_app
 from csq_common.settings import load_settings
 from feedback_svc.consumers import CONSUMERS
+from feedback_svc.customers.router import router as customers_router
 from feedback_svc.settings import Settings
 from feedback_svc.tickets.router import router as tickets_router
 from feedback_svc.webhooks.batcher import WebhookBatcher
+from feedback_svc.webhooks.models import WebhookReceipt
 from feedback_svc.webhooks.router import router as webhooks_router
 
 SERVICE_ROOT = Path(__file__).resolve().parents[2]
@@ -23,6 +27,7 @@ async def webhook_intake(app: FastAPI):
     batcher = WebhookBatcher(
         app.state.sessions,
         topic=settings.topic("tickets"),
+        notify_public_key=settings.notify_public_key,
         max_items=settings.webhook_batch_max_items,
         linger_seconds=settings.webhook_batch_linger_seconds,
         max_queued=settings.webhook_queue_limit,
@@ -35,14 +40,23 @@ async def webhook_intake(app: FastAPI):
         await batcher.stop()
 
 
+def retention_rules(app: FastAPI) -> list[RetentionRule]:
+    """What grows with traffic here: the inbox and the webhook receipts (the duplicate check)."""
+    settings: Settings = app.state.settings
+    return [
+        inbox_rule(settings.retention_inbox_days),
+        RetentionRule(WebhookReceipt.__table__, "received_at", timedelta(days=settings.retention_webhook_receipt_days)),
+    ]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings(Settings)
     app = create_service_app(
         settings,
         title="CSQ feedback-svc",
         service_root=SERVICE_ROOT,
-        routers=[webhooks_router, tickets_router],
+        routers=[webhooks_router, tickets_router, customers_router],
         consumers=CONSUMERS,
-        extra_lifespan=webhook_intake,
+        extra_lifespan=chain_lifespans(webhook_intake, retention_lifespan(retention_rules)),
     )
     return app

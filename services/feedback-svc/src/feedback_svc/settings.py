@@ -5,6 +5,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from csq_common.http.dependencies import get_settings
+from csq_common.sealing import DEVELOPMENT_PUBLIC_KEY, check_key
 from csq_common.settings import DEVELOPMENT_WEBHOOK_SECRET, BaseServiceSettings
 
 
@@ -23,6 +24,11 @@ class Settings(BaseServiceSettings):
     webhook_batch_max_items: int = Field(200, ge=1, le=1000)
     webhook_batch_linger_seconds: float = Field(0.0005, ge=0, le=1)
     webhook_queue_limit: int = Field(10_000, ge=1)
+    # notify-svc's public key (csq_common.sealing): the customer's contact in ticket.closed is
+    # sealed for it, so no ticket event carries an email or a name readable.
+    notify_public_key: str = DEVELOPMENT_PUBLIC_KEY
+    # Retention: webhook receipts (the duplicate check) are kept this long after their arrival.
+    retention_webhook_receipt_days: float = Field(30.0, gt=0, le=36_500)
 
     @field_validator("webhook_secret")
     @classmethod
@@ -30,6 +36,13 @@ class Settings(BaseServiceSettings):
         if not split_secrets(value):
             raise ValueError("must hold at least one secret (comma-separated for rotation)")
         return value
+
+    @model_validator(mode="after")
+    def _sealing_key(self):
+        check_key(self.notify_public_key, name="FEEDBACK_NOTIFY_PUBLIC_KEY")
+        if self.environment != "development" and self.notify_public_key == DEVELOPMENT_PUBLIC_KEY:
+            raise ValueError("FEEDBACK_NOTIFY_PUBLIC_KEY must be set outside development")
+        return self
 
     @model_validator(mode="after")
     def _no_development_secret_in_rotation(self):

@@ -1,6 +1,7 @@
 from datetime import datetime, timedelta, timezone
 
-from csq_common.events import Customer, TicketSnapshot
+from csq_common.events import Customer
+from feedback_svc.tickets.schemas import ReportedTicket
 from feedback_svc.tickets.service import (
     event_id_for,
     first_responded_event_id,
@@ -11,8 +12,8 @@ from feedback_svc.tickets.service import (
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 
 
-def snapshot(**fields) -> TicketSnapshot:
-    return TicketSnapshot(id="T-1", created_at=T0, **fields)
+def snapshot(**fields) -> ReportedTicket:
+    return ReportedTicket(id="T-1", created_at=T0, **fields)
 
 
 def test_the_first_event_of_a_ticket_is_stored():

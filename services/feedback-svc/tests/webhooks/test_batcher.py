@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from csq_common.bus.models import OutboxMessage
+from csq_common.sealing import DEVELOPMENT_PRIVATE_KEY, open_sealed
 from csq_testing import running_app, wait_until
 from feedback_svc.main import create_app
 from feedback_svc.tickets import service as tickets_service
@@ -28,9 +29,9 @@ def record_batches(monkeypatch) -> list[list[str]]:
     batches: list[list[str]] = []
     real = webhooks_service.receive_ticket_webhooks
 
-    async def spy(session, payloads, *, topic):
+    async def spy(session, payloads, **options):
         batches.append([payload.event_id for payload in payloads])
-        return await real(session, payloads, topic=topic)
+        return await real(session, payloads, **options)
 
     monkeypatch.setattr(webhooks_service, "receive_ticket_webhooks", spy)
     return batches
@@ -76,10 +77,18 @@ async def stored_state(app):
             for row in await session.execute(select(WebhookReceipt.__table__).order_by(WebhookReceipt.event_id))
         ]
         outbox = [
-            (row.event_id, row.topic, row.key, orjson.loads(row.payload))
+            (row.event_id, row.topic, row.key, _contact_opened(orjson.loads(row.payload)))
             for row in await session.execute(select(OutboxMessage.__table__).order_by(OutboxMessage.id))
         ]
     return tickets, receipts, outbox
+
+
+def _contact_opened(event: dict) -> dict:
+    """The event with its sealed contact opened (each sealing is randomised; what it holds is not)."""
+    customer = event["data"]["ticket"].get("customer") or {}
+    if customer.get("sealed_contact"):
+        customer["sealed_contact"] = open_sealed(customer["sealed_contact"], DEVELOPMENT_PRIVATE_KEY)
+    return event
 
 
 async def forget_everything(app) -> None:
@@ -123,7 +132,7 @@ async def test_a_repeated_event_id_inside_one_batch_is_a_duplicate_of_the_first(
     other = parse(orjson.dumps(ticket_event(event_id="crm-other", id="T-1", occurred_at="2026-11-20T09:00:00Z")))
     async with client.app.state.sessions() as session:
         results = await webhooks_service.receive_ticket_webhooks(
-            session, [first, again, other, again], topic=settings.topic("tickets")
+            session, [first, again, other, again], topic=settings.topic("tickets"), notify_public_key=settings.notify_public_key
         )
         await session.commit()
     assert [(r.event_id, r.duplicate, r.ticket_id) for r in results] == [
@@ -197,10 +206,10 @@ async def test_a_full_queue_is_a_503_with_retry_after_and_stores_nothing(tiny_qu
     entered, release = asyncio.Event(), asyncio.Event()
     real = webhooks_service.receive_ticket_webhooks
 
-    async def held(session, payloads, *, topic):
+    async def held(session, payloads, **options):
         entered.set()
         await release.wait()
-        return await real(session, payloads, topic=topic)
+        return await real(session, payloads, **options)
 
     monkeypatch.setattr(webhooks_service, "receive_ticket_webhooks", held)
     batcher = http.app.state.webhook_batcher

@@ -6,10 +6,13 @@ import orjson
 from sqlalchemy import func, select
 
 from csq_common.bus.models import OutboxMessage
+from csq_common.sealing import DEVELOPMENT_PUBLIC_KEY
 from feedback_svc.tickets.models import Ticket
 from feedback_svc.webhooks.schemas import parse
 from feedback_svc.webhooks.service import receive_ticket_webhook
 from tests.webhooks.factories import ticket_event
+
+KEY = DEVELOPMENT_PUBLIC_KEY
 
 
 async def race(app, settings, first_payload, second_payload):
@@ -20,10 +23,10 @@ async def race(app, settings, first_payload, second_payload):
     """
     topic = settings.topic("tickets")
     async with app.state.sessions() as first, app.state.sessions() as second:
-        first_result = await receive_ticket_webhook(first, parse(orjson.dumps(first_payload)), topic=topic)
+        first_result = await receive_ticket_webhook(first, parse(orjson.dumps(first_payload)), topic=topic, notify_public_key=KEY)
 
         async def apply_second():
-            result = await receive_ticket_webhook(second, parse(orjson.dumps(second_payload)), topic=topic)
+            result = await receive_ticket_webhook(second, parse(orjson.dumps(second_payload)), topic=topic, notify_public_key=KEY)
             await second.commit()
             return result
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from csq_common.retention import chain_lifespans, inbox_rules, retention_lifespan
 from csq_common.runtime import create_service_app
 from csq_common.settings import load_settings
 from kpi_svc.aggregates.rollup import RollupWorker
@@ -39,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service_root=SERVICE_ROOT,
         routers=[kpis_router],
         consumers=CONSUMERS,
-        extra_lifespan=background,
+        extra_lifespan=chain_lifespans(background, retention_lifespan(inbox_rules)),
         # Each KPI read is one statement over the aggregates (a summary: one for tickets, one for
         # surveys, independent): no transaction needed around them.
         autocommit_reads=True,

@@ -4,7 +4,8 @@
 :func:`notify_svc.deliveries.invitations.accept_invitation`; an event that cannot (a payload that
 fails validation, a sealed recipient or link that is missing or does not open, a bad recipient, a
 reminder with no invitation delivery to remind of) raises, so the runner
-isolates it, dead-letters it and applies the rest of the batch. Every other type, and the
+isolates it, dead-letters it and applies the rest of the batch. ``customer.erased`` (on
+``feedback``) clears that customer's deliveries. Every other type, and the
 ``kpi``, ``audits`` and ``feedback`` domains (escalations arrive with their issue), is only
 recorded in the inbox by the runner.
 """
@@ -14,9 +15,9 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.db import utcnow
-from csq_common.events import CloudEvent, SurveyInvited, parse_data
+from csq_common.events import CloudEvent, CustomerErased, SurveyInvited, parse_data
 from csq_common.runtime import ConsumerSpec
-from notify_svc.deliveries import invitations
+from notify_svc.deliveries import erasure, invitations
 from notify_svc.settings import Settings
 
 GROUP = "notify-svc"
@@ -34,5 +35,8 @@ def build_consumers(settings: Settings) -> list[ConsumerSpec]:
                     mail_from=settings.mail_from,
                     now=utcnow(),
                 )
+            elif event.type == CustomerErased.event_type:
+                erased: CustomerErased = parse_data(event)
+                await erasure.erase_customer(session, erased.customer_id, now=utcnow())
 
     return [ConsumerSpec(group=GROUP, domains=DOMAINS, handler=handle_events)]

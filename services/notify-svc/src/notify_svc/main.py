@@ -5,9 +5,11 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from csq_common.retention import RetentionRule, chain_lifespans, inbox_rule, retention_lifespan
 from csq_common.runtime import create_service_app
 from csq_common.settings import load_settings
 from notify_svc.consumers import build_consumers
+from notify_svc.deliveries.erasure import delivered_content_rule
 from notify_svc.deliveries.router import router as deliveries_router
 from notify_svc.deliveries.sender import DeliverySender
 from notify_svc.settings import Settings
@@ -27,6 +29,12 @@ async def delivery_sender(app: FastAPI):
         await sender.stop()
 
 
+def retention_rules(app: FastAPI) -> list[RetentionRule]:
+    """What grows with traffic here: the inbox, and the content of ended deliveries."""
+    settings: Settings = app.state.settings
+    return [inbox_rule(settings.retention_inbox_days), delivered_content_rule(settings.retention_delivery_days)]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings(Settings)
     return create_service_app(
@@ -35,5 +43,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service_root=SERVICE_ROOT,
         routers=[deliveries_router],
         consumers=build_consumers(settings),
-        extra_lifespan=delivery_sender,
+        extra_lifespan=chain_lifespans(delivery_sender, retention_lifespan(retention_rules)),
     )

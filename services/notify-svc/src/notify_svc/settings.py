@@ -36,8 +36,11 @@ class Settings(BaseServiceSettings):
     sender_poll_seconds: float = Field(1.0, gt=0, le=60)
     sender_batch_size: int = Field(20, ge=1, le=1000)
 
-    # Opens what survey-svc sealed for notify-svc (recipient and link of an invitation).
+    # Opens what feedback-svc and survey-svc sealed for notify-svc (an invitation's recipient and link).
     recipient_private_key: str = DEVELOPMENT_PRIVATE_KEY
+    # Retention: a delivery's content (recipient, live links, bodies) is cleared this long after
+    # it was delivered or failed.
+    retention_delivery_days: float = Field(7.0, gt=0, le=36_500)
 
     @model_validator(mode="after")
     def _sealing_key(self):

@@ -47,9 +47,10 @@ ONE_CLICK = {"question_id": "q-csat", "prompt": "您对本次服务满意吗？"
 def sealed_invitation(
     *, email: str = "li.lei@example.com", name: str | None = "李雷",
     customer_name: str | None = "李雷", locale: str = "zh-CN", public_key: str = DEVELOPMENT_PUBLIC_KEY,
+    customer_id: str | None = "C-9",
 ) -> str:  # fmt: skip
-    """The recipient survey-svc seals for notify-svc when it creates the invitation (``sealed_message``)."""
-    payload = {"to": {"email": email, "name": name}, "customer_name": customer_name, "locale": locale}
+    """The contact feedback-svc seals for notify-svc into ``ticket.closed`` (``sealed_message``)."""
+    payload = {"to": {"email": email, "name": name}, "customer_name": customer_name, "customer_id": customer_id, "locale": locale}
     return seal(payload, public_key)
 
 

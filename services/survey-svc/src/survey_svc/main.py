@@ -5,6 +5,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from csq_common.retention import chain_lifespans, inbox_rules, retention_lifespan
 from csq_common.runtime import create_service_app
 from csq_common.settings import load_settings
 from survey_svc.campaigns.scheduler import InvitationScheduler
@@ -38,5 +39,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service_root=SERVICE_ROOT,
         routers=[surveys_router, campaigns_router, responses_router, results_router],
         consumers=consumers(settings),
-        extra_lifespan=invitation_scheduler,
+        extra_lifespan=chain_lifespans(invitation_scheduler, retention_lifespan(inbox_rules)),
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from csq_common.events import CloudEvent, TicketClosed, TicketReopened, make_event
+from csq_common.events import CloudEvent, Customer, TicketClosed, TicketReopened, make_event, sealed_contact
+from csq_common.sealing import DEVELOPMENT_PUBLIC_KEY
 from survey_svc.campaigns import service as campaigns
 from survey_svc.campaigns.schemas import CampaignCreate
 from survey_svc.surveys import service as surveys
@@ -29,9 +30,17 @@ async def campaign(session, survey_id: str, **overrides: Any):
     return await campaigns.create_campaign(session, CampaignCreate.model_validate(body), author="test")
 
 
+def event_customer(customer: dict | None) -> dict | None:
+    """The customer as feedback-svc puts it in ticket events: id, locale, contact sealed for notify-svc."""
+    if customer is None:
+        return None
+    reported = Customer(**customer)
+    return {"id": reported.id, "locale": reported.locale, "sealed_contact": sealed_contact(reported, DEVELOPMENT_PUBLIC_KEY)}
+
+
 def ticket(ticket_id: str = "T-1001", *, closed_at: datetime = T0, customer: dict | None = CUSTOMER, **fields: Any) -> dict:
     body = {
-        "id": ticket_id, "customer": customer, "agent_id": "A-7", "team_id": "billing", "channel": "email",
+        "id": ticket_id, "customer": event_customer(customer), "agent_id": "A-7", "team_id": "billing", "channel": "email",
         "priority": "normal", "status": "closed", "created_at": (closed_at - timedelta(hours=2)).isoformat(),
         "closed_at": closed_at.isoformat(), "tags": ["refund"],
     }

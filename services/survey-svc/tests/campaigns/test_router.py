@@ -3,7 +3,7 @@ Each test starts the service, so they are few and broad."""
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from csq_common.bus.kafka import BrokerProducer
 from csq_common.bus.models import InboxMessage
@@ -261,3 +261,26 @@ async def test_ticket_closed_through_the_broker_schedules_an_invitation_and_a_re
     metrics = (await client.get("/metrics")).text
     assert 'csq_survey_invitation_decisions_total{outcome="scheduled"}' in metrics
     assert 'csq_survey_invitation_decisions_total{outcome="too_old"}' in metrics
+
+
+async def test_invitations_show_and_store_no_email_or_name(client):
+    """The privacy promise: the contact is sealed for notify-svc; survey-svc can show none of it."""
+    survey_id = await published(client)
+    campaign = await create(client, survey_id, trigger="explicit", delivery="email", throttle_days=0)
+    recipient = {"id": "C-42", "email": "wang.fang@example.com", "name": "王芳", "locale": "zh-CN"}
+    results = (await client.post(
+        f"/v1/campaigns/{campaign['id']}/invitations",
+        json={"recipients": [{"customer": recipient}], "send_at": (utcnow() + timedelta(days=1)).isoformat()},
+        headers=WRITER,
+    )).json()["results"]
+    assert results[0]["status"] == "scheduled"
+    listed = await client.get("/v1/invitations", params={"campaign_id": campaign["id"]}, headers=READER)
+    one = await client.get(f"/v1/invitations/{results[0]['invitation_id']}", headers=READER)
+    for response in (listed, one):
+        assert response.status_code == 200
+        assert "wang.fang" not in response.text and "王芳" not in response.text
+        assert not any(name in response.text for name in ("customer_email", "customer_name"))
+    assert one.json()["customer_id"] == "C-42"
+    async with client.app.state.sessions() as session:
+        rows = (await session.execute(text("SELECT * FROM invitations"))).all()
+    assert rows and not any("wang.fang" in str(value) or "王芳" in str(value) for row in rows for value in row)

@@ -14,7 +14,7 @@ class Ticket(Base):
     __tablename__ = "tickets"
 
     id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    customer_id: Mapped[str | None] = mapped_column(String(200))
+    customer_id: Mapped[str | None] = mapped_column(String(200), index=True)  # erasure looks it up
     customer_email: Mapped[str | None] = mapped_column(String(320))
     customer_name: Mapped[str | None] = mapped_column(String(200))
     customer_locale: Mapped[str | None] = mapped_column(String(35))

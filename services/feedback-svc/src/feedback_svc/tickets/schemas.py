@@ -4,8 +4,15 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
 
-from csq_common.events import Customer
+from csq_common.events import Customer, TicketFields
 from feedback_svc.tickets.models import Ticket
+
+
+class ReportedTicket(TicketFields):
+    """A ticket as the CRM reports it (the webhook's ``ticket``): with the customer's email and
+    name, which feedback-svc keeps and never publishes readable (see ``service.event_ticket``)."""
+
+    customer: Customer | None = None
 
 
 class TicketRead(BaseModel):

@@ -24,9 +24,11 @@ from csq_common.bus import outbox
 from csq_common.bulk import BulkInsert
 from csq_common.db import could_be_key, utcnow
 from csq_common.pagination import decode_cursor, encode_cursor
-from csq_common.events import SPEC_VERSION, EncodedEvent, TicketFirstResponded, TicketSnapshot
+from csq_common.sealing import Sealer
+from csq_common.events import SPEC_VERSION, EncodedEvent, TicketClosed, TicketFirstResponded, sealed_contact
 from feedback_svc.tickets.errors import TicketChangedConcurrently, TicketNotFound
 from feedback_svc.tickets.models import Ticket
+from feedback_svc.tickets.schemas import ReportedTicket
 
 SOURCE = "feedback-svc"
 # Separate namespaces: a CRM event id can never produce the id of a derived event.
@@ -63,7 +65,7 @@ class Merge:
 
 
 def merge(
-    *, last_event_at: datetime | None, first_response_published: bool, occurred_at: datetime, snapshot: TicketSnapshot
+    *, last_event_at: datetime | None, first_response_published: bool, occurred_at: datetime, snapshot: ReportedTicket
 ) -> Merge:
     """What one CRM event does to the stored ticket.
 
@@ -77,7 +79,7 @@ def merge(
     )
 
 
-def snapshot_columns(snapshot: TicketSnapshot) -> dict[str, Any]:
+def snapshot_columns(snapshot: ReportedTicket) -> dict[str, Any]:
     customer = snapshot.customer
     return {
         "customer_id": customer.id if customer else None,
@@ -108,7 +110,7 @@ def snapshot_columns(snapshot: TicketSnapshot) -> dict[str, Any]:
 class Report:
     """One CRM event to apply: the snapshot it carries, its type and event time."""
 
-    snapshot: TicketSnapshot
+    snapshot: ReportedTicket
     event_type: str
     occurred_at: datetime
     crm_event_id: str
@@ -116,26 +118,30 @@ class Report:
 
 async def report(
     session: AsyncSession,
-    snapshot: TicketSnapshot,
+    snapshot: ReportedTicket,
     *,
     event_type: str,
     occurred_at: datetime,
     crm_event_id: str,
     topic: str,
+    notify_public_key: str,
 ) -> Merge:
     """Apply one CRM event: merge its snapshot, stage its event (and a derived first response)."""
     report_ = Report(snapshot=snapshot, event_type=event_type, occurred_at=occurred_at, crm_event_id=crm_event_id)
-    return (await report_many(session, [report_], topic=topic))[0]
+    return (await report_many(session, [report_], topic=topic, notify_public_key=notify_public_key))[0]
 
 
-async def report_many(session: AsyncSession, reports: Sequence[Report], *, topic: str) -> list[Merge]:
+async def report_many(
+    session: AsyncSession, reports: Sequence[Report], *, topic: str, notify_public_key: str
+) -> list[Merge]:
     """Apply CRM events in arrival order with a handful of set-based statements.
 
     Every report is merged in memory in order (the same rule as one at a time). The touched
     tickets are first inserted as if new, with one INSERT … ON CONFLICT DO NOTHING (the common
     case of a batch: it creates them, and tells which already exist, with no read before); only
     the existing ones are then read (FOR UPDATE on PostgreSQL), merged again from their stored
-    state and updated in one statement. Every event is staged in the outbox in arrival order.
+    state and updated in one statement. Every event is staged in the outbox in arrival order,
+    a ``ticket.closed`` with the customer's contact sealed for ``notify_public_key``.
     """
     if not reports:
         return []
@@ -158,8 +164,11 @@ async def report_many(session: AsyncSession, reports: Sequence[Report], *, topic
         updated = [rows[ticket_id] for ticket_id in changed if ticket_id in stored]
         if updated:
             await _update_existing(session, updated)
+    sealer = Sealer(notify_public_key)  # one key agreement for the batch's contacts
     events = [
-        (item.snapshot.id, event) for item, decision in zip(reports, decisions) for event in ticket_events(item, decision)
+        (item.snapshot.id, event)
+        for item, decision in zip(reports, decisions)
+        for event in ticket_events(item, decision, contact=_contact_for(item, sealer))
     ]
     await outbox.add_many(session, [(event, topic, key) for key, event in events])
     return decisions
@@ -200,8 +209,28 @@ def _merge_all(
     return decisions, rows, list(changed)
 
 
-def ticket_events(item: Report, decision: Merge) -> list[EncodedEvent]:
-    """The CloudEvents one report publishes, encoded: its own, then a derived first response if due.
+def _contact_for(item: Report, sealer: Sealer) -> str | None:
+    """The sealed contact a report's own event carries: only ``ticket.closed`` (the event that
+    leads to a survey invitation) needs one."""
+    if item.event_type != TicketClosed.event_type:
+        return None
+    return sealed_contact(item.snapshot.customer, sealer)
+
+
+def event_ticket(snapshot: ReportedTicket, *, contact: str | None) -> dict[str, Any]:
+    """The ticket as events carry it (``TicketSnapshot`` in JSON form): the customer reduced to
+    id, locale and ``contact`` (sealed); their email and name never leave feedback-svc readable."""
+    ticket = snapshot.model_dump(mode="json", exclude={"customer"})
+    customer = snapshot.customer
+    ticket["customer"] = (
+        None if customer is None else {"id": customer.id, "locale": customer.locale, "sealed_contact": contact}
+    )
+    return ticket
+
+
+def ticket_events(item: Report, decision: Merge, *, contact: str | None = None) -> list[EncodedEvent]:
+    """The CloudEvents one report publishes, encoded: its own (carrying ``contact``, the sealed
+    contact), then a derived first response if due (without it).
 
     Built without a model round trip: the snapshot is serialised once (as the typed
     ``TicketEvent`` models would) and the envelope is encoded straight from already-valid values,
@@ -209,7 +238,7 @@ def ticket_events(item: Report, decision: Merge) -> list[EncodedEvent]:
     Each event carries its own snapshot (not the merged state): kpi-svc attributes by it.
     """
     snapshot = item.snapshot
-    ticket = snapshot.model_dump(mode="json")
+    ticket = event_ticket(snapshot, contact=contact)
     events = [
         _event(
             item.event_type, ticket=ticket, occurred_at=item.occurred_at, occurred_json=_json_time(item.occurred_at),
@@ -219,7 +248,7 @@ def ticket_events(item: Report, decision: Merge) -> list[EncodedEvent]:
     if decision.first_responded:
         events.append(
             _event(
-                FIRST_RESPONDED, ticket=ticket, occurred_at=snapshot.first_response_at,
+                FIRST_RESPONDED, ticket=ticket if contact is None else event_ticket(snapshot, contact=None), occurred_at=snapshot.first_response_at,
                 occurred_json=ticket["first_response_at"], crm_event_id=item.crm_event_id, subject=snapshot.id,
                 event_id=first_responded_event_id(snapshot.id),
             )

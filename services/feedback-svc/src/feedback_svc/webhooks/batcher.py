@@ -44,12 +44,14 @@ class WebhookBatcher:
         sessions: async_sessionmaker[AsyncSession],
         *,
         topic: str,
+        notify_public_key: str,
         max_items: int = 200,
         linger_seconds: float = 0.0005,
         max_queued: int = 10_000,
     ) -> None:
         self._sessions = sessions
         self._topic = topic
+        self._notify_public_key = notify_public_key
         self._max_items = max_items
         self._linger_seconds = linger_seconds
         self._max_queued = max_queued
@@ -130,7 +132,9 @@ class WebhookBatcher:
         """One transaction: the edge that commits, like a consumer batch."""
         async with self._sessions() as session:
             try:
-                results = await service.receive_ticket_webhooks(session, payloads, topic=self._topic)
+                results = await service.receive_ticket_webhooks(
+                    session, payloads, topic=self._topic, notify_public_key=self._notify_public_key
+                )
                 await session.commit()
             except BaseException:
                 await session.rollback()

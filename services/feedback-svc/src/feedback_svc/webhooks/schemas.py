@@ -8,9 +8,9 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from csq_common.events import TicketSnapshot
 from csq_common.http.problems import validation_errors
 from csq_common.types import check_email
+from feedback_svc.tickets.schemas import ReportedTicket
 from feedback_svc.webhooks.errors import InvalidPayload
 
 WebhookType = Literal["ticket.created", "ticket.assigned", "ticket.resolved", "ticket.closed", "ticket.reopened"]
@@ -30,7 +30,7 @@ class TicketWebhook(BaseModel):
     event_id: str = Field(min_length=1, max_length=200)
     type: WebhookType
     occurred_at: AwareDatetime
-    ticket: TicketSnapshot
+    ticket: ReportedTicket
 
 
 class WebhookAccepted(BaseModel):

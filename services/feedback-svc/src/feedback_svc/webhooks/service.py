@@ -20,20 +20,23 @@ _INSERT_RECEIPTS = BulkInsert(
 )
 
 
-async def receive_ticket_webhook(session: AsyncSession, payload: TicketWebhook, *, topic: str) -> WebhookAccepted:
+async def receive_ticket_webhook(
+    session: AsyncSession, payload: TicketWebhook, *, topic: str, notify_public_key: str
+) -> WebhookAccepted:
     """Accept ``payload`` once per CRM event id; a repeat is reported as a duplicate."""
-    return (await receive_ticket_webhooks(session, [payload], topic=topic))[0]
+    return (await receive_ticket_webhooks(session, [payload], topic=topic, notify_public_key=notify_public_key))[0]
 
 
 async def receive_ticket_webhooks(
-    session: AsyncSession, payloads: Sequence[TicketWebhook], *, topic: str
+    session: AsyncSession, payloads: Sequence[TicketWebhook], *, topic: str, notify_public_key: str
 ) -> list[WebhookAccepted]:
     """Accept each payload once per CRM event id, in arrival order; repeats are duplicates.
 
     The receipts are claimed with one INSERT … ON CONFLICT DO NOTHING RETURNING: of two concurrent
     identical deliveries exactly one inserts it and applies the event; the other sees a
     duplicate. Within ``payloads`` a repeated event id is a duplicate of its first occurrence.
-    The claimed events are then applied together, in order, by ``tickets.report_many``.
+    The claimed events are then applied together, in order, by ``tickets.report_many``
+    (``notify_public_key`` seals the customer's contact into ``ticket.closed``).
     """
     first: dict[str, TicketWebhook] = {}  # event id -> its first occurrence
     first_index: dict[str, int] = {}
@@ -58,6 +61,7 @@ async def receive_ticket_webhooks(
             if event_id in claimed
         ],
         topic=topic,
+        notify_public_key=notify_public_key,
     )
     results = []
     for index, payload in enumerate(payloads):

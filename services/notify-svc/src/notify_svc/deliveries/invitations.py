@@ -1,7 +1,8 @@
 """Survey invitations: survey-svc's ``survey.invited`` events turned into email deliveries.
 
 For ``delivery == "email"`` the first event (``reminder`` false) carries the recipient in
-``sealed_message`` and the one-time survey link in ``sealed_link``, both sealed for notify-svc
+``sealed_message`` (the :class:`~csq_common.events.SealedContact` feedback-svc sealed into the
+ticket event) and the one-time survey link in ``sealed_link``, both sealed for notify-svc
 (:mod:`csq_common.sealing`) and opened only here; survey-svc keeps neither (only the token's
 hash). The reminder carries neither: it goes to the recipient, with the link, of the invitation
 delivery already made, looked up by its idempotency key. The delivery rows keep them (they are
@@ -24,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csq_common.events import OneClickQuestion, SurveyInvited
+from csq_common.events import OneClickQuestion, SealedContact, SurveyInvited
 from csq_common.sealing import SealError, open_sealed
 from notify_svc.deliveries import service, templates
 from notify_svc.deliveries.models import Delivery
@@ -44,21 +45,6 @@ class UndeliverableInvitation(ValueError):
     def __init__(self, invitation_id: str, problem: str) -> None:
         super().__init__(f"survey.invited for invitation {invitation_id!r} cannot be delivered: {problem}")
         self.invitation_id = invitation_id
-
-
-class SealedRecipient(BaseModel):
-    """The recipient survey-svc seals in ``sealed_message`` (unknown fields ignored, as for every
-    event payload)."""
-
-    class To(BaseModel):
-        model_config = ConfigDict(extra="ignore")
-        email: str
-        name: str | None = None
-
-    model_config = ConfigDict(extra="ignore")
-    to: To
-    customer_name: str | None = None
-    locale: str | None = None
 
 
 class SealedLink(BaseModel):
@@ -110,7 +96,7 @@ def _open(invited: SurveyInvited, field: str, model: type[BaseModel], private_ke
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
-        what = "a recipient" if model is SealedRecipient else "a survey link"
+        what = "a recipient" if model is SealedContact else "a survey link"
         raise UndeliverableInvitation(invitation_id, f"{field} is not {what} ({_problems(exc)})") from None
 
 
@@ -138,14 +124,20 @@ def _request(invitation_id: str, *, reminder: bool, to: dict, locale: str, varia
 
 
 def delivery_request(invited: SurveyInvited, *, private_key: str) -> DeliveryCreate | None:
-    """The delivery the first invitation email (``reminder`` false) asks for; ``None`` when
-    notify-svc has nothing to send (``delivery == "link"``). Reminders: :func:`reminder_request`.
-    Raises :class:`UndeliverableInvitation`."""
+    """The first invitation email's delivery (see :func:`invitation_request`), without the customer."""
+    request = invitation_request(invited, private_key=private_key)
+    return request and request[0]
+
+
+def invitation_request(invited: SurveyInvited, *, private_key: str) -> tuple[DeliveryCreate, str | None] | None:
+    """The delivery the first invitation email (``reminder`` false) asks for, and the customer id
+    the sealed contact names; ``None`` when notify-svc has nothing to send (``delivery == "link"``).
+    Reminders: :func:`reminder_request`. Raises :class:`UndeliverableInvitation`."""
     if invited.delivery != "email":
         return None
     if invited.reminder:
         raise ValueError("a reminder is mapped by reminder_request (it needs the invitation delivery)")
-    recipient = _open(invited, "sealed_message", SealedRecipient, private_key)
+    recipient = _open(invited, "sealed_message", SealedContact, private_key)
     link = _open(invited, "sealed_link", SealedLink, private_key)
     variables = {
         "survey_link": link.survey_link,
@@ -153,35 +145,42 @@ def delivery_request(invited: SurveyInvited, *, private_key: str) -> DeliveryCre
         "customer_name": recipient.customer_name or None,
         "one_click": one_click_variables(invited.one_click),
     }
-    return _request(
+    request = _request(
         invited.invitation_id,
         reminder=False,
         to={"email": recipient.to.email, "name": recipient.to.name},
         locale=locale_for(invited.locale),
         variables=variables,
     )
+    return request, recipient.customer_id
 
 
 REMINDED_VARIABLES = ("survey_link", "expires_at", "customer_name", "one_click")
 
 
-async def reminder_request(session: AsyncSession, invited: SurveyInvited) -> DeliveryCreate | None:
+async def reminder_request(session: AsyncSession, invited: SurveyInvited) -> tuple[DeliveryCreate, str | None] | None:
     """The reminder delivery of an email invitation (``reminder`` true): the recipient, locale and
-    variables of the invitation delivery, template ``survey_reminder``; ``None`` for link delivery.
+    variables of the invitation delivery, template ``survey_reminder``, and its customer id;
+    ``None`` for link delivery, or when the invitation delivery's content is gone (the customer
+    was erased, or retention cleared it): there is no one left to remind.
     Raises :class:`UndeliverableInvitation` when there is no invitation delivery to remind of."""
     if invited.delivery != "email":
         return None
     original = await session.scalar(select(Delivery).where(Delivery.idempotency_key == idempotency_key(invited.invitation_id, reminder=False)))
     if original is None:
         raise UndeliverableInvitation(invited.invitation_id, "reminder but there is no invitation delivery to remind of")
+    if original.recipient_email is None:
+        log.info("invitation.reminder_without_content", invitation_id=invited.invitation_id)
+        return None
     stored = original.variables or {}
-    return _request(
+    request = _request(
         invited.invitation_id,
         reminder=True,
         to={"email": original.recipient_email, "name": original.recipient_name},
         locale=original.locale,
         variables={name: stored.get(name) for name in REMINDED_VARIABLES},
     )
+    return request, original.customer_id
 
 
 async def accept_invitation(
@@ -198,10 +197,13 @@ async def accept_invitation(
         log.info("invitation.expired_before_delivery", invitation_id=invited.invitation_id, reminder=invited.reminder)
         return None
     if invited.reminder:
-        request = await reminder_request(session, invited)
+        asked = await reminder_request(session, invited)
     else:
-        request = delivery_request(invited, private_key=private_key)
-    accepted = await service.create_delivery(session, request, mail_from=mail_from)
+        asked = invitation_request(invited, private_key=private_key)
+    if asked is None:
+        return None
+    request, customer_id = asked
+    accepted = await service.create_delivery(session, request, mail_from=mail_from, customer_id=customer_id)
     log.info(
         "invitation.delivery_queued" if accepted.created else "invitation.delivery_known",
         delivery_id=accepted.delivery.id,

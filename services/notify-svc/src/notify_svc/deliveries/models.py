@@ -1,4 +1,9 @@
-"""The delivery log: one row per message a caller asked for, with its rendered content."""
+"""The delivery log: one row per message a caller asked for, with its rendered content.
+
+The content (recipient, variables with their live links, subject and bodies) is kept only as long
+as it is needed: retention clears it a while after the delivery ended (``NOTIFY_RETENTION_DELIVERY_DAYS``)
+and ``customer.erased`` at once for the customer's deliveries; the row itself stays as the log line.
+"""
 
 from __future__ import annotations
 
@@ -23,15 +28,19 @@ class Delivery(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     channel: Mapped[str] = mapped_column(String(20))
-    recipient_email: Mapped[str] = mapped_column(String(320))
+    # Null once the content is cleared (retention, erasure).
+    recipient_email: Mapped[str | None] = mapped_column(String(320))
     recipient_name: Mapped[str | None] = mapped_column(String(200))
+    # The CRM's customer id for survey invitations (from the sealed contact), so that an erasure
+    # finds what was sent to them; null otherwise and once erased.
+    customer_id: Mapped[str | None] = mapped_column(String(200), index=True)
     locale: Mapped[str] = mapped_column(String(35))
     template: Mapped[str] = mapped_column(String(100))
     variables: Mapped[dict] = mapped_column(JSON)
     # Rendered once when accepted: what is sent is what was validated, whatever templates change later.
-    subject: Mapped[str] = mapped_column(Text)
-    text_body: Mapped[str] = mapped_column(Text)
-    html_body: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str | None] = mapped_column(Text)
+    text_body: Mapped[str | None] = mapped_column(Text)
+    html_body: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[str] = mapped_column(String(320))
     status: Mapped[str] = mapped_column(String(20), default=QUEUED)
     # Incremented by each claim; also the claim's version (see sender.claim).
@@ -43,3 +52,9 @@ class Delivery(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+#: What clearing a delivery's content sets (retention and erasure).
+CLEARED_CONTENT = {
+    "recipient_email": None, "recipient_name": None, "variables": {}, "subject": None, "text_body": None, "html_body": None,
+}

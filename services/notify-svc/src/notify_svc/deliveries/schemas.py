@@ -39,10 +39,10 @@ class DeliveryRead(BaseModel):
     id: str
     idempotency_key: str
     channel: str
-    to: Recipient
+    to: Recipient | None = Field(description="null once the content is cleared (retention or erasure)")
     locale: str
     template: str
-    subject: str
+    subject: str | None = Field(description="null once the content is cleared (retention or erasure)")
     message_id: str
     status: Literal["queued", "sending", "delivered", "failed"]
     attempts: int
@@ -56,7 +56,8 @@ class DeliveryRead(BaseModel):
     @classmethod
     def from_row(cls, row) -> "DeliveryRead":
         fields = {name: getattr(row, name) for name in cls.model_fields if name != "to"}
-        fields["to"] = Recipient.model_construct(email=row.recipient_email, name=row.recipient_name)
+        cleared = row.recipient_email is None
+        fields["to"] = None if cleared else Recipient.model_construct(email=row.recipient_email, name=row.recipient_name)
         return cls(**fields)
 
 

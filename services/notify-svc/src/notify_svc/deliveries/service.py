@@ -26,8 +26,11 @@ class Accepted:
     created: bool  # False: the idempotency key was known, nothing new was queued
 
 
-async def create_delivery(session: AsyncSession, body: DeliveryCreate, *, mail_from: str) -> Accepted:
-    """Queue a message, rendered now; the same ``idempotency_key`` again returns the first one."""
+async def create_delivery(
+    session: AsyncSession, body: DeliveryCreate, *, mail_from: str, customer_id: str | None = None
+) -> Accepted:
+    """Queue a message, rendered now; the same ``idempotency_key`` again returns the first one.
+    ``customer_id``: whose message it is, when known (an erasure finds it by that)."""
     existing = await _by_idempotency_key(session, body.idempotency_key)
     if existing is not None:
         return Accepted(existing, created=False)
@@ -45,6 +48,7 @@ async def create_delivery(session: AsyncSession, body: DeliveryCreate, *, mail_f
         "channel": body.channel,
         "recipient_email": body.to.email,
         "recipient_name": body.to.name,
+        "customer_id": customer_id,
         "locale": body.locale,
         "template": body.template,
         "variables": typed.model_dump(mode="json", exclude_none=True),

@@ -2,21 +2,25 @@
 
 For each active ``ticket_closed`` campaign a closure (ticket id, closed_at) goes through, in
 order: filters (``filtered``), the ticket's age (``too_old``: closed longer than the campaign's
-``max_ticket_age_seconds`` before now, e.g. replayed CRM history), sampling (``sampled_out``), already invited for this closure
-(``duplicate``), a usable survey version (``survey_retired``), an address for email delivery
-(``no_email``) and throttling (``throttled``); then an invitation is ``scheduled``. Each decision
+``max_ticket_age_seconds`` before now, e.g. replayed CRM history), sampling (``sampled_out``),
+already invited for this closure (``duplicate``), a usable survey version (``survey_retired``), a
+contact for email delivery (``no_email``: the event carries no sealed contact) and throttling
+(``throttled``); then an invitation is ``scheduled``. Each decision
 is logged and counted in ``csq_survey_invitation_decisions_total{outcome}``.
 
 - Sampling is deterministic: the first 8 bytes of sha256("campaign|ticket|closed_at") read as a
   fraction of 2**64 is compared, exactly, with the rate; a replay decides the same.
-- Throttling counts every campaign: the customer (HMAC of their id, else lowercased email) is
+- Throttling counts every campaign: the customer (HMAC of their id; for an explicit recipient
+  without an id, of the lowercased email) is
   *reserved* when an invitation is decided (``customer_contacts.reserved_at``) and recorded again
   when a named invitation is sent (``last_invited_at``). One conditional UPDATE checks and
   reserves, so two campaigns, or two replicas, on the same closure cannot both invite. A reopen
   that cancels the invitation gives its reservation back.
-- survey-svc never stores a raw token, not even sealed: only its hash. For email delivery only the
-  recipient is sealed for notify-svc here (so an anonymous campaign never stores the address
-  readable) and no token is minted: the scheduler mints it, and seals the link, when the
+- survey-svc never reads a customer's email or name. A ticket closure brings the contact already
+  sealed for notify-svc by feedback-svc (``customer.sealed_contact``); an explicit recipient's is
+  sealed here, at once. The invitation keeps the sealed contact, opaque, until it is sent.
+- survey-svc never stores a raw token, not even sealed: only its hash. For email delivery no
+  token is minted here: the scheduler mints it, and seals the link, when the
   invitation is sent (``token_hash`` stays null while it is scheduled). For link delivery the
   token is minted here, since the caller that creates the invitation is shown its link.
 """
@@ -36,8 +40,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csq_common.events import Customer, TicketClosed, TicketReopened, TicketSnapshot
-from csq_common.sealing import seal
+from csq_common.events import TicketClosed, TicketReopened, TicketSnapshot
 from survey_svc.campaigns import tokens
 from survey_svc.campaigns.metrics import DECISIONS
 from survey_svc.campaigns.models import CANCELLED, SCHEDULED, Campaign, CustomerContact, Invitation
@@ -53,11 +56,9 @@ _TWO_64 = Decimal(2**64)
 # ---- pure rules -----------------------------------------------------------------------------
 
 
-def customer_key(secret: str, customer: Customer | None) -> str | None:
+def customer_key(secret: str, customer_id: str | None, email: str | None = None) -> str | None:
     """HMAC-SHA256(secret, customer id, else lowercased email) in hex; None when neither is known."""
-    if customer is None:
-        return None
-    identity = customer.id or (customer.email.strip().lower() if customer.email else None)
+    identity = customer_id or (email.strip().lower() if email else None)
     if not identity:
         return None
     return hmac.new(secret.encode(), identity.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
@@ -137,6 +138,16 @@ async def release_contact(session: AsyncSession, key: str, *, reserved_at: datet
 
 
 @dataclass(frozen=True)
+class Recipient:
+    """Who an invitation goes to, as survey-svc may know them: the CRM's id, the locale, and the
+    contact sealed for notify-svc (never readable here)."""
+
+    customer_id: str | None = None
+    locale: str | None = None
+    sealed_contact: str | None = None
+
+
+@dataclass(frozen=True)
 class Attribution:
     ticket_id: str | None = None
     ticket_closed_at: datetime | None = None
@@ -149,7 +160,7 @@ def build_invitation(
     settings: Settings,
     campaign: Campaign,
     version: SurveyVersion,
-    customer: Customer | None,
+    recipient: Recipient,
     attribution: Attribution,
     *,
     send_at: datetime,
@@ -157,21 +168,18 @@ def build_invitation(
     external_id: str | None = None,
 ) -> tuple[Invitation, str | None]:
     """A new scheduled invitation and, for link delivery, its link with the raw token (the caller
-    shows it, or forgets it). Email delivery gets no token yet (``None``): only the recipient is
-    sealed now; the scheduler mints the token and seals the link when the invitation is sent."""
+    shows it, or forgets it). Email delivery gets no token yet (``None``): the invitation keeps the
+    sealed contact; the scheduler mints the token and seals the link when the invitation is sent."""
     definition = version.definition
-    locale = normalise_locale(customer.locale if customer else None, definition.get("languages") or [], definition["default_language"])
+    locale = normalise_locale(recipient.locale, definition.get("languages") or [], definition["default_language"])
     link = hashed = sealed = None
     if campaign.delivery == "email":
-        sealed = seal(
-            {"to": {"email": customer.email, "name": customer.name}, "customer_name": customer.name, "locale": locale},
-            settings.notify_public_key,
-        )
+        sealed = recipient.sealed_contact
     else:
         token = tokens.mint_token()
         link = tokens.survey_link(settings.public_base_url, token)
         hashed = tokens.token_hash(token)
-    named = not campaign.anonymous and customer is not None
+    named = not campaign.anonymous
     invitation = Invitation(
         id=str(uuid.uuid4()),
         campaign_id=campaign.id,
@@ -188,9 +196,7 @@ def build_invitation(
         team_id=attribution.team_id,
         agent_id=attribution.agent_id,
         channel=attribution.channel,
-        customer_id=customer.id if named else None,
-        customer_email=customer.email if named else None,
-        customer_name=customer.name if named else None,
+        customer_id=recipient.customer_id if named else None,
         sealed_message=sealed,
         send_at=send_at,
         created_at=now,
@@ -253,14 +259,15 @@ async def _decide(session: AsyncSession, settings: Settings, campaign: Campaign,
     if version is None:
         return decided("survey_retired", campaign, survey_id=campaign.survey_id, **context)
     customer = ticket.customer
-    if campaign.delivery == "email" and not (customer and customer.email):
+    recipient = Recipient(customer.id, customer.locale, customer.sealed_contact) if customer else Recipient()
+    if campaign.delivery == "email" and not recipient.sealed_contact:
         return decided("no_email", campaign, **context)
-    key = customer_key(settings.customer_key_secret, customer)
+    key = customer_key(settings.customer_key_secret, recipient.customer_id)
     if key is not None and not await reserve_contact(session, key, throttle_days=campaign.throttle_days, now=now):
         return decided("throttled", campaign, **context)
     attribution = Attribution(ticket.id, closed_at, ticket.team_id, ticket.agent_id, ticket.channel)
     send_at = closed_at + timedelta(seconds=campaign.delay_seconds)
-    invitation, _link = build_invitation(settings, campaign, version, customer, attribution, send_at=send_at, now=now)
+    invitation, _link = build_invitation(settings, campaign, version, recipient, attribution, send_at=send_at, now=now)
     session.add(invitation)
     await session.flush()
     return decided(SCHEDULED_OUTCOME, campaign, invitation_id=invitation.id, send_at=send_at.isoformat(), **context)
@@ -280,7 +287,7 @@ async def on_ticket_reopened(session: AsyncSession, settings: Settings, event: T
             .with_for_update()
         )
     ).scalars().all()
-    key = customer_key(settings.customer_key_secret, event.ticket.customer)
+    key = customer_key(settings.customer_key_secret, event.ticket.customer.id if event.ticket.customer else None)
     for invitation in rows:
         invitation.status = CANCELLED
         invitation.cancelled_at = now

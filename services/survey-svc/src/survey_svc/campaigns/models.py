@@ -5,11 +5,13 @@ filters, sampling and throttling; or a recipient was posted), ``scheduled`` unti
 then ``sent`` (``survey.invited`` in the outbox; an email invitation's token is minted then), and ends ``answered``,
 ``expired`` or ``cancelled`` (the ticket was reopened before it went out).
 
-Privacy: the one-time token is never stored, in any form, only its SHA-256; the recipient (sealed
-at creation, in ``sealed_message``, opaque here) and the link (sealed at send time, never stored)
-travel to notify-svc sealed (csq_common.sealing). Anonymous campaigns
-leave ``customer_*`` null; throttling uses ``customer_contacts``, keyed by a keyed hash of the
-customer, not linked to any invitation.
+Privacy: the one-time token is never stored, in any form, only its SHA-256; the recipient's
+contact (sealed for notify-svc by feedback-svc, or here for an explicit recipient; opaque here,
+in ``sealed_message`` until the invitation is sent, then gone) and the link (sealed at send time,
+never stored) travel to notify-svc sealed (csq_common.sealing). No table holds a customer's email
+or name. Anonymous campaigns leave ``customer_id`` null; throttling uses ``customer_contacts``,
+keyed by a keyed hash of the customer id, not linked to any invitation. ``customer.erased``
+clears ``customer_id`` (see survey_svc.customers).
 """
 
 from __future__ import annotations
@@ -90,12 +92,10 @@ class Invitation(Base):
     team_id: Mapped[str | None] = mapped_column(String(200))
     agent_id: Mapped[str | None] = mapped_column(String(200))
     channel: Mapped[str | None] = mapped_column(String(50))
-    # Identity: null for anonymous campaigns.
-    customer_id: Mapped[str | None] = mapped_column(String(200))
-    customer_email: Mapped[str | None] = mapped_column(String(320))
-    customer_name: Mapped[str | None] = mapped_column(String(200))
-    # Email delivery: the recipient (never the link) sealed for notify-svc, kept only until the
-    # invitation is sent (or cancelled).
+    # The CRM's customer id: null for anonymous campaigns and once the customer is erased.
+    customer_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    # Email delivery: the recipient's contact (never the link) sealed for notify-svc, kept only
+    # until the invitation is sent (or cancelled).
     sealed_message: Mapped[str | None] = mapped_column(Text)
     send_at: Mapped[datetime] = mapped_column(UtcDateTime)
     invited_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -125,7 +125,8 @@ class Invitation(Base):
 
 class CustomerContact(Base):
     """When a customer was last invited, across all campaigns (throttling). The key is
-    HMAC-SHA256(SURVEY_CUSTOMER_KEY_SECRET, customer id or email): no identity readable here.
+    HMAC-SHA256(SURVEY_CUSTOMER_KEY_SECRET, customer id; an explicit recipient without an id: its
+    email): no identity readable here.
 
     ``reserved_at``: when the latest invitation was decided (created, still to go out or gone);
     ``last_invited_at``: when one was last sent (known for named campaigns only, since an

@@ -21,9 +21,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.errors import Conflict
-from csq_common.events import Customer
+from csq_common.events import Customer, sealed_contact
 from survey_svc.campaigns.errors import CampaignNotInviting, InvitationNotLinkable
-from survey_svc.campaigns.invite import Attribution, build_invitation, customer_key, decided, reserve_contact, usable_version
+from survey_svc.campaigns.invite import (
+    Attribution, Recipient, build_invitation, customer_key, decided, reserve_contact, usable_version,
+)
 from survey_svc.campaigns.invitations import check_linkable, remint
 from survey_svc.campaigns.models import Invitation
 from survey_svc.campaigns.schemas import RecipientResult, RecipientsCreate
@@ -65,14 +67,16 @@ async def invite_recipients(
             decided("no_email", campaign, external_id=recipient.external_id)
             results.append(RecipientResult(skipped="no_email"))
             continue
-        key = customer_key(settings.customer_key_secret, customer)
+        key = customer_key(settings.customer_key_secret, customer.id, customer.email)
         if key is not None and not await reserve_contact(session, key, throttle_days=campaign.throttle_days, now=now):
             decided("throttled", campaign, external_id=recipient.external_id)
             results.append(RecipientResult(skipped="throttled"))
             continue
         attribution = Attribution(recipient.ticket_id, None, recipient.team_id, recipient.agent_id, recipient.channel)
+        # The address is sealed for notify-svc at once; survey-svc keeps only the sealed form.
+        sealed = sealed_contact(customer, settings.notify_public_key) if campaign.delivery == "email" else None
         invitation, link = build_invitation(
-            settings, campaign, version, customer, attribution, send_at=send_at, now=now, external_id=recipient.external_id
+            settings, campaign, version, Recipient(customer.id, customer.locale, sealed), attribution, send_at=send_at, now=now, external_id=recipient.external_id
         )
         session.add(invitation)
         decided("scheduled", campaign, invitation_id=invitation.id)

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from csq_common.bus import outbox
 from csq_common.db import utcnow
-from csq_common.events import CloudEvent, Customer, OneClickQuestion, SurveyExpired, SurveyInvited, make_event
+from csq_common.events import CloudEvent, OneClickQuestion, SurveyExpired, SurveyInvited, make_event
 from csq_common.sealing import seal
 from csq_common.worker import PollingWorker
 from survey_svc.campaigns import tokens
@@ -103,7 +103,8 @@ async def send_due(session: AsyncSession, settings: Settings, *, now: datetime, 
     ).all()
     versions: dict[tuple[str, int], SurveyVersion] = {}
     for invitation, campaign in rows:
-        key = customer_key(settings.customer_key_secret, _customer_of(invitation))
+        # Named invitations only: an anonymous one keeps nothing that leads back to the customer.
+        key = customer_key(settings.customer_key_secret, invitation.customer_id)
         if key is not None and not await _record_send(session, key, throttle_days=campaign.throttle_days, now=now):
             result = await session.execute(
                 _claim(invitation.id, SCHEDULED, status=CANCELLED, cancelled_at=now, cancel_reason="throttled", sealed_message=None)
@@ -144,13 +145,6 @@ async def send_due(session: AsyncSession, settings: Settings, *, now: datetime, 
         SENT.labels(kind="invitation").inc()
         log.info("invitation.sent", invitation_id=invitation.id, delivery=invitation.delivery, expires_at=expires_at.isoformat())
     return len(rows)
-
-
-def _customer_of(invitation: Invitation) -> Customer | None:
-    """Who a named invitation goes to (None for anonymous ones: they keep no identity)."""
-    if invitation.customer_id is None and invitation.customer_email is None:
-        return None
-    return Customer(id=invitation.customer_id, email=invitation.customer_email)
 
 
 async def send_reminders(session: AsyncSession, settings: Settings, *, now: datetime, limit: int) -> int:

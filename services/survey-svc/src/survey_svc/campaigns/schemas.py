@@ -168,7 +168,8 @@ class InvitationLink(BaseModel):
 
 
 class InvitationRead(BaseModel):
-    """An invitation; its token and sealed message are never shown."""
+    """An invitation; its token and sealed message are never shown, and survey-svc knows no email
+    or name to show (the contact is sealed for notify-svc)."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -187,8 +188,6 @@ class InvitationRead(BaseModel):
     agent_id: str | None
     channel: str | None
     customer_id: str | None
-    customer_email: str | None
-    customer_name: str | None
     send_at: AwareDatetime
     invited_at: AwareDatetime | None
     expires_at: AwareDatetime | None

@@ -33,7 +33,7 @@ class Response(Base):
     agent_id: Mapped[str | None] = mapped_column(String(200))
     channel: Mapped[str | None] = mapped_column(String(50))
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
-    customer_id: Mapped[str | None] = mapped_column(String(200))
+    customer_id: Mapped[str | None] = mapped_column(String(200), index=True)  # null once erased
     response_channel: Mapped[str] = mapped_column(String(10))  # web | api | phone
     locale: Mapped[str] = mapped_column(String(35))
     invited_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

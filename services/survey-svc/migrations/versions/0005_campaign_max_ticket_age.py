@@ -1,13 +1,13 @@
 """campaigns.max_ticket_age_seconds: closures older than this are not invited
 
-Revision ID: docs_0005_max_ticket_age
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-06
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "docs_0005_max_ticket_age"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None

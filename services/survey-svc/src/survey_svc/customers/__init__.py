@@ -1,0 +1,1 @@
+"""Customers: what survey-svc does when a customer is erased (``customer.erased``)."""
