@@ -142,7 +142,6 @@ def create_service_app(
 
     app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
-    app.state.api_keys = settings.parsed_api_keys
     problems.install(app)
     # The service's own routes first: a request is matched against the routes in order, and an
     # included router is not cheap to try (the webhook intake is matched on every request).
