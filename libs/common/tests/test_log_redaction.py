@@ -4,6 +4,7 @@ that is not a CloudEvent all go to the DLQ (real broker, real database) while th
 are captured."""
 
 import asyncio
+import logging
 from datetime import datetime, timezone
 
 import orjson
@@ -105,3 +106,30 @@ async def test_dead_letters_and_logs_carry_no_planted_value(capsys, people, sess
     for planted in PLANTED.values():
         assert planted not in without_record
         assert planted not in output
+
+
+def test_an_access_log_line_has_the_token_of_the_path_redacted(capsys):
+    csq_logging.configure("INFO", service="test")
+    token = "planted-token-Qk3v9"
+    # uvicorn's access log format; its records go through the same JSON handler as ours.
+    logging.getLogger("uvicorn.access").warning('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", f"/s/{token}?lang=en", "1.1", 200)
+    logging.getLogger("uvicorn.error").warning("link https://survey.example.com/v1/public/responses/%s", token)
+    lines = [orjson.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert [line["message"] for line in lines] == [
+        '127.0.0.1:5000 - "GET /s/<redacted>?lang=en HTTP/1.1" 200',
+        "link https://survey.example.com/v1/public/responses/<redacted>",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("error", "kept"),
+    [
+        # What asyncpg raises on the raw driver paths (its own message format).
+        ("invalid input for query argument $2: ['planted@example.com', 'x'] (expected str, got list)", "query argument $2"),
+        ('invalid input syntax for type uuid: "planted-value"', "for type uuid"),
+        ("1 validation error for Ticket\nemail\n  value is not an email [type=value_error, input_value='planted', input_type=str]", "email"),
+    ],
+)
+def test_values_quoted_by_driver_and_validator_errors_are_redacted(error, kept):
+    redacted = csq_logging.redact(error)
+    assert "planted" not in redacted and kept in redacted
