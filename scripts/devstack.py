@@ -148,7 +148,9 @@ class Stack:
 
     def service_env(self, name: str) -> dict[str, str]:
         prefix = _service_env_prefix(name)
-        env = dict(os.environ)
+        # Development unless the caller says otherwise: the services default to production,
+        # which refuses the built-in keys and secrets a local stack runs with.
+        env = {"CSQ_ENV": "development", **os.environ}
         env.update(
             {
                 "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,

@@ -65,7 +65,7 @@ async def test_poison_records_go_to_the_dlq_and_consumption_goes_on(stack):
     from csq_common.bus.kafka import BrokerProducer
     from csq_common.settings import BaseServiceSettings
 
-    settings = BaseServiceSettings(kafka_bootstrap_servers=stack.bootstrap_servers, topic_prefix=stack.topic_prefix)
+    settings = BaseServiceSettings(environment="development", kafka_bootstrap_servers=stack.bootstrap_servers, topic_prefix=stack.topic_prefix)
     producer = BrokerProducer(settings)
     producer.start()
     await wait_until(lambda: producer.connected, message="producer connected")

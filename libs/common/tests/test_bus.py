@@ -49,7 +49,7 @@ async def _partitions(consumer, topic):
 
 @pytest.fixture
 def settings(broker, topic_prefix):
-    return BaseServiceSettings(kafka_bootstrap_servers=broker.bootstrap_servers, topic_prefix=topic_prefix)
+    return BaseServiceSettings(environment="development", kafka_bootstrap_servers=broker.bootstrap_servers, topic_prefix=topic_prefix)
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ async def topics(settings):
 
 async def test_outbox_keeps_events_while_the_broker_is_down_and_drains_in_order(sessions, tmp_path, topic_prefix):
     port = free_port()
-    settings = BaseServiceSettings(kafka_bootstrap_servers=f"127.0.0.1:{port}", topic_prefix=topic_prefix)
+    settings = BaseServiceSettings(environment="development", kafka_bootstrap_servers=f"127.0.0.1:{port}", topic_prefix=topic_prefix)
     producer = BrokerProducer(settings)
     producer.start()
     relay = outbox.OutboxRelay(sessions, producer, batch_size=7, poll_seconds=0.05)

@@ -18,6 +18,7 @@ WEBHOOK_URL = "/v1/webhooks/tickets"
 @pytest.fixture
 def settings(database_url, broker, topic_prefix) -> Settings:
     return Settings(
+        environment="development",
         database_url=database_url,
         kafka_bootstrap_servers=broker.bootstrap_servers,
         topic_prefix=topic_prefix,

@@ -10,6 +10,7 @@ from kpi_svc.settings import Settings
 @pytest.fixture
 def settings(database_url, broker, topic_prefix) -> Settings:
     return Settings(
+        environment="development",
         database_url=database_url,
         kafka_bootstrap_servers=broker.bootstrap_servers,
         topic_prefix=topic_prefix,

@@ -140,7 +140,8 @@ def create_engine(url: str, *, pool_size: int = 10, read_only: bool = False, idl
     ``idle_seconds`` (PostgreSQL): pooled connections idle that long are pinged before use."""
     if is_sqlite(url):
         return create_sqlite_engine(url, read_only=read_only)
-    engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    # hide_parameters: error text never carries bound values (customer data) into logs or dead letters.
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True)
     _ping_when_idle(engine, idle_seconds)
     return engine
 

@@ -142,7 +142,6 @@ def create_service_app(
 
     app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
-    app.state.api_keys = settings.parsed_api_keys
     problems.install(app)
     openapi.install(app)
     body_limit.install(app)  # inside metrics (installed later, so outer): a 413 is counted

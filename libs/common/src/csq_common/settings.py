@@ -3,30 +3,61 @@
 Shared settings (broker, topic prefix, API keys, webhook secret, log level) are read from
 unprefixed variables; service-specific ones (database URL, host, port) from the service's prefix,
 e.g. ``FEEDBACK_DATABASE_URL``. A bad value stops the service at start naming the variable.
+
+Production is the default: the built-in development keys and secrets work only with
+``CSQ_ENV=development`` (``make run`` and the tests set it), and outside development every API key
+and every secret CSQ issues must be strong. API keys are kept only as SHA-256 digests, and no
+secret appears in a repr or an error message.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
+from typing import Annotated
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SCOPES = ("read", "write", "admin")
+DEVELOPMENT = "development"
 DEVELOPMENT_WEBHOOK_SECRET = "dev-webhook-secret"
 DEVELOPMENT_API_KEYS = "dev-admin-key:read:write:admin,dev-read-key:read"
+MIN_SECRET_LENGTH = 32
+DEVELOPMENT_SECRET_PREFIX = "dev-"
+
+
+def key_digest(key: str) -> bytes:
+    """What is kept of an API key: its SHA-256 digest (keys are long random strings, so a fast
+    hash is enough), compared with the digest of the presented key."""
+    return hashlib.sha256(key.encode("utf-8")).digest()
 
 
 @dataclass(frozen=True)
 class ApiKey:
+    """One entry of ``CSQ_API_KEYS``: a name for the logs (``key-<n>``), the scopes, and only
+    the digest of the key itself."""
+
     name: str
-    key: str
+    digest: bytes = field(repr=False)
     scopes: frozenset[str]
 
 
-def parse_api_keys(raw: str) -> dict[str, ApiKey]:
-    """``key:scope[:scope…]`` comma-separated. ``admin`` implies write and read, ``write`` read."""
-    keys: dict[str, ApiKey] = {}
+def weak_secret(value: str) -> str | None:
+    """Why ``value`` may not be a secret outside development, or None when it may."""
+    if value.startswith(DEVELOPMENT_SECRET_PREFIX):
+        return f"must not start with {DEVELOPMENT_SECRET_PREFIX!r} outside development"
+    if len(value) < MIN_SECRET_LENGTH:
+        return f"must be at least {MIN_SECRET_LENGTH} characters outside development"
+    return None
+
+
+def parse_api_keys(raw: str, *, strong: bool = False) -> tuple[ApiKey, ...]:
+    """``key:scope[:scope…]`` comma-separated. ``admin`` implies write and read, ``write`` read.
+    ``strong`` (outside development) refuses short and ``dev-`` keys. Messages name the entry by
+    its position, never by the key."""
+    keys: list[ApiKey] = []
+    seen: dict[bytes, int] = {}
     for index, item in enumerate(part.strip() for part in raw.split(",")):
         if not item:
             continue
@@ -36,13 +67,20 @@ def parse_api_keys(raw: str) -> dict[str, ApiKey]:
         unknown = set(scopes) - set(SCOPES)
         if unknown:
             raise ValueError(f"entry {index + 1} has unknown scope(s) {sorted(unknown)}")
+        problem = weak_secret(key) if strong else None
+        if problem:
+            raise ValueError(f"the key of entry {index + 1} {problem}")
+        digest = key_digest(key)
+        if digest in seen:
+            raise ValueError(f"entry {index + 1} repeats the key of entry {seen[digest]}")
+        seen[digest] = index + 1
         granted = set(scopes)
         if "admin" in granted:
             granted |= {"write", "read"}
         if "write" in granted:
             granted.add("read")
-        keys[key] = ApiKey(name=f"key-{index + 1}", key=key, scopes=frozenset(granted))
-    return keys
+        keys.append(ApiKey(name=f"key-{index + 1}", digest=digest, scopes=frozenset(granted)))
+    return tuple(keys)
 
 
 def shared(env: str, default, **kwargs):
@@ -51,17 +89,19 @@ def shared(env: str, default, **kwargs):
 
 
 class BaseServiceSettings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, env_file=None)
+    # hide_input_in_errors: a refused value (a key, a secret) never appears in an error message.
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, env_file=None, hide_input_in_errors=True)
 
     service_name: str = "csq"
-    environment: str = shared("CSQ_ENV", "development")
+    environment: str = shared("CSQ_ENV", "production")
     kafka_bootstrap_servers: str = shared("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     kafka_enable_idempotence: bool = shared("KAFKA_ENABLE_IDEMPOTENCE", False)
     kafka_session_timeout_ms: int = shared("KAFKA_SESSION_TIMEOUT_MS", 6000, ge=1000)
     topic_prefix: str = shared("CSQ_TOPIC_PREFIX", "csq.")
     topic_partitions: int = shared("CSQ_TOPIC_PARTITIONS", 3, ge=1, le=1000)
-    api_keys: str = shared("CSQ_API_KEYS", DEVELOPMENT_API_KEYS)
-    webhook_secret: str = shared("CSQ_WEBHOOK_SECRET", DEVELOPMENT_WEBHOOK_SECRET)
+    # Parsed at start into digests (parse_api_keys): the keys themselves are not kept.
+    api_keys: Annotated[tuple[ApiKey, ...], NoDecode] = shared("CSQ_API_KEYS", DEVELOPMENT_API_KEYS)
+    webhook_secret: SecretStr = shared("CSQ_WEBHOOK_SECRET", DEVELOPMENT_WEBHOOK_SECRET)
     log_level: str = shared("LOG_LEVEL", "INFO")
     consumer_batch_size: int = shared("CSQ_CONSUMER_BATCH_SIZE", 1000, ge=1, le=100_000)
     consumer_max_retries: int = shared("CSQ_CONSUMER_MAX_RETRIES", 3, ge=0, le=100)
@@ -89,11 +129,15 @@ class BaseServiceSettings(BaseSettings):
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
 
-    @field_validator("api_keys")
+    @field_validator("api_keys", mode="before")
     @classmethod
-    def _valid_keys(cls, value: str) -> str:
-        parse_api_keys(value)
-        return value
+    def _parsed_keys(cls, value, info: ValidationInfo):
+        if not isinstance(value, str):
+            return value
+        environment = info.data.get("environment", "production")
+        if environment != DEVELOPMENT and value == DEVELOPMENT_API_KEYS:
+            raise ValueError("must be set outside development (the built-in development keys work only with CSQ_ENV=development)")
+        return parse_api_keys(value, strong=environment != DEVELOPMENT)
 
     @field_validator("database_url")
     @classmethod
@@ -103,17 +147,23 @@ class BaseServiceSettings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _no_default_secrets_outside_development(self):
-        if self.environment != "development":
-            if self.webhook_secret == DEVELOPMENT_WEBHOOK_SECRET:
-                raise ValueError("CSQ_WEBHOOK_SECRET must be set outside development")
-            if self.api_keys == DEVELOPMENT_API_KEYS:
-                raise ValueError("CSQ_API_KEYS must be set outside development")
+    def _strong_secrets_outside_development(self):
+        if self.environment == DEVELOPMENT:
+            return self
+        for name, (values, development_default) in self.own_secrets().items():
+            for value in values:
+                if value == development_default:
+                    raise ValueError(f"{name} must be set outside development")
+                problem = weak_secret(value)
+                if problem:
+                    raise ValueError(f"{name} {problem}")
         return self
 
-    @property
-    def parsed_api_keys(self) -> dict[str, ApiKey]:
-        return parse_api_keys(self.api_keys)
+    def own_secrets(self) -> dict[str, tuple[list[str], str | None]]:
+        """The secrets CSQ itself issues, by variable: (their values, the development default).
+        Outside development each must be strong. A service adds its own; a secret a CRM issues
+        (a vendor's webhook signing secret) is whatever the CRM issues and is not listed."""
+        return {"CSQ_WEBHOOK_SECRET": ([self.webhook_secret.get_secret_value()], DEVELOPMENT_WEBHOOK_SECRET)}
 
     def topic(self, domain: str) -> str:
         """``topic("tickets")`` → ``csq.tickets`` with the configured prefix."""

@@ -80,8 +80,9 @@ def create_sqlite_engine(url: str, *, read_only: bool = False) -> AsyncEngine:
     database = database_file(url)
     if database:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    # No rollback on return to the pool unless a transaction is still open (see below).
-    engine = create_async_engine(url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS}, pool_reset_on_return=None)
+    # No rollback on return to the pool unless a transaction is still open (see below); no bound
+    # values in error text (see db.create_engine).
+    engine = create_async_engine(url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS}, pool_reset_on_return=None, hide_parameters=True)
     turns = None if read_only else WriterTurns()
 
     @event.listens_for(engine.sync_engine, "connect")

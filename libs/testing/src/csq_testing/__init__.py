@@ -282,9 +282,11 @@ TEST_API_KEYS = "admin-key:admin,writer-key:write,reader-key:read"
 
 
 def service_settings(cls, *, database_url: str, broker: Broker, topic_prefix: str, **overrides):
-    """A service's settings for a test: its own database and topics on the shared test broker,
-    the test API keys, and a short group session timeout so restarts rejoin quickly."""
+    """A service's settings for a test: development (its built-in secrets), its own database and
+    topics on the shared test broker, the test API keys, and a short group session timeout so
+    restarts rejoin quickly."""
     values = {
+        "environment": "development",
         "database_url": database_url,
         "kafka_bootstrap_servers": broker.bootstrap_servers,
         "topic_prefix": topic_prefix,

@@ -1,7 +1,7 @@
 from typing import Annotated
 
 from fastapi import Depends
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from csq_common.http.dependencies import get_settings
@@ -32,8 +32,8 @@ class Settings(BaseServiceSettings):
 
     @field_validator("webhook_secret")
     @classmethod
-    def _at_least_one_secret(cls, value: str) -> str:
-        if not split_secrets(value):
+    def _at_least_one_secret(cls, value: SecretStr) -> SecretStr:
+        if not split_secrets(value.get_secret_value()):
             raise ValueError("must hold at least one secret (comma-separated for rotation)")
         return value
 
@@ -44,16 +44,13 @@ class Settings(BaseServiceSettings):
             raise ValueError("FEEDBACK_NOTIFY_PUBLIC_KEY must be set outside development")
         return self
 
-    @model_validator(mode="after")
-    def _no_development_secret_in_rotation(self):
-        # The base refuses the development secret alone; refuse it inside a rotation list too.
-        if self.environment != "development" and DEVELOPMENT_WEBHOOK_SECRET in split_secrets(self.webhook_secret):
-            raise ValueError("CSQ_WEBHOOK_SECRET must not contain the development secret outside development")
-        return self
+    def own_secrets(self) -> dict[str, tuple[list[str], str | None]]:
+        # Every secret of a rotation list must be strong outside development, not just the list.
+        return {**super().own_secrets(), "CSQ_WEBHOOK_SECRET": (list(self.webhook_secrets), DEVELOPMENT_WEBHOOK_SECRET)}
 
     @property
     def webhook_secrets(self) -> tuple[str, ...]:
-        return split_secrets(self.webhook_secret)
+        return split_secrets(self.webhook_secret.get_secret_value())
 
 
 #: The running service's settings, for routers: ``settings: SettingsDep``.

@@ -20,7 +20,7 @@ class Settings(BaseServiceSettings):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(8025, ge=1, le=65535)
     smtp_username: str | None = None
-    smtp_password: str | None = None
+    smtp_password: str | None = Field(None, repr=False)
     smtp_starttls: bool = False
     smtp_timeout_seconds: float = Field(30.0, gt=0, le=600)
     mail_from: str = "CSQ <no-reply@csq.local>"
@@ -37,7 +37,7 @@ class Settings(BaseServiceSettings):
     sender_batch_size: int = Field(20, ge=1, le=1000)
 
     # Opens what feedback-svc and survey-svc sealed for notify-svc (an invitation's recipient and link).
-    recipient_private_key: str = DEVELOPMENT_PRIVATE_KEY
+    recipient_private_key: str = Field(DEVELOPMENT_PRIVATE_KEY, repr=False)
     # Retention: a delivery's content (recipient, live links, bodies) is cleared this long after
     # it was delivered or failed.
     retention_delivery_days: float = Field(7.0, gt=0, le=36_500)

@@ -20,4 +20,4 @@ async def sessions(database_url):
 
 @pytest.fixture
 def svc_settings(database_url) -> Settings:
-    return Settings(database_url=database_url, public_base_url="https://survey.example.com")
+    return Settings(environment="development", database_url=database_url, public_base_url="https://survey.example.com")

@@ -33,6 +33,7 @@ from csq_common.bus import inbox
 from csq_common.db import utcnow
 from csq_common.events import CloudEvent
 from csq_common.bus import metrics
+from csq_common.logging import redact
 
 log = structlog.get_logger(__name__)
 
@@ -206,7 +207,7 @@ class ConsumerRunner:
         try:
             return Received(record, self._decode_value(record.value or b""))
         except Exception as exc:
-            return Received(record, None, f"invalid CloudEvent: {exc}")
+            return Received(record, None, redact(f"invalid CloudEvent: {exc}"))
 
     async def _apply_isolating_poison(self, items: list[Received]) -> list[tuple[ConsumerRecord, str]]:
         """Apply ``items``; if that fails for good, split in halves (keeping order) until the
@@ -233,7 +234,7 @@ class ConsumerRunner:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                error = "".join(traceback.format_exception_only(exc)).strip()
+                error = redact("".join(traceback.format_exception_only(exc)).strip())  # no customer values
                 for item in items:
                     item.error = error
                 transient = is_transient(exc)

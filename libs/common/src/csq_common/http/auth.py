@@ -1,34 +1,43 @@
-"""API-key bearer auth with scopes (read ⊂ write ⊂ admin), keys from CSQ_API_KEYS."""
+"""API-key bearer auth with scopes (read ⊂ write ⊂ admin), keys from CSQ_API_KEYS.
+
+Only digests of the keys are kept (``settings.parse_api_keys``): the presented key is hashed and
+compared with every configured digest in constant time, so neither the keys nor the time taken
+tell which key, if any, matched."""
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from csq_common.errors import Forbidden, Unauthorized
-from csq_common.settings import ApiKey
+from csq_common.http.dependencies import get_settings
+from csq_common.settings import ApiKey, BaseServiceSettings, key_digest
 
 _bearer = HTTPBearer(auto_error=False, description="API key from CSQ_API_KEYS")
 
 
-def _find_key(keys: dict[str, ApiKey], presented: str) -> ApiKey | None:
+def find_key(keys: Iterable[ApiKey], presented: str) -> ApiKey | None:
+    """The configured key whose digest matches ``presented``'s, comparing against every key."""
+    presented_digest = key_digest(presented)
     found = None
-    for key, api_key in keys.items():  # compare against every key in constant time
-        if hmac.compare_digest(key.encode(), presented.encode()):
+    for api_key in keys:
+        if hmac.compare_digest(api_key.digest, presented_digest):
             found = api_key
     return found
 
 
 def require_scope(scope: str):
     async def dependency(
-        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        settings: Annotated[BaseServiceSettings, Depends(get_settings)],
     ) -> ApiKey:
         if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
-            raise Unauthorized("missing Authorization: Bearer <api key>", )
-        api_key = _find_key(request.app.state.api_keys, credentials.credentials)
+            raise Unauthorized("missing Authorization: Bearer <api key>")
+        api_key = find_key(settings.api_keys, credentials.credentials)
         if api_key is None:
             raise Unauthorized("unknown API key")
         if scope not in api_key.scopes:
