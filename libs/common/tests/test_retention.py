@@ -75,6 +75,7 @@ def test_retention_settings_are_read_with_the_service_prefix(monkeypatch):
     class Settings(BaseServiceSettings):
         model_config = {**BaseServiceSettings.model_config, "env_prefix": "DEMO_"}
 
+    monkeypatch.setenv("CSQ_ENV", "development")
     monkeypatch.setenv("DEMO_RETENTION_INBOX_DAYS", "3")
     assert Settings().retention_inbox_days == 3
     assert BaseServiceSettings().retention_inbox_days == 30

@@ -4,6 +4,7 @@ list must be strong, and none shows in a repr."""
 import pytest
 from pydantic import ValidationError
 
+from csq_common.sealing import generate_keypair
 from csq_common.settings import DEVELOPMENT_WEBHOOK_SECRET
 from feedback_svc.settings import Settings
 
@@ -14,6 +15,7 @@ NEW, OLD = "n" * 32, "o" * 32
 def production(monkeypatch):
     monkeypatch.delenv("CSQ_ENV", raising=False)
     monkeypatch.setenv("CSQ_API_KEYS", "k" * 32 + ":admin")
+    monkeypatch.setenv("FEEDBACK_NOTIFY_PUBLIC_KEY", generate_keypair()[1])
 
 
 @pytest.mark.parametrize(

@@ -54,7 +54,7 @@ async def test_erasure_clears_the_customers_deliveries_and_fails_those_not_sent(
         assert (await session.get(Delivery, sent)).customer_id == "C-9"  # from the sealed contact
         await session.commit()
 
-    [consumer] = build_consumers(Settings(database_url=database_url))
+    [consumer] = build_consumers(Settings(database_url=database_url, environment="development"))
     event = make_event(CustomerErased(customer_id="C-9", requested_at=utcnow()), source="feedback-svc", subject="C-9", time=utcnow())
     async with sessions() as session:
         await consumer.handler(session, [event])
