@@ -1,0 +1,54 @@
+"""audit programme: closed tickets and survey answers kept for sampling
+
+Revision ID: auditb_0002_audit_programme
+Revises: 0001
+Create Date: 2026-12-06
+"""
+import sqlalchemy as sa
+from alembic import op
+
+from csq_common.db import UtcDateTime
+
+revision = "auditb_0002_audit_programme"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "closed_tickets",
+        sa.Column("ticket_id", sa.String(200), nullable=False),
+        sa.Column("agent_id", sa.String(200), nullable=True),
+        sa.Column("team_id", sa.String(200), nullable=True),
+        sa.Column("channel", sa.String(50), nullable=True),
+        sa.Column("priority", sa.String(50), nullable=True),
+        sa.Column("tags", sa.JSON(), nullable=False),
+        sa.Column("complaint", sa.Boolean(), nullable=False),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.Column("first_response_at", UtcDateTime(), nullable=True),
+        sa.Column("first_response_seconds", sa.Float(), nullable=True),
+        sa.Column("closed_at", UtcDateTime(), nullable=False),
+        sa.Column("handle_seconds", sa.Float(), nullable=True),
+        sa.Column("reopen_count", sa.Integer(), nullable=False),
+        sa.Column("contact_count", sa.Integer(), nullable=False),
+        sa.Column("updated_at", UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("ticket_id", name="pk_closed_tickets"),
+    )
+    op.create_index("ix_closed_tickets_closed_at", "closed_tickets", ["closed_at"])
+    op.create_index("ix_closed_tickets_team_closed_at", "closed_tickets", ["team_id", "closed_at"])
+    op.create_table(
+        "ticket_survey_answers",
+        sa.Column("response_id", sa.String(200), nullable=False),
+        sa.Column("ticket_id", sa.String(200), nullable=False),
+        sa.Column("csat", sa.Integer(), nullable=True),
+        sa.Column("nps", sa.Integer(), nullable=True),
+        sa.Column("answered_at", UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("response_id", name="pk_ticket_survey_answers"),
+    )
+    op.create_index("ix_ticket_survey_answers_ticket", "ticket_survey_answers", ["ticket_id"])
+
+
+def downgrade() -> None:
+    op.drop_table("ticket_survey_answers")
+    op.drop_table("closed_tickets")
