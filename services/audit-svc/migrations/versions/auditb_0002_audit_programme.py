@@ -1,4 +1,4 @@
-"""audit programme: closed tickets and survey answers kept for sampling
+"""audit programme: closed tickets and survey answers kept for sampling, audit plans
 
 Revision ID: auditb_0002_audit_programme
 Revises: 0001
@@ -47,8 +47,30 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("response_id", name="pk_ticket_survey_answers"),
     )
     op.create_index("ix_ticket_survey_answers_ticket", "ticket_survey_answers", ["ticket_id"])
+    op.create_table(
+        "audit_plans",
+        sa.Column("id", sa.String(36), nullable=False),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("method", sa.String(20), nullable=False),
+        sa.Column("scorecard_id", sa.String(200), nullable=False),
+        sa.Column("scope", sa.JSON(), nullable=False),
+        sa.Column("frequency", sa.String(10), nullable=False),
+        sa.Column("timezone", sa.String(64), nullable=False),
+        sa.Column("preset", sa.String(40), nullable=True),
+        sa.Column("sampling", sa.JSON(), nullable=False),
+        sa.Column("reviewers", sa.JSON(), nullable=False),
+        sa.Column("due_days", sa.Integer(), nullable=False),
+        sa.Column("created_by", sa.String(200), nullable=False),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.Column("updated_at", UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_audit_plans"),
+    )
+    op.create_index("ix_audit_plans_created_at_id", "audit_plans", ["created_at", "id"])
+    op.create_index("ix_audit_plans_status", "audit_plans", ["status"])
 
 
 def downgrade() -> None:
+    op.drop_table("audit_plans")
     op.drop_table("ticket_survey_answers")
     op.drop_table("closed_tickets")
