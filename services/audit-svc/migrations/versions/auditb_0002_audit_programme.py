@@ -1,4 +1,5 @@
-"""audit programme: closed tickets and survey answers kept for sampling, audit plans
+"""audit programme: closed tickets and survey answers kept for sampling, audit plans,
+sampling cycles and their assigned samples
 
 Revision ID: auditb_0002_audit_programme
 Revises: 0001
@@ -69,8 +70,53 @@ def upgrade() -> None:
     op.create_index("ix_audit_plans_created_at_id", "audit_plans", ["created_at", "id"])
     op.create_index("ix_audit_plans_status", "audit_plans", ["status"])
 
+    op.create_table(
+        "audit_cycles",
+        sa.Column("id", sa.String(36), nullable=False),
+        sa.Column("plan_id", sa.String(36), nullable=False),
+        sa.Column("period_start", UtcDateTime(), nullable=False),
+        sa.Column("period_end", UtcDateTime(), nullable=False),
+        sa.Column("seed", sa.BigInteger(), nullable=False),
+        sa.Column("trigger", sa.String(20), nullable=False),
+        sa.Column("counts", sa.JSON(), nullable=False),
+        sa.Column("created_by", sa.String(200), nullable=False),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["plan_id"], ["audit_plans.id"], name="fk_audit_cycles_plan_id_audit_plans"),
+        sa.PrimaryKeyConstraint("id", name="pk_audit_cycles"),
+        sa.UniqueConstraint("plan_id", "period_start", name="uq_audit_cycles_plan_period"),
+    )
+    op.create_table(
+        "audit_samples",
+        sa.Column("id", sa.String(36), nullable=False),
+        sa.Column("cycle_id", sa.String(36), nullable=False),
+        sa.Column("plan_id", sa.String(36), nullable=False),
+        sa.Column("ticket_id", sa.String(200), nullable=False),
+        sa.Column("agent_id", sa.String(200), nullable=True),
+        sa.Column("team_id", sa.String(200), nullable=True),
+        sa.Column("channel", sa.String(50), nullable=True),
+        sa.Column("closed_at", UtcDateTime(), nullable=False),
+        sa.Column("reasons", sa.JSON(), nullable=False),
+        sa.Column("reviewer_id", sa.String(200), nullable=True),
+        sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("due_at", UtcDateTime(), nullable=False),
+        sa.Column("review_id", sa.String(200), nullable=True),
+        sa.Column("completed_at", UtcDateTime(), nullable=True),
+        sa.Column("reassigned_from", sa.String(200), nullable=True),
+        sa.Column("reassigned_at", UtcDateTime(), nullable=True),
+        sa.Column("reassign_count", sa.Integer(), nullable=False),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["cycle_id"], ["audit_cycles.id"], name="fk_audit_samples_cycle_id_audit_cycles"),
+        sa.PrimaryKeyConstraint("id", name="pk_audit_samples"),
+        sa.UniqueConstraint("plan_id", "ticket_id", name="uq_audit_samples_plan_ticket"),
+    )
+    op.create_index("ix_audit_samples_cycle", "audit_samples", ["cycle_id", "ticket_id"])
+    op.create_index("ix_audit_samples_plan_reviewer", "audit_samples", ["plan_id", "reviewer_id"])
+    op.create_index("ix_audit_samples_created_at_id", "audit_samples", ["created_at", "id"])
+
 
 def downgrade() -> None:
+    op.drop_table("audit_samples")
+    op.drop_table("audit_cycles")
     op.drop_table("audit_plans")
     op.drop_table("ticket_survey_answers")
     op.drop_table("closed_tickets")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -8,13 +9,37 @@ from csq_common.runtime import create_service_app
 from csq_common.settings import load_settings
 from audit_svc.consumers import CONSUMERS
 from audit_svc.plans.router import router as plans_router
+from audit_svc.sampling.router import router as sampling_router
+from audit_svc.sampling.worker import SamplingWorker
 from audit_svc.settings import Settings
 
 SERVICE_ROOT = Path(__file__).resolve().parents[2]
 
 
+def audit_workers(settings: Settings):
+    """The background workers, started after the engine exists and stopped before it is disposed."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        workers = [SamplingWorker(app.state.sessions, poll_seconds=settings.sampling_poll_seconds)]
+        for worker in workers:
+            worker.start()
+        try:
+            yield
+        finally:
+            for worker in workers:
+                await worker.stop()
+
+    return lifespan
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings(Settings)
     return create_service_app(
-        settings, title="CSQ audit-svc", service_root=SERVICE_ROOT, routers=[plans_router], consumers=CONSUMERS
+        settings,
+        title="CSQ audit-svc",
+        service_root=SERVICE_ROOT,
+        routers=[plans_router, sampling_router],
+        consumers=CONSUMERS,
+        extra_lifespan=audit_workers(settings),
     )
