@@ -1,5 +1,5 @@
 """audit programme: closed tickets and survey answers kept for sampling, audit plans,
-sampling cycles and their assigned samples
+sampling cycles and their assigned samples, findings, corrective actions, overdue notices, coaching
 
 Revision ID: auditb_0002_audit_programme
 Revises: 0001
@@ -113,8 +113,88 @@ def upgrade() -> None:
     op.create_index("ix_audit_samples_plan_reviewer", "audit_samples", ["plan_id", "reviewer_id"])
     op.create_index("ix_audit_samples_created_at_id", "audit_samples", ["created_at", "id"])
 
+    op.create_table(
+        "findings",
+        sa.Column("id", sa.String(36), nullable=False),
+        sa.Column("source", sa.String(20), nullable=False),
+        sa.Column("review_id", sa.String(200), nullable=True),
+        sa.Column("reference", sa.String(200), nullable=True),
+        sa.Column("plan_id", sa.String(200), nullable=True),
+        sa.Column("severity", sa.Integer(), nullable=False),
+        sa.Column("category", sa.String(200), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("agent_id", sa.String(200), nullable=True),
+        sa.Column("team_id", sa.String(200), nullable=True),
+        sa.Column("owner_id", sa.String(200), nullable=False),
+        sa.Column("due_at", UtcDateTime(), nullable=True),
+        sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("raised_by", sa.String(200), nullable=False),
+        sa.Column("raised_at", UtcDateTime(), nullable=False),
+        sa.Column("closed_at", UtcDateTime(), nullable=True),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_findings"),
+    )
+    op.create_index("ix_findings_created_at_id", "findings", ["created_at", "id"])
+    op.create_index("ix_findings_agent", "findings", ["agent_id", "status"])
+    op.create_index("ix_findings_team", "findings", ["team_id", "status"])
+    op.create_table(
+        "corrective_actions",
+        sa.Column("id", sa.String(36), nullable=False),
+        sa.Column("finding_id", sa.String(36), nullable=False),
+        sa.Column("owner_id", sa.String(200), nullable=False),
+        sa.Column("plan", sa.Text(), nullable=False),
+        sa.Column("due_at", UtcDateTime(), nullable=False),
+        sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("evidence", sa.Text(), nullable=True),
+        sa.Column("done_at", UtcDateTime(), nullable=True),
+        sa.Column("verifier_id", sa.String(200), nullable=True),
+        sa.Column("verified_at", UtcDateTime(), nullable=True),
+        sa.Column("effective", sa.Boolean(), nullable=True),
+        sa.Column("verification_note", sa.Text(), nullable=True),
+        sa.Column("kpi", sa.JSON(), nullable=True),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.Column("updated_at", UtcDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["finding_id"], ["findings.id"], name="fk_corrective_actions_finding_id_findings"),
+        sa.PrimaryKeyConstraint("id", name="pk_corrective_actions"),
+    )
+    op.create_index("ix_corrective_actions_finding", "corrective_actions", ["finding_id", "created_at"])
+    op.create_index("ix_corrective_actions_due", "corrective_actions", ["status", "due_at"])
+    op.create_table(
+        "action_overdue_notices",
+        sa.Column("notice_key", sa.String(100), nullable=False),
+        sa.Column("action_id", sa.String(36), nullable=False),
+        sa.Column("due_at", UtcDateTime(), nullable=False),
+        sa.Column("notified_at", UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("notice_key", name="pk_action_overdue_notices"),
+        sa.UniqueConstraint("action_id", "due_at", name="uq_action_overdue_notices_action_due"),
+    )
+    op.create_table(
+        "coaching_items",
+        sa.Column("id", sa.String(36), nullable=False),
+        sa.Column("finding_id", sa.String(36), nullable=False),
+        sa.Column("agent_id", sa.String(200), nullable=False),
+        sa.Column("coach_id", sa.String(200), nullable=True),
+        sa.Column("topic", sa.String(500), nullable=False),
+        sa.Column("review_ids", sa.JSON(), nullable=False),
+        sa.Column("due_at", UtcDateTime(), nullable=False),
+        sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("acknowledged_at", UtcDateTime(), nullable=True),
+        sa.Column("follow_up_review_id", sa.String(200), nullable=True),
+        sa.Column("completed_at", UtcDateTime(), nullable=True),
+        sa.Column("created_by", sa.String(200), nullable=False),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["finding_id"], ["findings.id"], name="fk_coaching_items_finding_id_findings"),
+        sa.PrimaryKeyConstraint("id", name="pk_coaching_items"),
+    )
+    op.create_index("ix_coaching_items_created_at_id", "coaching_items", ["created_at", "id"])
+    op.create_index("ix_coaching_items_agent", "coaching_items", ["agent_id", "status"])
+
 
 def downgrade() -> None:
+    op.drop_table("coaching_items")
+    op.drop_table("action_overdue_notices")
+    op.drop_table("corrective_actions")
+    op.drop_table("findings")
     op.drop_table("audit_samples")
     op.drop_table("audit_cycles")
     op.drop_table("audit_plans")

@@ -8,6 +8,8 @@ from fastapi import FastAPI
 from csq_common.runtime import create_service_app
 from csq_common.settings import load_settings
 from audit_svc.consumers import CONSUMERS
+from audit_svc.findings.overdue import OverdueWorker
+from audit_svc.findings.router import router as findings_router
 from audit_svc.plans.router import router as plans_router
 from audit_svc.sampling.router import router as sampling_router
 from audit_svc.sampling.worker import SamplingWorker
@@ -21,7 +23,13 @@ def audit_workers(settings: Settings):
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        workers = [SamplingWorker(app.state.sessions, poll_seconds=settings.sampling_poll_seconds)]
+        workers = [
+            SamplingWorker(app.state.sessions, poll_seconds=settings.sampling_poll_seconds),
+            OverdueWorker(
+                app.state.sessions, topic=settings.topic("audits"), poll_seconds=settings.overdue_poll_seconds,
+                batch_size=settings.overdue_batch_size,
+            ),
+        ]
         for worker in workers:
             worker.start()
         try:
@@ -39,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         title="CSQ audit-svc",
         service_root=SERVICE_ROOT,
-        routers=[plans_router, sampling_router],
+        routers=[plans_router, sampling_router, findings_router],
         consumers=CONSUMERS,
         extra_lifespan=audit_workers(settings),
     )

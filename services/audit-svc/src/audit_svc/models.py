@@ -4,3 +4,4 @@ from csq_common.bus import models as bus_models  # noqa: F401
 from audit_svc.tickets import models as ticket_models  # noqa: F401
 from audit_svc.plans import models as plan_models  # noqa: F401
 from audit_svc.sampling import models as sampling_models  # noqa: F401
+from audit_svc.findings import models as finding_models  # noqa: F401
