@@ -33,8 +33,13 @@ async def test_cycle_assignments_reassign_complete_and_dashboard(client):
     huge = await client.post(f"/v1/audit-plans/{plan_id}/cycles", json={"period": "2026-01-05", "seed": 2**60}, headers=WRITER)
     assert huge.status_code == 422 and huge.json()["errors"][0]["field"] == "seed"
 
-    listed = (await client.get(f"/v1/audit-plans/{plan_id}/cycles", headers=READER)).json()
-    assert [item["id"] for item in listed["items"]] == [cycle["id"]]
+    earlier = await client.post(f"/v1/audit-plans/{plan_id}/cycles", json={"period": (last_week.first_day - timedelta(days=7)).isoformat()}, headers=WRITER)
+    assert earlier.status_code == 201 and earlier.json()["counts"]["population"] == 0
+    first_page = (await client.get(f"/v1/audit-plans/{plan_id}/cycles", params={"limit": 1}, headers=READER)).json()
+    second_page = (await client.get(f"/v1/audit-plans/{plan_id}/cycles", params={"limit": 1, "cursor": first_page["next_cursor"]}, headers=READER)).json()
+    assert [item["id"] for item in first_page["items"] + second_page["items"]] == [cycle["id"], earlier.json()["id"]]
+    assert second_page["next_cursor"] is None
+    assert (await client.get("/v1/audit-plans/nope/cycles", headers=READER)).status_code == 404
     detail = (await client.get(f"/v1/cycles/{cycle['id']}", headers=READER)).json()
     team = {"A-0": "billing", "A-2": "sales", "Q-9": "qa"}
     assignments = detail["assignments"]

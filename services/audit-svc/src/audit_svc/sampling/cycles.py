@@ -14,12 +14,12 @@ import uuid
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.db import could_be_key, insert_unless_exist
 from csq_common.errors import InvalidInput
-from csq_common.pagination import decode_cursor, encode_cursor
+from csq_common.pagination import decode_time_cursor, encode_time_cursor
 from audit_svc.plans.models import AuditPlan
 from audit_svc.plans.service import get_plan
 from audit_svc.sampling.distribution import distribute
@@ -131,20 +131,22 @@ async def get_cycle(session: AsyncSession, cycle_identifier: str) -> AuditCycle:
 
 
 async def list_cycles(session: AsyncSession, plan_id: str, *, limit: int, cursor: str | None) -> tuple[list[AuditCycle], str | None]:
-    """A plan's cycles, latest period first."""
-    statement = select(AuditCycle).where(AuditCycle.plan_id == plan_id).order_by(AuditCycle.period_start.desc()).limit(limit + 1)
+    """A plan's cycles, latest period first (PlanNotFound for an unknown plan)."""
+    plan = await get_plan(session, plan_id)
+    statement = (
+        select(AuditCycle)
+        .where(AuditCycle.plan_id == plan.id)
+        .order_by(AuditCycle.period_start.desc(), AuditCycle.id.desc())
+        .limit(limit + 1)
+    )
     if cursor:
-        (start_text,) = decode_cursor(cursor)
-        try:
-            start = datetime.fromisoformat(start_text)
-        except ValueError:
-            start = None
-        if start is None or start.tzinfo is None:
-            raise InvalidInput("cursor", "is not a cursor this API issued")
-        statement = statement.where(AuditCycle.period_start < start)
+        start, last_id = decode_time_cursor(cursor)
+        statement = statement.where(
+            or_(AuditCycle.period_start < start, and_(AuditCycle.period_start == start, AuditCycle.id < last_id))
+        )
     rows = list((await session.execute(statement)).scalars())
     items = rows[:limit]
-    return items, (encode_cursor(items[-1].period_start.isoformat()) if len(rows) > limit else None)
+    return items, (encode_time_cursor(items[-1].period_start, items[-1].id) if len(rows) > limit else None)
 
 
 async def samples_of(session: AsyncSession, cycle_identifier: str) -> list[AuditSample]:
