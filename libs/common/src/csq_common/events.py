@@ -341,8 +341,44 @@ class CustomerErased(EventData):
     requested_at: AwareDatetime
 
 
+# ---- audits (audit-svc → csq.audits) ----------------------------------------------------------
+
+
+class AuditEvent(EventData):
+    domain: ClassVar[str] = "audits"
+
+
+class FindingRaised(AuditEvent):
+    """A quality finding was raised (keyed by finding id): who and what it concerns, who owns it."""
+
+    event_type: ClassVar[str] = "audit.finding_raised"
+    finding_id: str
+    review_id: str | None = None
+    severity: int = Field(ge=1, le=4)  # 1 low … 4 critical
+    category: str
+    agent_id: str | None = None
+    team_id: str | None = None
+    owner_id: str
+    due_at: AwareDatetime | None = None
+    raised_at: AwareDatetime
+
+
+class ActionOverdue(AuditEvent):
+    """A corrective action passed its due date unfinished (keyed by action id); once per action
+    and due date."""
+
+    event_type: ClassVar[str] = "audit.action_overdue"
+    action_id: str
+    finding_id: str
+    owner_id: str
+    due_at: AwareDatetime
+    team_id: str | None = None
+
+
+AUDIT_EVENTS: dict[str, type[AuditEvent]] = {cls.event_type: cls for cls in (FindingRaised, ActionOverdue)}
+
 EVENT_TYPES: dict[str, type[EventData]] = {
-    **TICKET_EVENTS, **SURVEY_EVENTS, **NOTIFICATION_EVENTS, CustomerErased.event_type: CustomerErased,
+    **TICKET_EVENTS, **SURVEY_EVENTS, **NOTIFICATION_EVENTS, **AUDIT_EVENTS, CustomerErased.event_type: CustomerErased,
 }
 
 

@@ -1,17 +1,24 @@
-"""What audit-svc reads: ticket and survey events, from which audit samples of closed tickets
-will be drawn. For now it records each event in its inbox and does nothing else; sampling,
-reviews and findings arrive with their issues."""
+"""What audit-svc reads: ticket closures and survey answers, kept for sampling.
+
+Thin adapter: each batch's payloads are parsed (a payload that does not validate raises, so the
+runner retries and dead-letters it) and handed to the intake service functions, in the batch's
+one transaction. Other ticket and survey events are only recorded in the inbox.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csq_common.events import CloudEvent
+from csq_common.events import CloudEvent, SurveyAnswered, TicketClosed, parse_data
 from csq_common.runtime import ConsumerSpec
+from audit_svc.tickets import service as intake
 
 
-async def record_only(session: AsyncSession, events: list[CloudEvent]) -> None:
-    """The inbox claim made by the runner is the whole effect for now."""
+async def handle_events(session: AsyncSession, events: list[CloudEvent]) -> None:
+    closures = [parse_data(event) for event in events if event.type == TicketClosed.event_type]
+    answers = [parse_data(event) for event in events if event.type == SurveyAnswered.event_type]
+    await intake.record_closures(session, closures)
+    await intake.record_answers(session, answers)
 
 
-CONSUMERS = [ConsumerSpec(group="audit-svc", domains=(("tickets", "surveys")), handler=record_only)]
+CONSUMERS = [ConsumerSpec(group="audit-svc", domains=("tickets", "surveys"), handler=handle_events)]

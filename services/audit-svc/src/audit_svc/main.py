@@ -1,23 +1,57 @@
-"""audit-svc's app: health, readiness, metrics and the consumer of ticket and survey events (no API yet)."""
+"""audit-svc's app: audit plans, sampling, findings and corrective actions, their workers, and the
+consumer of ticket and survey events."""
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from csq_common.retention import inbox_rules, retention_lifespan
+from csq_common.retention import chain_lifespans, inbox_rules, retention_lifespan
 from csq_common.runtime import create_service_app
 from csq_common.settings import load_settings
 from audit_svc.consumers import CONSUMERS
+from audit_svc.findings.overdue import OverdueWorker
+from audit_svc.findings.router import router as findings_router
+from audit_svc.plans.router import router as plans_router
+from audit_svc.sampling.router import router as sampling_router
+from audit_svc.sampling.worker import SamplingWorker
 from audit_svc.settings import Settings
 
 SERVICE_ROOT = Path(__file__).resolve().parents[2]
 
 
+def audit_workers(settings: Settings):
+    """The background workers, started after the engine exists and stopped before it is disposed."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        workers = [
+            SamplingWorker(app.state.sessions, poll_seconds=settings.sampling_poll_seconds),
+            OverdueWorker(
+                app.state.sessions, topic=settings.topic("audits"), poll_seconds=settings.overdue_poll_seconds,
+                batch_size=settings.overdue_batch_size,
+            ),
+        ]
+        for worker in workers:
+            worker.start()
+        try:
+            yield
+        finally:
+            for worker in workers:
+                await worker.stop()
+
+    return lifespan
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings(Settings)
     return create_service_app(
-        settings, title="CSQ audit-svc", service_root=SERVICE_ROOT, routers=[], consumers=CONSUMERS,
-        extra_lifespan=retention_lifespan(inbox_rules),
+        settings,
+        title="CSQ audit-svc",
+        service_root=SERVICE_ROOT,
+        routers=[plans_router, sampling_router, findings_router],
+        consumers=CONSUMERS,
+        extra_lifespan=chain_lifespans(retention_lifespan(inbox_rules), audit_workers(settings)),
     )

@@ -1,4 +1,7 @@
-"""audit-svc's tables. Only the bus tables so far; scorecards, audit plans, samples, reviews and
-findings come with their issues."""
+"""audit-svc's tables, imported here so migrations/env.py sees them all on Base.metadata."""
 
 from csq_common.bus import models as bus_models  # noqa: F401
+from audit_svc.tickets import models as ticket_models  # noqa: F401
+from audit_svc.plans import models as plan_models  # noqa: F401
+from audit_svc.sampling import models as sampling_models  # noqa: F401
+from audit_svc.findings import models as finding_models  # noqa: F401

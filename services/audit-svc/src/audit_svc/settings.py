@@ -1,7 +1,12 @@
 """audit-svc's settings: the shared service settings, read from AUDIT_* variables (port 8004)."""
 
+from typing import Annotated
+
+from fastapi import Depends
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from csq_common.http.dependencies import get_settings
 from csq_common.settings import BaseServiceSettings
 
 
@@ -11,3 +16,12 @@ class Settings(BaseServiceSettings):
     service_name: str = "audit-svc"
     database_url: str = "sqlite+aiosqlite:///var/audit.db"
     port: int = 8004
+
+    # The sampling worker: runs each active plan's cycle once its period has ended.
+    sampling_poll_seconds: float = Field(60.0, gt=0, le=3600)
+    # The overdue worker: publishes audit.action_overdue for corrective actions past due.
+    overdue_poll_seconds: float = Field(60.0, gt=0, le=3600)
+    overdue_batch_size: int = Field(200, ge=1, le=10_000)
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
