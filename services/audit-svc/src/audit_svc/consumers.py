@@ -1,5 +1,5 @@
-"""What audit-svc reads. For now it records each event in its inbox and does nothing else;
-invitation delivery and escalations arrive with their issues."""
+"""What audit-svc reads: ticket and survey events (closed tickets, messages, CSAT answers) for
+sampling and reviews. For now each event is only recorded in the inbox."""
 
 from __future__ import annotations
 

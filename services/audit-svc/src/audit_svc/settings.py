@@ -1,5 +1,10 @@
+from typing import Annotated
+
+from fastapi import Depends
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from csq_common.http.dependencies import get_settings
 from csq_common.settings import BaseServiceSettings
 
 
@@ -9,3 +14,9 @@ class Settings(BaseServiceSettings):
     service_name: str = "audit-svc"
     database_url: str = "sqlite+aiosqlite:///var/audit.db"
     port: int = 8004
+
+    # How many days after a review is submitted its agent may still dispute it.
+    dispute_window_days: int = Field(7, ge=0, le=365)
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
