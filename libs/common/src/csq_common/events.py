@@ -271,7 +271,44 @@ SURVEY_EVENTS: dict[str, type[SurveyAttribution]] = {
     cls.event_type: cls for cls in (SurveyInvited, SurveyAnswered, SurveyExpired)
 }
 
-EVENT_TYPES: dict[str, type[EventData]] = {**TICKET_EVENTS, **SURVEY_EVENTS, **NOTIFICATION_EVENTS}
+# ---- audits (audit-svc → csq.audits) ---------------------------------------------------------
+
+AuditMethod = Literal["internal", "external", "third_party", "mystery_shopper", "on_site", "peer", "calibration"]
+
+
+class CategoryScore(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    category_id: str
+    score: float | None  # 0-100; None when the category was answered N/A
+
+
+class AuditCompleted(EventData):
+    """A review was submitted (``version`` 1) or re-scored after a dispute (``version`` n+1, same
+    ``review_id``): consumers keep the highest version of a review and replace, never add."""
+
+    event_type: ClassVar[str] = "audit.completed"
+    domain: ClassVar[str] = "audits"
+    review_id: Id
+    version: int = Field(ge=1)
+    plan_id: str | None = None
+    method: AuditMethod
+    ticket_id: str | None = None
+    agent_id: Id
+    team_id: str | None = None
+    channel: str | None = None
+    scorecard_id: Id
+    scorecard_version: int = Field(ge=1)
+    score: float | None  # 0-100+ with bonus; None if no standard category was answered
+    failed_critical: bool
+    reviewer_id: Id
+    reviewed_at: AwareDatetime
+    categories: list[CategoryScore] = Field(default_factory=list)
+    counts_for_agent: bool
+
+
+AUDIT_EVENTS: dict[str, type[EventData]] = {cls.event_type: cls for cls in (AuditCompleted,)}
+
+EVENT_TYPES: dict[str, type[EventData]] = {**TICKET_EVENTS, **SURVEY_EVENTS, **NOTIFICATION_EVENTS, **AUDIT_EVENTS}
 
 
 class UnknownEventType(ValueError):

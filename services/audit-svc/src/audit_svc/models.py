@@ -2,3 +2,6 @@
 
 from csq_common.bus import models as bus_models  # noqa: F401
 from audit_svc.scorecards import models as scorecard_models  # noqa: F401
+from audit_svc.reviews import models as review_models  # noqa: F401
+from audit_svc.calibration import models as calibration_models  # noqa: F401
+from audit_svc.disputes import models as dispute_models  # noqa: F401
