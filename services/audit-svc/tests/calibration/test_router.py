@@ -82,6 +82,9 @@ async def test_blind_until_the_deadline_then_aligned_to_the_expert(client):
     categories = {c["key"]: c for c in got["categories"]}
     assert categories["verify_identity"]["alignment"] == pytest.approx(0.5) and categories["empathy"]["answered"] == 1
 
+    graded = (await client.get("/v1/calibrations/grading", params={"reviewer_id": "QA-甲"}, headers=READER)).json()
+    assert [(r["reviewer_id"], r["alignment"]) for r in graded["reviewers"]] == [("QA-甲", pytest.approx(6 / 11))]
+
     events = [event for _, _, event in await completed_events(client.app.state.sessions)]
     assert events and all(e.data["method"] == "calibration" and e.data["counts_for_agent"] is False for e in events)
 

@@ -3,14 +3,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
+from pydantic import AwareDatetime
 
 from csq_common.http.auth import ReadScope, WriteScope
 from csq_common.http.dependencies import ReadSessionDep, SessionDep
 from csq_common.types import CursorStr, IdStr
-from audit_svc.calibration import results, service
+from audit_svc.calibration import grading, results, service
 from audit_svc.calibration.models import CalibrationSession
 from audit_svc.calibration.schemas import (
-    BenchmarkCreate, CalibrationCreate, CalibrationPage, CalibrationRead, CalibrationResults, CalibrationReviewCreate,
+    BenchmarkCreate, CalibrationCreate, GradingReport, CalibrationPage, CalibrationRead, CalibrationResults, CalibrationReviewCreate,
 )
 from audit_svc.reviews.schemas import ReviewRead
 from audit_svc.settings import SettingsDep
@@ -36,6 +37,18 @@ async def list_calibrations(
     scorecard_id: Annotated[IdStr | None, Query()] = None,
 ) -> service.Page:
     return await service.list_calibrations(session, limit=limit, cursor=cursor, scorecard_id=scorecard_id)
+
+
+@router.get("/grading", response_model=GradingReport)
+async def grade_reviewers(
+    _: ReadScope,
+    session: ReadSessionDep,
+    from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
+    to: Annotated[AwareDatetime | None, Query(description="exclusive")] = None,
+    reviewer_id: Annotated[IdStr | None, Query()] = None,
+) -> dict[str, Any]:
+    """Grade the grader: alignment over time, strictness or leniency, average review time."""
+    return await grading.grade_reviewers(session, since=from_, until=to, reviewer_id=reviewer_id)
 
 
 @router.get("/{calibration_id}", response_model=CalibrationRead, responses=NOT_FOUND)

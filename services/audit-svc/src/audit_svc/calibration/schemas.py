@@ -101,3 +101,23 @@ class CalibrationResults(BaseModel):
     reviewers: list[ReviewerAlignment]
     categories: list[CategoryAlignment]
     reviewer_categories: list[ReviewerCategoryAlignment]
+
+
+class SessionGrade(ReviewerAlignment):
+    calibration_id: str
+    title: str
+    deadline: AwareDatetime
+
+
+class ReviewerGrade(BaseModel):
+    reviewer_id: str
+    calibrated_reviews: int
+    alignment: float | None
+    mean_difference: float | None = Field(description="mean of (score − benchmark score): below 0 stricter, above 0 more lenient")
+    timed_reviews: int
+    mean_review_seconds: float | None = Field(description="mean of reviewed_at − started_at over the reviews that sent started_at")
+    sessions: list[SessionGrade] = Field(description="the alignment series, one entry per calibration session in deadline order")
+
+
+class GradingReport(BaseModel):
+    reviewers: list[ReviewerGrade]
