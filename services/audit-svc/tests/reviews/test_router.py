@@ -102,3 +102,15 @@ async def test_a_review_uses_a_published_version(client):
     review = await submit(client, review_body(card["scorecard_id"]))
     assert review["scorecard_version"] == 1 and review["categories"][0]["weight"] == 1
     assert (await client.get("/v1/reviews/nope", headers=READER)).status_code == 404
+
+
+async def test_numbers_that_cannot_be_stored_are_422(client):
+    card = await published(client)
+    raw = '{"scorecard_id": "%s", "ticket_id": "T-1", "agent_id": "A-7", "reviewer_id": "QA-1", "answers": {"greeting": NaN}}' % card["scorecard_id"]
+    response = await client.post("/v1/reviews", content=raw, headers={**WRITER, "content-type": "application/json"})
+    assert response.status_code == 422 and response.json()["errors"][0]["field"].startswith("answers.greeting")
+    body = definition()
+    body["sections"][1]["categories"][2]["scale"] = {"min": 0, "max": float("inf")}
+    raw = __import__("json").dumps(body)  # allow_nan: writes Infinity
+    response = await client.post("/v1/scorecards", content=raw, headers={**WRITER, "content-type": "application/json"})
+    assert response.status_code == 422 and response.json()["errors"][0]["field"].startswith("sections[1].categories[2].scale")

@@ -1,7 +1,7 @@
 """/v1/scorecards through HTTP on both backends: draft → publish freezes a version, editing a
 published scorecard makes a new draft, retirement, conditional selection, 422s naming fields."""
 
-from tests.scorecards.factories import GREETING_ZH, PROBLEM, READER, WRITER, create, definition, titles
+from tests.scorecards.factories import GREETING_ZH, PROBLEM, READER, WRITER, create, definition
 
 
 async def test_draft_publish_freezes_and_editing_makes_a_new_version(client):

@@ -13,7 +13,7 @@ Benchmark = Literal["expert", "agreed"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class CalibrationTicket(_Strict):

@@ -15,7 +15,7 @@ DisputeStatus = Literal["open", "accepted", "partially_accepted", "rejected"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class DisputedCategory(_Strict):

@@ -18,7 +18,7 @@ Short = storable_str(min_length=1, max_length=200)
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class ObservationContext(_Strict):

@@ -7,7 +7,7 @@ Only shape lives here (types, lengths, literals); the rules relating fields to e
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Any, Literal, Union
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -26,14 +26,14 @@ Tag = storable_str(min_length=1, max_length=100)
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class PointsScale(_Strict):
     """A points scale: any number from ``min`` to ``max``."""
 
-    min: float
-    max: float
+    min: float = Field(ge=-1_000_000, le=1_000_000)
+    max: float = Field(ge=-1_000_000, le=1_000_000)
 
 
 Scale = Union[FixedScale, PointsScale]
