@@ -271,7 +271,12 @@ SURVEY_EVENTS: dict[str, type[SurveyAttribution]] = {
     cls.event_type: cls for cls in (SurveyInvited, SurveyAnswered, SurveyExpired)
 }
 
-# ---- audits (audit-svc → csq.audits) ---------------------------------------------------------
+# ---- audits (audit-svc → csq.audits) ----------------------------------------------------------
+
+
+class AuditEvent(EventData):
+    domain: ClassVar[str] = "audits"
+
 
 AuditMethod = Literal["internal", "external", "third_party", "mystery_shopper", "on_site", "peer", "calibration"]
 
@@ -282,12 +287,11 @@ class CategoryScore(BaseModel):
     score: float | None  # 0-100; None when the category was answered N/A
 
 
-class AuditCompleted(EventData):
+class AuditCompleted(AuditEvent):
     """A review was submitted (``version`` 1) or re-scored after a dispute (``version`` n+1, same
     ``review_id``): consumers keep the highest version of a review and replace, never add."""
 
     event_type: ClassVar[str] = "audit.completed"
-    domain: ClassVar[str] = "audits"
     review_id: Id
     version: int = Field(ge=1)
     plan_id: str | None = None
@@ -306,7 +310,7 @@ class AuditCompleted(EventData):
     counts_for_agent: bool
 
 
-AUDIT_EVENTS: dict[str, type[EventData]] = {cls.event_type: cls for cls in (AuditCompleted,)}
+AUDIT_EVENTS: dict[str, type[AuditEvent]] = {cls.event_type: cls for cls in (AuditCompleted,)}
 
 EVENT_TYPES: dict[str, type[EventData]] = {**TICKET_EVENTS, **SURVEY_EVENTS, **NOTIFICATION_EVENTS, **AUDIT_EVENTS}
 
