@@ -1,7 +1,9 @@
 import pytest
 
+from csq_common.bus.migration import upgrade_to_head
+from csq_common.db import create_engine, session_factory
 from csq_testing import app_client, service_settings
-from audit_svc.main import create_app
+from audit_svc.main import SERVICE_ROOT, create_app
 from audit_svc.settings import Settings
 
 
@@ -14,3 +16,15 @@ def settings(database_url, broker, topic_prefix) -> Settings:
 async def client(settings):
     async with app_client(create_app, settings) as http:
         yield http
+
+
+@pytest.fixture
+async def sessions(database_url):
+    """Sessions on a database brought to ``alembic upgrade head``, without the app (no worker or
+    consumer running beside the test, which drives time itself)."""
+    engine = create_engine(database_url)
+    await upgrade_to_head(engine, SERVICE_ROOT)
+    try:
+        yield session_factory(engine)
+    finally:
+        await engine.dispose()

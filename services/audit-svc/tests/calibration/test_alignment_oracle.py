@@ -15,7 +15,7 @@ from audit_svc.calibration.schemas import CalibrationCreate, CalibrationReviewCr
 from audit_svc.scorecards import service as scorecards
 from audit_svc.scorecards.schemas import ScorecardDefinition
 from tests.reviews import oracle
-from tests.reviews.conftest import TOPIC, sessions  # noqa: F401  (fixture)
+from tests.reviews.factories import TOPIC
 
 SESSIONS, TICKETS, PARTICIPANTS = 8, 6, 4
 
@@ -28,7 +28,7 @@ def mean(values):
     return fmean(float(value) for value in values) if values else None
 
 
-async def test_generated_calibrations_align_as_the_design_says(sessions):  # noqa: F811
+async def test_generated_calibrations_align_as_the_design_says(sessions):
     rng = random.Random(6122026)
     now = utcnow()
     participants = [f"QA-{n}" for n in range(PARTICIPANTS)]

@@ -12,14 +12,13 @@ from audit_svc.reviews import service as reviews
 from audit_svc.reviews.schemas import ReviewCreate
 from audit_svc.scorecards import service as scorecards
 from audit_svc.scorecards.schemas import ScorecardDefinition
-from tests.reviews.conftest import TOPIC, sessions  # noqa: F401  (fixture)
-from tests.reviews.factories import FULL_MARKS, review_body
+from tests.reviews.factories import FULL_MARKS, TOPIC, review_body
 from tests.scorecards.factories import definition
 
 EXPERT = "专家-周"
 
 
-async def test_alignment_over_time_strictness_and_review_time(sessions):  # noqa: F811
+async def test_alignment_over_time_strictness_and_review_time(sessions):
     t0 = utcnow() - timedelta(days=30)
     async with sessions() as session:
         card = await scorecards.create_scorecard(session, ScorecardDefinition.model_validate(definition()), author="t")

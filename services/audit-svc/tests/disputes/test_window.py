@@ -12,8 +12,7 @@ from audit_svc.reviews.schemas import ReviewCreate
 from audit_svc.scorecards import service as scorecards
 from audit_svc.scorecards.schemas import ScorecardDefinition
 from audit_svc.settings import Settings
-from tests.reviews.conftest import TOPIC, sessions  # noqa: F401  (fixture)
-from tests.reviews.factories import FULL_MARKS, review_body
+from tests.reviews.factories import FULL_MARKS, TOPIC, review_body
 from tests.scorecards.factories import definition
 
 
@@ -23,7 +22,7 @@ def test_the_window_defaults_to_7_days_and_is_a_setting(monkeypatch):
     assert Settings().dispute_window_days == 3
 
 
-async def test_a_review_can_be_disputed_until_the_window_closes(sessions):  # noqa: F811
+async def test_a_review_can_be_disputed_until_the_window_closes(sessions):
     async with sessions() as session:
         card = await scorecards.create_scorecard(session, ScorecardDefinition.model_validate(definition()), author="t")
         await scorecards.publish_scorecard(session, card["id"], author="t")

@@ -10,6 +10,8 @@ from csq_common.bus.models import OutboxMessage
 from csq_common.events import CloudEvent
 from tests.scorecards.factories import WRITER
 
+TOPIC = "test.audits"  # the topic service-level tests stage events for
+
 # Answers to tests.scorecards.factories.definition(): every category at full marks.
 FULL_MARKS = {"greeting": 1, "verify_identity": 1, "accuracy": 5, "empathy": 3, "upsell": 10}
 

@@ -11,8 +11,7 @@ from audit_svc.reviews.schemas import ReviewCreate
 from audit_svc.scorecards import service as scorecards
 from audit_svc.scorecards.schemas import ScorecardDefinition
 from tests.reviews import oracle
-from tests.reviews.conftest import TOPIC
-from tests.reviews.factories import completed_events
+from tests.reviews.factories import TOPIC, completed_events
 
 SCORECARDS = 24
 REVIEWS_PER_SCORECARD = 13
