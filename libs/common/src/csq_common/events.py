@@ -332,7 +332,7 @@ SURVEY_EVENTS: dict[str, type[SurveyAttribution]] = {
 
 
 class CustomerErased(EventData):
-    """A customer's identity was erased at feedback-svc (DESIGN.md "Data retention and erasure"):
+    """A customer's identity was erased at feedback-svc (docs/architecture.md, "Privacy"):
     every service that holds data of ``customer_id`` removes or anonymises it; KPIs stay."""
 
     event_type: ClassVar[str] = "customer.erased"
@@ -375,7 +375,41 @@ class ActionOverdue(AuditEvent):
     team_id: str | None = None
 
 
-AUDIT_EVENTS: dict[str, type[AuditEvent]] = {cls.event_type: cls for cls in (FindingRaised, ActionOverdue)}
+AuditMethod = Literal["internal", "external", "third_party", "mystery_shopper", "on_site", "peer", "calibration"]
+
+
+class CategoryScore(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    category_id: str
+    score: float | None  # 0-100; None when the category was answered N/A
+
+
+class AuditCompleted(AuditEvent):
+    """A review was submitted (``version`` 1) or re-scored after a dispute (``version`` n+1, same
+    ``review_id``): consumers keep the highest version of a review and replace, never add."""
+
+    event_type: ClassVar[str] = "audit.completed"
+    review_id: Id
+    version: int = Field(ge=1)
+    plan_id: str | None = None
+    method: AuditMethod
+    ticket_id: str | None = None
+    agent_id: Id
+    team_id: str | None = None
+    channel: str | None = None
+    scorecard_id: Id
+    scorecard_version: int = Field(ge=1)
+    score: float | None  # 0-100+ with bonus; None if no standard category was answered
+    failed_critical: bool
+    reviewer_id: Id
+    reviewed_at: AwareDatetime
+    categories: list[CategoryScore] = Field(default_factory=list)
+    counts_for_agent: bool
+
+
+AUDIT_EVENTS: dict[str, type[AuditEvent]] = {
+    cls.event_type: cls for cls in (AuditCompleted, FindingRaised, ActionOverdue)
+}
 
 EVENT_TYPES: dict[str, type[EventData]] = {
     **TICKET_EVENTS, **SURVEY_EVENTS, **NOTIFICATION_EVENTS, **AUDIT_EVENTS, CustomerErased.event_type: CustomerErased,

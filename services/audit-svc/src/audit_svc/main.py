@@ -1,5 +1,5 @@
-"""audit-svc's app: audit plans, sampling, findings and corrective actions, their workers, and the
-consumer of ticket and survey events."""
+"""audit-svc's app: scorecards, reviews, disputes, calibration, audit plans, sampling, findings
+and corrective actions over HTTP, their workers, and the consumer of ticket and survey events."""
 
 from __future__ import annotations
 
@@ -12,11 +12,15 @@ from csq_common.retention import chain_lifespans, inbox_rules, retention_lifespa
 from csq_common.runtime import create_service_app
 from csq_common.settings import load_settings
 from audit_svc.consumers import CONSUMERS
+from audit_svc.calibration.router import router as calibration_router
+from audit_svc.disputes.router import router as disputes_router
 from audit_svc.findings.overdue import OverdueWorker
 from audit_svc.findings.router import router as findings_router
 from audit_svc.plans.router import router as plans_router
+from audit_svc.reviews.router import router as reviews_router
 from audit_svc.sampling.router import router as sampling_router
 from audit_svc.sampling.worker import SamplingWorker
+from audit_svc.scorecards.router import router as scorecards_router
 from audit_svc.settings import Settings
 
 SERVICE_ROOT = Path(__file__).resolve().parents[2]
@@ -51,7 +55,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         title="CSQ audit-svc",
         service_root=SERVICE_ROOT,
-        routers=[plans_router, sampling_router, findings_router],
+        routers=[
+            scorecards_router, reviews_router, disputes_router, calibration_router,
+            plans_router, sampling_router, findings_router,
+        ],
         consumers=CONSUMERS,
         extra_lifespan=chain_lifespans(retention_lifespan(inbox_rules), audit_workers(settings)),
     )

@@ -22,6 +22,8 @@ class Settings(BaseServiceSettings):
     # The overdue worker: publishes audit.action_overdue for corrective actions past due.
     overdue_poll_seconds: float = Field(60.0, gt=0, le=3600)
     overdue_batch_size: int = Field(200, ge=1, le=10_000)
+    # How many days after a review is submitted its agent may still dispute it.
+    dispute_window_days: int = Field(7, ge=0, le=365)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
