@@ -17,9 +17,9 @@ from tests.scorecards.factories import definition
 
 
 def test_the_window_defaults_to_7_days_and_is_a_setting(monkeypatch):
-    assert Settings().dispute_window_days == 7
+    assert Settings(environment="development").dispute_window_days == 7
     monkeypatch.setenv("AUDIT_DISPUTE_WINDOW_DAYS", "3")
-    assert Settings().dispute_window_days == 3
+    assert Settings(environment="development").dispute_window_days == 3
 
 
 async def test_a_review_can_be_disputed_until_the_window_closes(sessions):
