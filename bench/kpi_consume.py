@@ -432,7 +432,7 @@ def install_sections() -> None:
     looks up at call time, so no source change)."""
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from csq_common.bulk import BulkInsert
+    from csq_common.sql import BulkInsert
     from csq_common.bus import consumer as consumer_module
     from csq_common.bus import inbox
     from kpi_svc.aggregates import service as aggregates
