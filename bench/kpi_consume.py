@@ -494,7 +494,7 @@ async def run(args) -> None:
         await ensure_topics(broker.bootstrap_servers, [topic, dlq], PARTITIONS)
         records, expected = build_events(args.events)
         await produce(broker.bootstrap_servers, topic, records)
-        assert kpi_consumers.CONSUMERS[0].decode is kpi_consumers.decode_record  # the bench runs what the app runs
+        assert kpi_consumers.consumers(Settings.model_construct())[0].decode is kpi_consumers.decode_record  # the bench runs what the app runs
         gc.freeze()  # as a service does once started (csq_common.runtime); for the baseline too
         if args.profile:
             install_sections()

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from csq_common.runtime import create_service_app
 from csq_common.settings import load_settings
-from feedback_svc.consumers import CONSUMERS
+from feedback_svc.consumers import consumers
 from feedback_svc.settings import Settings
 from feedback_svc.tickets.router import router as tickets_router
 from feedback_svc.webhooks.batcher import WebhookBatcher
@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="CSQ feedback-svc",
         service_root=SERVICE_ROOT,
         routers=[webhooks_router, tickets_router],
-        consumers=CONSUMERS,
+        consumers=consumers(settings),
         extra_lifespan=webhook_intake,
     )
     return app

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from csq_common.runtime import create_service_app
 from csq_common.settings import load_settings
 from kpi_svc.aggregates.rollup import RollupWorker
-from kpi_svc.consumers import CONSUMERS
+from kpi_svc.consumers import consumers
 from kpi_svc.gauges import refresher_lifespan
 from kpi_svc.kpis.router import router as kpis_router
 from kpi_svc.settings import Settings
@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="CSQ kpi-svc",
         service_root=SERVICE_ROOT,
         routers=[kpis_router],
-        consumers=CONSUMERS,
+        consumers=consumers(settings),
         extra_lifespan=background,
         # Each KPI read is one statement over the aggregates (a summary: one for tickets, one for
         # surveys, independent): no transaction needed around them.

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from csq_common.runtime import create_service_app
 from csq_common.settings import load_settings
-from notify_svc.consumers import build_consumers
+from notify_svc.consumers import consumers
 from notify_svc.deliveries.router import router as deliveries_router
 from notify_svc.deliveries.sender import DeliverySender
 from notify_svc.settings import Settings
@@ -34,6 +34,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="CSQ notify-svc",
         service_root=SERVICE_ROOT,
         routers=[deliveries_router],
-        consumers=build_consumers(settings),
+        consumers=consumers(settings),
         extra_lifespan=delivery_sender,
     )

@@ -11,7 +11,7 @@ commits: the consumer runner commits the batch together with its inbox rows.
 Attribution is by event time (closed_at, first_response_at, the reopen's occurred_at), with the
 dimensions carried by the event's own ticket snapshot, so late or replayed events land in the same
 buckets as on first delivery. Payloads are read by attribute: the contract's pydantic models or
-their msgspec mirrors (``csq_common.decoding``) alike.
+their msgspec mirrors (``kpi_svc.decoding``) alike.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ patterns, numeric bounds, aware datetimes, nested models, lists), so the JSON is
 in one pass without a pydantic object per event (about 8 µs instead of 50 µs for a ticket event
 here). A model with rules msgspec cannot express (validators, string transformations, unknown
 annotations) is refused when its mirror is built, so no consumer silently checks less than the
-contract. ``tests/test_decoding.py`` feeds both the same valid and broken payloads.
+contract. kpi-svc's ``tests/test_decoding.py`` feeds both the same valid and broken payloads.
 
 ``Envelope`` is the CloudEvent envelope with ``data`` left as raw JSON, decoded by the payload's
 own mirror once the type is known (``decode_envelope`` / ``decode_payload``).
