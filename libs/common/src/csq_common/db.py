@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, MetaData, event
@@ -151,8 +152,10 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
 
 
-async def transactional_session(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """One transaction per unit of work: commit once at the edge, roll back on any exception."""
+@asynccontextmanager
+async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One unit of work: a session that commits once when the block ends and rolls back if it
+    raises. Every commit point (a request, a consumer batch, a worker's round) goes through it."""
     async with factory() as session:
         try:
             yield session
@@ -160,3 +163,9 @@ async def transactional_session(factory: async_sessionmaker[AsyncSession]) -> As
         except BaseException:
             await session.rollback()
             raise
+
+
+async def transactional_session(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """The request's session (a FastAPI dependency): :func:`transaction` around the request."""
+    async with transaction(factory) as session:
+        yield session

@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from csq_common import sql
+from csq_common.db import transaction
 from csq_common.worker import PollingWorker
 from kpi_svc.aggregates import sketch
 from kpi_svc.aggregates.buckets import bucket_starts
@@ -107,10 +108,9 @@ class RollupWorker(PollingWorker):
         self._batch_size = batch_size
 
     async def work_once(self) -> bool:
-        async with self._sessions() as session:
+        async with transaction(self._sessions) as session:
             moved = await fold_pending(session, limit=self._batch_size)
             remaining = await backlog(session)  # in the same transaction: its write lock is held anyway
-            await session.commit()
         # every round, so that a backlog that never drains shows (and alerts) while it lasts
         ROLLUP_BACKLOG.set(remaining)
         if moved:

@@ -27,7 +27,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from csq_common.bus import outbox
-from csq_common.db import utcnow
+from csq_common.db import transaction, utcnow
 from csq_common.events import CloudEvent, Customer, OneClickQuestion, SurveyExpired, SurveyInvited, make_event
 from csq_common.sealing import seal
 from csq_common.worker import PollingWorker
@@ -214,9 +214,8 @@ async def run_steps(sessions: async_sessionmaker[AsyncSession], settings: Settin
     """Every step once, each in its own transaction; True if a step filled its batch."""
     more = False
     for step in STEPS:
-        async with sessions() as session:
+        async with transaction(sessions) as session:
             count = await step(session, settings, now=now, limit=settings.scheduler_batch_size)
-            await session.commit()
         more = more or count >= settings.scheduler_batch_size
     return more
 

@@ -1,5 +1,5 @@
-"""SQL that differs between SQLite and PostgreSQL lives in csq_common.sql only, and no code reads
-private attributes of SQLAlchemy or ddsketch objects."""
+"""SQL that differs between SQLite and PostgreSQL lives in csq_common.sql only; every commit goes
+through csq_common.db.transaction; no code reads private attributes of SQLAlchemy or ddsketch."""
 
 import re
 from pathlib import Path
@@ -41,5 +41,25 @@ def test_no_private_attributes_of_other_objects_are_read():
         for number, line in enumerate(path.read_text().splitlines(), 1):
             code = line.split("#", 1)[0]
             if PRIVATE_ACCESS.search(code):
+                offenders.append(f"{_relative(path)}:{number}: {line.strip()}")
+    assert offenders == []
+
+
+#: Commit points not moved yet: the bus runner and relay (being rewritten), alembic's connection.
+COMMITS_ELSEWHERE = {
+    "libs/common/src/csq_common/db.py",
+    "libs/common/src/csq_common/bus/consumer.py",
+    "libs/common/src/csq_common/bus/outbox.py",
+    "libs/common/src/csq_common/bus/migration.py",
+}
+
+
+def test_every_commit_point_uses_the_transaction_helper():
+    offenders = []
+    for path in SOURCES:
+        if _relative(path) in COMMITS_ELSEWHERE:
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if ".commit()" in line:
                 offenders.append(f"{_relative(path)}:{number}: {line.strip()}")
     assert offenders == []
