@@ -19,8 +19,6 @@ from types import ModuleType
 from typing import Any
 
 from sqlalchemy import Select, Table
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.sql import postgres, sqlite
@@ -39,7 +37,6 @@ __all__ = [
 ]
 
 _BACKENDS = {"postgresql": postgres, "sqlite": sqlite}
-_INSERTS = {"postgresql": pg_insert, "sqlite": sqlite_insert}
 
 
 def backend(session: AsyncSession) -> ModuleType:
@@ -157,6 +154,4 @@ async def insert_unless_exist(session: AsyncSession, table: Table, rows: list[di
     keys; ``rows`` must not repeat a ``key`` value."""
     if not rows:
         return set()
-    insert = _INSERTS[session.bind.dialect.name]
-    statement = insert(table).on_conflict_do_nothing(index_elements=[key]).returning(table.c[key])
-    return set((await session.execute(statement, rows)).scalars())
+    return await backend(session).insert_unless_exist(session, table, rows, key)

@@ -23,12 +23,17 @@ def converted(rows: Sequence[Sequence[Any]], converters: Converters) -> list[Seq
     if not converters:
         return rows if isinstance(rows, list) else list(rows)
     done: dict[tuple[Any, type, Callable], Any] = {}
+    last: dict[int, tuple[Any, Any]] = {}  # per column: the previous value and its result (rows often share one object)
     out = []
     for row in rows:
         values = list(row)
         for index, convert in converters:
             value = values[index]
             if value is None:
+                continue
+            previous = last.get(index)
+            if previous is not None and previous[0] is value:
+                values[index] = previous[1]
                 continue
             try:
                 key = (value, type(value), convert)
@@ -39,5 +44,6 @@ def converted(rows: Sequence[Sequence[Any]], converters: Converters) -> list[Seq
             if result is _MISSING:
                 result = done[key] = convert(value)
             values[index] = result
+            last[index] = (value, result)
         out.append(values)
     return out

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, Float, Integer, LargeBinary, Table, text
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.db import UtcDateTime
@@ -208,3 +209,8 @@ async def fetch_prepared(session: AsyncSession, statement, params: dict) -> Sequ
     driver = await driver_connection(session, transaction=False)
     values = {**fixed, **params}
     return await driver.fetch(sql, *(values[name] for name in names))
+
+
+async def insert_unless_exist(session: AsyncSession, table: Table, rows: list[dict[str, Any]], key: str) -> set[Any]:
+    statement = insert(table).on_conflict_do_nothing(index_elements=[key]).returning(table.c[key])
+    return set((await session.execute(statement, rows)).scalars())

@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import JSON, Boolean, Table
+from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.db import UtcDateTime, sqlite_timestamp
@@ -165,3 +166,8 @@ async def lock_out_other_writers(session: AsyncSession, table: Table) -> None:
 
 async def fetch_prepared(session: AsyncSession, statement, params: dict) -> Sequence[Sequence]:
     return (await session.execute(statement, params)).all()
+
+
+async def insert_unless_exist(session: AsyncSession, table: Table, rows: list[dict[str, Any]], key: str) -> set[Any]:
+    statement = insert(table).on_conflict_do_nothing(index_elements=[key]).returning(table.c[key])
+    return set((await session.execute(statement, rows)).scalars())
