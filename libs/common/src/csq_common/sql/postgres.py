@@ -8,7 +8,6 @@ bind processing in SQLAlchemy.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -17,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.db import UtcDateTime
-from csq_common.sql.encoding import Converters, converted, json_text
+from csq_common.sql.encoding import json_text
 
 #: Rows per statement: bounds one message's size (asyncpg sends each array whole).
 CHUNK_ROWS = 20_000
@@ -55,22 +54,13 @@ def array_type(kind) -> str:
     return "text"  # strings, and JSON as its text (cast back to json in the statement)
 
 
-def _aware(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to a UTC column")
-    return value
-
-
 @lru_cache(maxsize=256)
-def _converters(table: Table, columns: tuple[str, ...]) -> Converters:
-    converters: Converters = []
-    for index, name in enumerate(columns):
-        kind = table.c[name].type
-        if isinstance(kind, UtcDateTime):
-            converters.append((index, _aware))
-        elif isinstance(kind, JSON):
-            converters.append((index, json_text))
-    return converters
+def _special_columns(table: Table, columns: tuple[str, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Positions of the ``UtcDateTime`` columns (checked for naive values: asyncpg would read one
+    as local time) and of the JSON columns (sent as their text)."""
+    stamps = tuple(i for i, name in enumerate(columns) if isinstance(table.c[name].type, UtcDateTime))
+    documents = tuple(i for i, name in enumerate(columns) if isinstance(table.c[name].type, JSON))
+    return stamps, documents
 
 
 def _arrays(table: Table, columns: tuple[str, ...]) -> str:
@@ -82,7 +72,15 @@ def _selected(table: Table, columns: tuple[str, ...]) -> str:
 
 
 def _column_arrays(table: Table, columns: tuple[str, ...], rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
-    return [list(values) for values in zip(*converted(rows, _converters(table, columns)))]
+    """``rows`` as one list per column, column by column (no per-row copies)."""
+    arrays = [list(values) for values in zip(*rows)]
+    stamps, documents = _special_columns(table, columns)
+    for index in stamps:
+        if any(value is not None and value.tzinfo is None for value in arrays[index]):
+            raise ValueError("naive datetime given to a UTC column")
+    for index in documents:
+        arrays[index] = [None if value is None else json_text(value) for value in arrays[index]]
+    return arrays
 
 
 def _chunks(rows: Sequence, size: int = CHUNK_ROWS):
