@@ -121,7 +121,7 @@ async def rows_by_keys(
     session: AsyncSession, table: Table, key_columns: Sequence[str], columns: Sequence[str], keys: Iterable[tuple]
 ) -> dict[tuple, tuple]:
     """``{key: values of columns}`` for those of ``keys`` (tuples of ``key_columns``) stored in
-    ``table``, read in one statement per large chunk; the key is returned as given."""
+    ``table``, read in one statement per large chunk (keys equal to those given)."""
     keys = list(keys)
     if not keys:
         return {}
