@@ -432,7 +432,7 @@ def install_sections() -> None:
     looks up at call time, so no source change)."""
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from csq_common.bulk import BulkInsert
+    from csq_common.sql import BulkInsert
     from csq_common.bus import consumer as consumer_module
     from csq_common.bus import inbox
     from kpi_svc.aggregates import service as aggregates
@@ -494,7 +494,7 @@ async def run(args) -> None:
         await ensure_topics(broker.bootstrap_servers, [topic, dlq], PARTITIONS)
         records, expected = build_events(args.events)
         await produce(broker.bootstrap_servers, topic, records)
-        assert kpi_consumers.CONSUMERS[0].decode is kpi_consumers.decode_record  # the bench runs what the app runs
+        assert kpi_consumers.consumers(Settings.model_construct())[0].decode is kpi_consumers.decode_record  # the bench runs what the app runs
         gc.freeze()  # as a service does once started (csq_common.runtime); for the baseline too
         if args.profile:
             install_sections()

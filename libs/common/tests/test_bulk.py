@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import JSON, Boolean, Column, Float, Integer, LargeBinary, MetaData, String, Table, insert, select
 
-from csq_common.bulk import BulkInsert
+from csq_common.sql import BulkInsert
 from csq_common.db import UtcDateTime
 
 metadata = MetaData()

@@ -135,3 +135,25 @@ async def test_a_sqlite_connection_is_rolled_back_on_return_only_if_a_transactio
             assert await connection.scalar(text("SELECT count(*) FROM reset_probe")) == 1
     finally:
         await engine.dispose()
+
+
+async def test_transaction_commits_when_the_block_ends_and_rolls_back_when_it_raises(database_url):
+    from sqlalchemy import text as sql_text
+
+    from csq_common.db import session_factory, transaction
+
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(sql_text("CREATE TABLE transaction_probe (n integer)"))
+        async with transaction(sessions) as session:
+            await session.execute(sql_text("INSERT INTO transaction_probe VALUES (1)"))
+        with pytest.raises(RuntimeError):
+            async with transaction(sessions) as session:
+                await session.execute(sql_text("INSERT INTO transaction_probe VALUES (2)"))
+                raise RuntimeError("the unit of work failed")
+        async with sessions() as session:
+            assert (await session.execute(sql_text("SELECT n FROM transaction_probe"))).scalars().all() == [1]
+    finally:
+        await engine.dispose()

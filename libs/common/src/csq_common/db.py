@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timezone
-
-from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -46,8 +43,8 @@ class UtcDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(timezone.utc)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        # SQLite's DATETIME stores the fields without the offset: UTC first, on both databases
+        return value.astimezone(timezone.utc)
 
     def process_result_value(self, value: datetime | None, dialect):
         if value is None:
@@ -55,22 +52,6 @@ class UtcDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
-
-
-async def insert_unless_exist(session: AsyncSession, table, rows: list[dict[str, Any]], *, key: str) -> set[Any]:
-    """INSERT … ON CONFLICT (key) DO NOTHING of many rows: the ``key`` values actually inserted.
-
-    One cached statement executed for all rows (SQLAlchemy's "insertmanyvalues" sends them as a
-    few multi-row INSERTs with RETURNING), so no per-batch statement is built or compiled.
-    Race-safe without a savepoint: on PostgreSQL a concurrent uncommitted insert of the same key
-    makes this wait for that transaction, then leave the row out if it committed. Every row must
-    have the same keys; ``rows`` must not repeat a ``key`` value.
-    """
-    if not rows:
-        return set()
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(table).on_conflict_do_nothing(index_elements=[key]).returning(table.c[key])
-    return set((await session.execute(statement, rows)).scalars())
 
 
 def could_be_key(value: str, max_length: int) -> bool:
@@ -104,22 +85,10 @@ def utcnow() -> datetime:
 
 
 async def driver_connection(session: AsyncSession, *, transaction: bool = True):
-    """The driver connection (asyncpg / aiosqlite) under the session's connection, inside its
-    transaction: for set-based statements on hot paths that skip SQLAlchemy's per-value work.
+    """Kept for ``csq_common.bus.outbox`` until its statements move into :mod:`csq_common.sql`."""
+    from csq_common.sql import driver_connection as sql_driver_connection
 
-    SQLAlchemy's asyncpg adapter sends BEGIN lazily, with its own first statement, and commits
-    only a transaction it started: a statement sent straight to asyncpg before any other would run
-    outside the transaction (autocommitted, never rolled back). So the BEGIN is sent here if it
-    has not been yet (SQLite's BEGIN IMMEDIATE is sent when the connection begins).
-    ``transaction=False``: for one read statement, which needs none (an autocommit read session).
-    """
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    if transaction and connection.dialect.name == "postgresql":
-        adapted = raw.dbapi_connection
-        if adapted._transaction is None:  # the adapter's own bookkeeping (SQLAlchemy pinned)
-            await adapted._start_transaction()
-    return raw.driver_connection
+    return await sql_driver_connection(session, transaction=transaction)
 
 
 def sqlite_timestamp(ts: datetime) -> str:
@@ -184,8 +153,10 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
 
 
-async def transactional_session(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """One transaction per unit of work: commit once at the edge, roll back on any exception."""
+@asynccontextmanager
+async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One unit of work: a session that commits once when the block ends and rolls back if it
+    raises. Every commit point (a request, a consumer batch, a worker's round) goes through it."""
     async with factory() as session:
         try:
             yield session
@@ -193,3 +164,9 @@ async def transactional_session(factory: async_sessionmaker[AsyncSession]) -> As
         except BaseException:
             await session.rollback()
             raise
+
+
+async def transactional_session(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """The request's session (a FastAPI dependency): :func:`transaction` around the request."""
+    async with transaction(factory) as session:
+        yield session

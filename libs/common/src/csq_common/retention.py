@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, Table, delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from csq_common.bus.models import InboxMessage
-from csq_common.db import utcnow
+from csq_common.db import transaction, utcnow
 from csq_common.worker import PollingWorker
 
 log = structlog.get_logger(__name__)
@@ -109,9 +109,8 @@ class RetentionWorker(PollingWorker):
         more = False
         now = self._clock()
         for rule in self._rules:
-            async with self._sessions() as session:
+            async with transaction(self._sessions) as session:
                 count = await rule.apply(session, now=now, limit=self._batch_size)
-                await session.commit()
             if count:
                 log.info("retention.applied", table=rule.label, rows=count)
             more = more or count >= self._batch_size

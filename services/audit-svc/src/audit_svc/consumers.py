@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from csq_common.events import CloudEvent, SurveyAnswered, TicketClosed, parse_data
 from csq_common.runtime import ConsumerSpec
 from audit_svc.tickets import service as intake
+from audit_svc.settings import Settings
 
 
 async def handle_events(session: AsyncSession, events: list[CloudEvent]) -> None:
@@ -21,4 +22,5 @@ async def handle_events(session: AsyncSession, events: list[CloudEvent]) -> None
     await intake.record_answers(session, answers)
 
 
-CONSUMERS = [ConsumerSpec(group="audit-svc", domains=("tickets", "surveys"), handler=handle_events)]
+def consumers(settings: Settings) -> list[ConsumerSpec]:
+    return [ConsumerSpec(group="audit-svc", domains=("tickets", "surveys"), handler=handle_events)]

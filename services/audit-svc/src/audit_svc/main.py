@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from csq_common.retention import chain_lifespans, inbox_rules, retention_lifespan
 from csq_common.runtime import create_service_app
 from csq_common.settings import load_settings
-from audit_svc.consumers import CONSUMERS
+from audit_svc.consumers import consumers
 from audit_svc.calibration.router import router as calibration_router
 from audit_svc.disputes.router import router as disputes_router
 from audit_svc.findings.overdue import OverdueWorker
@@ -59,6 +59,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             scorecards_router, reviews_router, disputes_router, calibration_router,
             plans_router, sampling_router, findings_router,
         ],
-        consumers=CONSUMERS,
+        consumers=consumers(settings),
         extra_lifespan=chain_lifespans(retention_lifespan(inbox_rules), audit_workers(settings)),
     )

@@ -1,5 +1,10 @@
 """feedback-svc reads no topic yet: it is the producer of ticket and feedback events."""
 
-from csq_common.runtime import ConsumerSpec
+from __future__ import annotations
 
-CONSUMERS: list[ConsumerSpec] = []
+from csq_common.runtime import ConsumerSpec
+from feedback_svc.settings import Settings
+
+
+def consumers(settings: Settings) -> list[ConsumerSpec]:
+    return []

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from csq_common.retention import RetentionRule, chain_lifespans, inbox_rule, retention_lifespan
 from csq_common.runtime import create_service_app
 from csq_common.settings import load_settings
-from feedback_svc.consumers import CONSUMERS
+from feedback_svc.consumers import consumers
 from feedback_svc.customers.router import router as customers_router
 from feedback_svc.settings import Settings
 from feedback_svc.tickets.router import router as tickets_router
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="CSQ feedback-svc",
         service_root=SERVICE_ROOT,
         routers=[webhooks_router, tickets_router, customers_router],
-        consumers=CONSUMERS,
+        consumers=consumers(settings),
         extra_lifespan=chain_lifespans(webhook_intake, retention_lifespan(retention_rules)),
     )
     return app

@@ -1,7 +1,7 @@
 """What kpi-svc reads: thin adapters from CloudEvents to the service functions.
 
 ``handle_events`` is the batch handler of the ``kpi-svc`` group. kpi-svc reads every ticket event
-of the organisation, so its runner decodes records with msgspec (``csq_common.decoding``): a ticket
+of the organisation, so its runner decodes records with msgspec (``kpi_svc.decoding``): a ticket
 event, envelope and payload, in one pass against the mirror of the contract's models (the same
 checks as pydantic, several times faster); any other record's payload is left raw by the runner
 and checked here by its own model. Survey payloads, whose
@@ -19,11 +19,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csq_common.decoding import decode_payload, envelope_decoder
 from csq_common.events import TICKET_EVENTS, SurveyAnswered, SurveyInvited, TicketEvent
 from csq_common.runtime import ConsumerSpec
 from kpi_svc.aggregates import service as aggregates
 from kpi_svc.aggregates import surveys
+from kpi_svc.decoding import decode_payload, envelope_decoder
+from kpi_svc.settings import Settings
 
 SURVEY_EVENTS = {model.event_type: model for model in (SurveyInvited, SurveyAnswered)}
 
@@ -58,4 +59,5 @@ async def handle_events(session: AsyncSession, events: list) -> None:
         await surveys.apply_survey_events(session, survey_payloads)
 
 
-CONSUMERS = [ConsumerSpec(group="kpi-svc", domains=("tickets", "surveys"), handler=handle_events, decode=decode_record)]
+def consumers(settings: Settings) -> list[ConsumerSpec]:
+    return [ConsumerSpec(group="kpi-svc", domains=("tickets", "surveys"), handler=handle_events, decode=decode_record)]

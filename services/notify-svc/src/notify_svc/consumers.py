@@ -24,7 +24,7 @@ GROUP = "notify-svc"
 DOMAINS = ("surveys", "kpi", "audits", "feedback")
 
 
-def build_consumers(settings: Settings) -> list[ConsumerSpec]:
+def consumers(settings: Settings) -> list[ConsumerSpec]:
     async def handle_events(session: AsyncSession, events: list[CloudEvent]) -> None:
         for event in events:
             if event.type == SurveyInvited.event_type:

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from csq_common.retention import RetentionRule, chain_lifespans, inbox_rule, retention_lifespan
 from csq_common.runtime import create_service_app
 from csq_common.settings import load_settings
-from notify_svc.consumers import build_consumers
+from notify_svc.consumers import consumers
 from notify_svc.deliveries.erasure import delivered_content_rule
 from notify_svc.deliveries.router import router as deliveries_router
 from notify_svc.deliveries.sender import DeliverySender
@@ -42,6 +42,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="CSQ notify-svc",
         service_root=SERVICE_ROOT,
         routers=[deliveries_router],
-        consumers=build_consumers(settings),
+        consumers=consumers(settings),
         extra_lifespan=chain_lifespans(delivery_sender, retention_lifespan(retention_rules)),
     )

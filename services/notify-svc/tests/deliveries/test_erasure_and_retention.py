@@ -12,7 +12,7 @@ from csq_common.db import create_engine, session_factory, utcnow
 from csq_common.events import CustomerErased, make_event
 from csq_common.retention import RetentionWorker
 from csq_common.sealing import DEVELOPMENT_PRIVATE_KEY
-from notify_svc.consumers import build_consumers
+from notify_svc.consumers import consumers
 from notify_svc.deliveries.erasure import delivered_content_rule
 from notify_svc.deliveries.invitations import accept_invitation
 from notify_svc.deliveries.models import Delivery
@@ -54,7 +54,7 @@ async def test_erasure_clears_the_customers_deliveries_and_fails_those_not_sent(
         assert (await session.get(Delivery, sent)).customer_id == "C-9"  # from the sealed contact
         await session.commit()
 
-    [consumer] = build_consumers(Settings(database_url=database_url, environment="development"))
+    [consumer] = consumers(Settings(database_url=database_url, environment="development"))
     event = make_event(CustomerErased(customer_id="C-9", requested_at=utcnow()), source="feedback-svc", subject="C-9", time=utcnow())
     async with sessions() as session:
         await consumer.handler(session, [event])

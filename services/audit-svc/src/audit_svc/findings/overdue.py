@@ -17,7 +17,8 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from csq_common.bus import outbox
-from csq_common.db import insert_unless_exist, utcnow
+from csq_common.db import transaction, utcnow
+from csq_common.sql import insert_unless_exist
 from csq_common.events import ActionOverdue, make_event
 from csq_common.worker import PollingWorker
 from audit_svc.findings.models import ACTION_OPEN, CorrectiveAction, Finding, OverdueNotice
@@ -77,7 +78,6 @@ class OverdueWorker(PollingWorker):
         self._clock = clock
 
     async def work_once(self) -> bool:
-        async with self._sessions() as session:
+        async with transaction(self._sessions) as session:
             count = await publish_overdue(session, topic=self._topic, now=self._clock(), limit=self._batch_size)
-            await session.commit()
         return count >= self._batch_size

@@ -17,7 +17,8 @@ from decimal import Decimal
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csq_common.db import could_be_key, insert_unless_exist
+from csq_common.db import could_be_key
+from csq_common.sql import insert_unless_exist
 from csq_common.errors import InvalidInput
 from csq_common.pagination import decode_time_cursor, encode_time_cursor
 from audit_svc.plans.models import AuditPlan

@@ -16,7 +16,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from csq_common.db import utcnow
+from csq_common.db import transaction, utcnow
 from csq_common.worker import PollingWorker
 from audit_svc.plans.models import ACTIVE, AuditPlan
 from audit_svc.sampling.cycles import run_cycle
@@ -34,25 +34,29 @@ async def run_ended_cycles(sessions: async_sessionmaker[AsyncSession], *, now: d
         plans = list((await session.execute(select(AuditPlan.id).where(AuditPlan.status == ACTIVE).order_by(AuditPlan.id))).scalars())
     ran = 0
     for plan_id in plans:
-        async with sessions() as session:
-            plan = await session.get(AuditPlan, plan_id)
-            if plan is None or plan.status != ACTIVE:
-                continue
-            period = last_ended_period(plan.frequency, plan.timezone, now)
-            if period.end <= plan.created_at:
-                continue  # the plan did not exist while this period ran
-            known = await session.scalar(select(AuditCycle.id).where(AuditCycle.plan_id == plan.id, AuditCycle.period_start == period.start))
-            if known is not None:
-                continue
-            try:
-                cycle = await run_cycle(session, plan, period, seed=None, trigger="schedule", author=SCHEDULER, now=now)
-            except CycleExists:
-                await session.rollback()
-                continue
-            await session.commit()
+        try:
+            async with transaction(sessions) as session:
+                cycle = await _run_due_cycle(session, plan_id, now=now)
+        except CycleExists:
+            continue  # another replica ran it first; its transaction was rolled back
+        if cycle is not None:
             ran += 1
-            log.info("cycle.ran", plan_id=plan.id, cycle_id=cycle.id, period_start=period.start.isoformat(), **cycle.counts)
+            log.info("cycle.ran", plan_id=plan_id, cycle_id=cycle.id, period_start=cycle.period_start.isoformat(), **cycle.counts)
     return ran
+
+
+async def _run_due_cycle(session: AsyncSession, plan_id: str, *, now: datetime) -> AuditCycle | None:
+    """The cycle of ``plan_id``'s latest ended period if it is due and has none yet, else None."""
+    plan = await session.get(AuditPlan, plan_id)
+    if plan is None or plan.status != ACTIVE:
+        return None
+    period = last_ended_period(plan.frequency, plan.timezone, now)
+    if period.end <= plan.created_at:
+        return None  # the plan did not exist while this period ran
+    known = await session.scalar(select(AuditCycle.id).where(AuditCycle.plan_id == plan.id, AuditCycle.period_start == period.start))
+    if known is not None:
+        return None
+    return await run_cycle(session, plan, period, seed=None, trigger="schedule", author=SCHEDULER, now=now)
 
 
 class SamplingWorker(PollingWorker):

@@ -10,7 +10,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csq_common.db import insert_unless_exist, utcnow
+from csq_common.db import utcnow
+from csq_common.sql import insert_unless_exist
 from csq_common.events import SurveyAnswered, TicketClosed
 from audit_svc.tickets.models import COMPLAINT_TAG, ClosedTicket, TicketSurveyAnswer
 

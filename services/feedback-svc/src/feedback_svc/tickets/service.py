@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.bus import outbox
-from csq_common.bulk import BulkInsert
+from csq_common.sql import BulkInsert
 from csq_common.db import could_be_key, utcnow
 from csq_common.pagination import decode_cursor, encode_cursor
 from csq_common.sealing import Sealer

@@ -23,7 +23,7 @@ from prometheus_client import Histogram
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from feedback_svc.webhooks import service
-from csq_common.db import database_unavailable
+from csq_common.db import database_unavailable, transaction
 from csq_common.errors import DATABASE_AWAY, CsqError, ServiceUnavailable
 from feedback_svc.webhooks.errors import EventNotStored, IntakeBusy
 from feedback_svc.webhooks.schemas import TicketWebhook, WebhookAccepted
@@ -130,16 +130,10 @@ class WebhookBatcher:
 
     async def _commit(self, payloads: list[TicketWebhook]) -> list[WebhookAccepted]:
         """One transaction: the edge that commits, like a consumer batch."""
-        async with self._sessions() as session:
-            try:
-                results = await service.receive_ticket_webhooks(
-                    session, payloads, topic=self._topic, notify_public_key=self._notify_public_key
-                )
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
-        return results
+        async with transaction(self._sessions) as session:
+            return await service.receive_ticket_webhooks(
+                session, payloads, topic=self._topic, notify_public_key=self._notify_public_key
+            )
 
 
 def _refusal(exc: Exception, payload: TicketWebhook) -> CsqError:

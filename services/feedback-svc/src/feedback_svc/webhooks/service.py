@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csq_common.bulk import BulkInsert
+from csq_common.sql import BulkInsert
 from csq_common.db import utcnow
 from feedback_svc.tickets import service as tickets
 from feedback_svc.webhooks.models import WebhookReceipt

@@ -12,19 +12,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import orjson
 import structlog
 from prometheus_client import Gauge
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from csq_common.db import driver_connection
+from csq_common import sql
+from csq_common.db import transaction
 from csq_common.worker import PollingWorker
 from kpi_svc.aggregates import sketch
 from kpi_svc.aggregates.buckets import bucket_starts
 from kpi_svc.aggregates.dimensions import grouping_keys
 from kpi_svc.aggregates.models import COUNTER_COLUMNS, SKETCH_COLUMNS, TicketAggregate, TicketDelta
-from kpi_svc.aggregates.store import chunks, pg_type, sqlite_stamps, upsert
 
 log = structlog.get_logger(__name__)
 
@@ -74,9 +73,7 @@ async def fold_pending(session: AsyncSession, *, limit: int = 20_000) -> int:
     """Move up to ``limit`` pending deltas into the aggregates (in the caller's transaction);
     returns how many were moved."""
     table = TicketDelta.__table__
-    oldest = select(table.c.id).order_by(table.c.id).limit(limit)
-    if session.bind.dialect.name == "postgresql":
-        oldest = oldest.with_for_update(skip_locked=True)
+    oldest = sql.skip_locked(select(table.c.id).order_by(table.c.id).limit(limit))
     statement = (
         delete(table)
         .where(table.c.id.in_(oldest.scalar_subquery()))
@@ -111,10 +108,9 @@ class RollupWorker(PollingWorker):
         self._batch_size = batch_size
 
     async def work_once(self) -> bool:
-        async with self._sessions() as session:
+        async with transaction(self._sessions) as session:
             moved = await fold_pending(session, limit=self._batch_size)
             remaining = await backlog(session)  # in the same transaction: its write lock is held anyway
-            await session.commit()
         # every round, so that a backlog that never drains shows (and alerts) while it lasts
         ROLLUP_BACKLOG.set(remaining)
         if moved:
@@ -125,10 +121,9 @@ class RollupWorker(PollingWorker):
 async def write(session: AsyncSession, batch: BatchAggregate) -> None:
     """Add the batch's increments to the stored rows.
 
-    1. On PostgreSQL, ``LOCK TABLE … IN SHARE ROW EXCLUSIVE MODE``: writers of the aggregates
-       (roll-ups of several replicas) take turns for the rest of their transaction, readers are
-       not blocked. On SQLite the write transaction already excludes other writers.
-       So the stored sketches cannot change between the read below and the upsert.
+    1. Lock out other writers of the aggregates (roll-ups of several replicas take turns for the
+       rest of their transaction; readers are not blocked), so the stored sketches cannot change
+       between the read below and the upsert.
     2. Read the stored sketches of the rows that get new bins (one statement per chunk of keys).
     3. Upsert those rows (counters added, sketches replaced by stored ∪ new bins), then upsert the
        rows without new bins (counters only, sketches untouched) — rows in key order.
@@ -136,8 +131,7 @@ async def write(session: AsyncSession, batch: BatchAggregate) -> None:
     if not batch.counters:
         return
     table = TicketAggregate.__table__
-    if session.bind.dialect.name == "postgresql":
-        await session.execute(text(f"LOCK TABLE {table.name} IN SHARE ROW EXCLUSIVE MODE"))
+    await sql.lock_out_other_writers(session, table)
     bins = batch.bins
     sketched: list[tuple[RowKey, list[int]]] = []
     plain: list[tuple] = []
@@ -146,7 +140,7 @@ async def write(session: AsyncSession, batch: BatchAggregate) -> None:
             sketched.append((row, values))
         else:
             plain.append((*row, *values))
-    stored = await _stored_sketches(session, [row for row, _ in sketched]) if sketched else {}
+    stored = await sql.rows_by_keys(session, table, KEY_COLUMNS, SKETCH_COLUMNS, [row for row, _ in sketched])
     empty = (sketch.EMPTY,) * len(METRICS)
     merged = []
     for row, values in sketched:
@@ -156,42 +150,7 @@ async def write(session: AsyncSession, batch: BatchAggregate) -> None:
         )
     columns = (*KEY_COLUMNS, *COUNTER_COLUMNS, *SKETCH_COLUMNS)
     if merged:
-        await upsert(session, table, columns, COUNTER_COLUMNS, SKETCH_COLUMNS, merged)
+        await sql.add_to_counters(session, table, columns, merged, added=COUNTER_COLUMNS, replaced=SKETCH_COLUMNS)
     if plain:
-        await upsert(session, table, columns, COUNTER_COLUMNS, (), [(*row, *empty) for row in plain])
+        await sql.add_to_counters(session, table, columns, [(*row, *empty) for row in plain], added=COUNTER_COLUMNS)
 
-
-# The stored sketches are read on the driver connection too (see aggregates.store).
-_KEY_WIDTH = len(KEY_COLUMNS)
-_SQLITE_STORED_SKETCHES = (
-    f"SELECT {', '.join(f'a.{name}' for name in (*KEY_COLUMNS, *SKETCH_COLUMNS))} "
-    f"FROM json_each(?) AS k JOIN {TicketAggregate.__tablename__} AS a ON "
-    + " AND ".join(f"a.{name} = k.value ->> {index}" for index, name in enumerate(KEY_COLUMNS))
-)
-_PG_STORED_SKETCHES = (
-    f"SELECT {', '.join(f'a.{name}' for name in (*KEY_COLUMNS, *SKETCH_COLUMNS))} "
-    f"FROM unnest({', '.join(f'${n}::{pg_type(TicketAggregate.__table__.c[name])}[]' for n, name in enumerate(KEY_COLUMNS, 1))}) "
-    f"AS k({', '.join(KEY_COLUMNS)}) "
-    f"JOIN {TicketAggregate.__tablename__} a USING ({', '.join(KEY_COLUMNS)})"
-)
-
-
-async def _stored_sketches(session: AsyncSession, keys: list[RowKey]) -> dict[RowKey, tuple[bytes, ...]]:
-    """The stored ``(frt_sketch, resolution_sketch)`` of those of ``keys`` that exist: the keys as
-    column arrays joined to the primary key (PostgreSQL ``unnest``), or as one JSON array
-    (SQLite ``json_each``, the timestamps in UtcDateTime's text form)."""
-    out: dict[RowKey, tuple[bytes, ...]] = {}
-    driver = await driver_connection(session)
-    if session.bind.dialect.name == "postgresql":
-        for chunk in chunks(keys, 20_000):
-            for row in await driver.fetch(_PG_STORED_SKETCHES, *(list(values) for values in zip(*chunk))):
-                out[tuple(row[:_KEY_WIDTH])] = tuple(row[_KEY_WIDTH:])
-        return out
-    stamp = sqlite_stamps()
-    by_text = {(key[0], stamp(key[1]), *key[2:]): key for key in keys}
-    for chunk in chunks(list(by_text), 50_000):
-        cursor = await driver.execute(_SQLITE_STORED_SKETCHES, (orjson.dumps(chunk).decode(),))
-        for row in await cursor.fetchall():
-            out[by_text[tuple(row[:_KEY_WIDTH])]] = tuple(row[_KEY_WIDTH:])
-        await cursor.close()
-    return out

@@ -1,7 +1,6 @@
 """Apply rules: ticket events → pending deltas per finest cell, exactly once per fact.
 
-The consumer's batch is deduplicated against the ``kpi_counted_*`` tables (one ``INSERT … ON
-CONFLICT DO NOTHING RETURNING`` per fact kind), aggregated in memory per finest cell (15-minute
+The consumer's batch is deduplicated against the ``kpi_counted_*`` tables (``csq_common.sql.claim_new`` per fact kind), aggregated in memory per finest cell (15-minute
 bucket × team × agent × channel: its counter increments and its FRT / resolution bins) and
 appended to ``kpi_ticket_deltas``: one plain INSERT whatever the batch size, about one row per
 event at worst, instead of the 4 resolutions × 5 grouping sets of read-modify-write upserts that
@@ -12,7 +11,7 @@ commits: the consumer runner commits the batch together with its inbox rows.
 Attribution is by event time (closed_at, first_response_at, the reopen's occurred_at), with the
 dimensions carried by the event's own ticket snapshot, so late or replayed events land in the same
 buckets as on first delivery. Payloads are read by attribute: the contract's pydantic models or
-their msgspec mirrors (``csq_common.decoding``) alike.
+their msgspec mirrors (``kpi_svc.decoding``) alike.
 """
 
 from __future__ import annotations
@@ -23,8 +22,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csq_common.bulk import BulkInsert
 from csq_common.events import TicketClosed, TicketFirstResponded, TicketReopened
+from csq_common.sql import BulkInsert, claim_new
 from kpi_svc.aggregates import sketch
 from kpi_svc.aggregates.dimensions import stored
 from kpi_svc.aggregates.models import (
@@ -35,7 +34,6 @@ from kpi_svc.aggregates.models import (
     SKETCH_COLUMNS,
     TicketDelta,
 )
-from kpi_svc.aggregates.store import claim_new
 
 _WIDTH = len(COUNTER_COLUMNS)
 (CLOSURES, RESOLUTION_COUNT, RESOLUTION_SUM, AHT_COUNT, AHT_SUM, FCR, REOPENS, FRT_COUNT, FRT_SUM) = range(_WIDTH)

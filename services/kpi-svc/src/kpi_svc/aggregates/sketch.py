@@ -33,8 +33,10 @@ ZERO_KEY = -(2**31)
 
 
 _MIN_POSSIBLE = _MAPPING.min_possible
-_MULTIPLIER = _MAPPING._multiplier  # LogarithmicMapping.key inlined (offset 0): the same float operations
-assert _MAPPING._offset == 0
+#: 1 / log2(gamma), computed with the float operations of LogarithmicMapping's documented formula
+#: (gamma = 1 + 2α / (1 − α)), so that :func:`key` is ``_MAPPING.key`` inlined, bit for bit
+#: (checked against it in test_sketch), without reading the mapping's private attributes.
+_MULTIPLIER = 1 / math.log1p(2 * RELATIVE_ACCURACY / (1 - RELATIVE_ACCURACY)) * math.log(2)
 
 
 def key(value: float) -> int:

@@ -29,6 +29,7 @@ from datetime import datetime, timezone
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.events import DIMENSION_PATTERN, EventData, SurveyAnswered, SurveyAttribution, SurveyInvited
+from csq_common.sql import add_to_counters, claim_new
 from kpi_svc.aggregates.buckets import bucket_starts
 from kpi_svc.aggregates.dimensions import grouping_keys, stored
 from kpi_svc.aggregates.models import (
@@ -39,7 +40,6 @@ from kpi_svc.aggregates.models import (
     CountedResponse,
     SurveyAggregate,
 )
-from kpi_svc.aggregates.store import claim_new, upsert
 
 #: A question dimension as the event contract defines it (csq_common.events.Dimension).
 DIMENSION_SLUG = re.compile(DIMENSION_PATTERN)
@@ -150,4 +150,4 @@ async def write(session: AsyncSession, batch: SurveyBatch) -> None:
         return
     rows = [(*row, *values) for row, values in sorted(batch.counters.items())]
     columns = (*KEY_COLUMNS, *SURVEY_COUNTER_COLUMNS)
-    await upsert(session, SurveyAggregate.__table__, columns, SURVEY_COUNTER_COLUMNS, (), rows)
+    await add_to_counters(session, SurveyAggregate.__table__, columns, rows, added=SURVEY_COUNTER_COLUMNS)

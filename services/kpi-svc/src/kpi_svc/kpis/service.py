@@ -21,11 +21,11 @@ from sqlalchemy import and_, bindparam, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.errors import InvalidInput
+from csq_common.sql import fetch_prepared
 from kpi_svc.aggregates import sketch
 from kpi_svc.aggregates.buckets import Tile, tile, widen
 from kpi_svc.aggregates.dimensions import WILDCARD, stored
 from kpi_svc.aggregates.models import COUNTER_COLUMNS, SKETCH_COLUMNS, SurveyAggregate, TicketAggregate, TicketDelta
-from kpi_svc.kpis.fetch import fetch_rows
 from kpi_svc.kpis.surveys import check_dimension, survey_statement, survey_values
 
 MAX_WINDOW = timedelta(days=400)
@@ -215,7 +215,7 @@ def merge_rows(rows: Sequence[Sequence]) -> tuple[dict[str, int], sketch.Bins, s
 async def _ticket_values(
     session: AsyncSession, shape: Shape, params: dict
 ) -> tuple[dict[str, float | int | None], dict[str, int]]:
-    rows = await fetch_rows(session, _ticket_statement(shape), params)
+    rows = await fetch_prepared(session, _ticket_statement(shape), params)
     c, frt_bins, resolution_bins = merge_rows(rows)
 
     frt_p50, frt_p90 = sketch.merged_quantiles(frt_bins, (0.5, 0.9))

@@ -23,9 +23,10 @@ from sqlalchemy import ColumnElement, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.errors import InvalidInput
+from csq_common.sql import fetch_prepared
 from kpi_svc.aggregates.models import ALL_DIMENSIONS, SURVEY_COUNTER_COLUMNS, SurveyAggregate
 from kpi_svc.aggregates.surveys import is_dimension
-from kpi_svc.kpis.fetch import fetch_rows
+
 
 ANSWER_METRICS = ("csat_pct", "nps", "ces_avg")
 SURVEY_METRICS = (*ANSWER_METRICS, "survey_response_pct")
@@ -63,7 +64,7 @@ async def survey_values(
     """``(values, counts)`` of the survey KPIs over the rows of a :func:`survey_statement` with
     ``params``: all of them without ``dimension``, the answer KPIs of that dimension with one."""
     sums = [0] * len(SURVEY_COUNTER_COLUMNS)
-    for row in await fetch_rows(session, statement, {**params, "dimension": dimension or ALL_DIMENSIONS}):
+    for row in await fetch_prepared(session, statement, {**params, "dimension": dimension or ALL_DIMENSIONS}):
         for index, amount in enumerate(row):
             sums[index] += amount
     c = dict(zip(SURVEY_COUNTER_COLUMNS, sums))

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from csq_common.worker import PollingWorker, WakeSignal
 from csq_common.bus import outbox
-from csq_common.db import utcnow
+from csq_common.db import transaction, utcnow
 from csq_common.events import make_event
 from notify_svc.deliveries import mail
 from csq_common.events import DeliveryOutcome, NotificationDelivered, NotificationFailed
@@ -111,7 +111,7 @@ class DeliverySender(PollingWorker):
 
     async def claim(self, delivery_id: str, seen_attempts: int) -> Delivery | None:
         now = utcnow()
-        async with self._sessions() as session:
+        async with transaction(self._sessions) as session:
             result = await session.execute(
                 update(Delivery)
                 .where(
@@ -128,12 +128,9 @@ class DeliverySender(PollingWorker):
                 )
                 .execution_options(synchronize_session=False)
             )
-            if result.rowcount != 1:
-                await session.rollback()
+            if result.rowcount != 1:  # another attempt claimed it: nothing was changed
                 return None
-            delivery = await session.get(Delivery, delivery_id, populate_existing=True)
-            await session.commit()
-            return delivery
+            return await session.get(Delivery, delivery_id, populate_existing=True)
 
     def _message(self, delivery: Delivery):
         return mail.build_message(
@@ -177,15 +174,14 @@ class DeliverySender(PollingWorker):
             wait = backoff_seconds(delivery.attempts, base=settings.delivery_backoff_base_seconds, cap=settings.delivery_backoff_max_seconds)
             values = {"status": QUEUED, "last_error": failure.error[:2000], "next_attempt_at": now + timedelta(seconds=wait)}
             event_type = None
-        async with self._sessions() as session:
+        async with transaction(self._sessions) as session:
             result = await session.execute(
                 update(Delivery)
                 .where(Delivery.id == delivery.id, Delivery.attempts == delivery.attempts, Delivery.status == SENDING)
                 .values(**values, updated_at=now)
                 .execution_options(synchronize_session=False)
             )
-            if result.rowcount != 1:
-                await session.rollback()
+            if result.rowcount != 1:  # the claim was lost: nothing was changed
                 log.warning("delivery.claim_lost", delivery_id=delivery.id, attempts=delivery.attempts)
                 return None
             if event_type is not None:
@@ -202,7 +198,6 @@ class DeliverySender(PollingWorker):
                     data, source=SOURCE, subject=delivery.id, time=now, event_id=outcome_event_id(delivery.id, event_type.event_type)
                 )
                 await outbox.add(session, event, topic=settings.topic("notify"), key=delivery.id)
-            await session.commit()
         ATTEMPTS.labels(delivery.channel, delivery.template, _OUTCOMES[values["status"]]).inc()
         log.info("delivery.attempted", delivery_id=delivery.id, attempts=delivery.attempts, status=values["status"], error=values["last_error"])
         return values["status"]

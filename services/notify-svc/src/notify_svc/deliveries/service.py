@@ -9,7 +9,8 @@ from pydantic import ValidationError
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csq_common.db import insert_unless_exist, utcnow
+from csq_common.db import utcnow
+from csq_common.sql import insert_unless_exist
 from csq_common.errors import InvalidInput
 from csq_common.pagination import decode_time_cursor, encode_time_cursor
 from csq_common.http.problems import validation_errors

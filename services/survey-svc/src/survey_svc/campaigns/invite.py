@@ -36,11 +36,10 @@ from decimal import Decimal
 
 import structlog
 from sqlalchemy import and_, case, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.events import TicketClosed, TicketReopened, TicketSnapshot
+from csq_common.sql import insert_unless_exist
 from survey_svc.campaigns import tokens
 from survey_svc.campaigns.metrics import DECISIONS
 from survey_svc.campaigns.models import CANCELLED, SCHEDULED, Campaign, CustomerContact, Invitation
@@ -106,15 +105,15 @@ async def usable_version(session: AsyncSession, campaign: Campaign) -> SurveyVer
     return await session.get(SurveyVersion, (campaign.survey_id, campaign.survey_version or survey.latest_version))
 
 
-def dialect_insert(session: AsyncSession):
-    """``insert`` of the session's dialect (both have ON CONFLICT DO NOTHING)."""
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+async def ensure_contact(session: AsyncSession, key: str) -> None:
+    """The customer's contact row, inserted unless it exists (so that the update after it finds one)."""
+    await insert_unless_exist(session, CustomerContact.__table__, [{"customer_key": key}], key="customer_key")
 
 
 async def reserve_contact(session: AsyncSession, key: str, *, throttle_days: int, now: datetime) -> bool:
     """Reserve the customer for an invitation decided ``now``; False if one was decided or sent
     within ``throttle_days`` (0: never throttled, but the reservation still counts for others)."""
-    await session.execute(dialect_insert(session)(CustomerContact).values(customer_key=key).on_conflict_do_nothing())
+    await ensure_contact(session, key)
     statement = update(CustomerContact).where(CustomerContact.customer_key == key)
     if throttle_days > 0:
         cutoff = now - timedelta(days=throttle_days)

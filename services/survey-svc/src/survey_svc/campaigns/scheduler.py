@@ -27,12 +27,12 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from csq_common.bus import outbox
-from csq_common.db import utcnow
+from csq_common.db import transaction, utcnow
 from csq_common.events import CloudEvent, OneClickQuestion, SurveyExpired, SurveyInvited, make_event
 from csq_common.sealing import seal
 from csq_common.worker import PollingWorker
 from survey_svc.campaigns import tokens
-from survey_svc.campaigns.invite import customer_key, dialect_insert
+from survey_svc.campaigns.invite import customer_key, ensure_contact
 from survey_svc.campaigns.metrics import DECISIONS, SENT
 from survey_svc.campaigns.models import CANCELLED, EXPIRED, SCHEDULED, SENT as SENT_STATUS, Campaign, CustomerContact, Invitation
 from survey_svc.settings import Settings
@@ -80,7 +80,7 @@ def _claim(invitation_id: str, current: str, **values):
 async def _record_send(session: AsyncSession, key: str, *, throttle_days: int, now: datetime) -> bool:
     """A named invitation goes out ``now``: False if another one went to the customer within
     ``throttle_days`` since this one was decided (the re-check); else record the send."""
-    await session.execute(dialect_insert(session)(CustomerContact).values(customer_key=key).on_conflict_do_nothing())
+    await ensure_contact(session, key)
     statement = update(CustomerContact).where(CustomerContact.customer_key == key)
     if throttle_days > 0:
         cutoff = now - timedelta(days=throttle_days)
@@ -208,9 +208,8 @@ async def run_steps(sessions: async_sessionmaker[AsyncSession], settings: Settin
     """Every step once, each in its own transaction; True if a step filled its batch."""
     more = False
     for step in STEPS:
-        async with sessions() as session:
+        async with transaction(sessions) as session:
             count = await step(session, settings, now=now, limit=settings.scheduler_batch_size)
-            await session.commit()
         more = more or count >= settings.scheduler_batch_size
     return more
 

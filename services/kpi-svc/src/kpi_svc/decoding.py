@@ -6,7 +6,7 @@ model, a msgspec ``Struct`` with the same fields, defaults and constraints (stri
 patterns, numeric bounds, aware datetimes, nested models, lists), so the JSON is parsed and checked
 in one pass without a pydantic object per event, several times cheaper (docs/benchmarks.md). A model with rules msgspec cannot express (validators, string transformations, unknown
 annotations) is refused when its mirror is built, so no consumer silently checks less than the
-contract. ``tests/test_decoding.py`` feeds both the same valid and broken payloads.
+contract. kpi-svc's ``tests/test_decoding.py`` feeds both the same valid and broken payloads.
 
 ``Envelope`` is the CloudEvent envelope with ``data`` left as raw JSON, decoded by the payload's
 own mirror once the type is known (``decode_envelope`` / ``decode_payload``).

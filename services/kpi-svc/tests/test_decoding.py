@@ -1,4 +1,5 @@
-"""The msgspec mirrors accept and refuse exactly what the contract's pydantic models do."""
+"""kpi-svc's msgspec mirrors accept and refuse exactly what the contract's pydantic models do, for
+every event type kpi-svc decodes with a mirror."""
 
 import copy
 from datetime import datetime
@@ -8,8 +9,9 @@ import pytest
 from pydantic import BaseModel, ValidationError, field_validator
 
 from csq_common import events
-from csq_common.decoding import InvalidPayload, decode_envelope, decode_payload, envelope_decoder, mirror
 from csq_common.events import CloudEvent, TicketClosed, TicketReopened
+from kpi_svc import consumers
+from kpi_svc.decoding import InvalidPayload, decode_envelope, decode_payload, envelope_decoder, mirror
 
 VALID = {
     "ticket": {
@@ -85,6 +87,28 @@ def test_a_mirror_accepts_and_refuses_what_the_model_does(path, value):
     expected, (from_dict, from_json) = _both(TicketClosed, _set(path, value))
     assert from_dict == expected
     assert from_json == expected
+
+
+#: The types kpi-svc's runner decodes with the TicketEvent mirror (consumers.decode_record), each
+#: with the pydantic model the contract gives it.
+MIRRORED = sorted(events.TICKET_EVENTS.items())
+
+
+@pytest.mark.parametrize("event_type,model", MIRRORED, ids=[event_type for event_type, _ in MIRRORED])
+def test_kpi_svc_decodes_every_type_it_reads_as_its_contract_model_does(event_type, model):
+    for path, value in [("ticket.id", "kept"), *MUTATIONS]:
+        payload = _set(path, value)
+        envelope = CloudEvent(id="e-1", source="crm", type=event_type, time="2026-11-20T10:00:00Z", data=payload)
+        try:
+            expected = model.model_validate(payload).model_dump()
+        except ValidationError:
+            expected = None
+        record = consumers.decode_record(envelope.to_bytes())
+        try:
+            got = _plain(decode_payload(events.TicketEvent, record.data))
+        except InvalidPayload:
+            got = None
+        assert got == expected, (event_type, path, value)
 
 
 def test_the_one_known_difference_is_stricter_a_boolean_for_a_number():

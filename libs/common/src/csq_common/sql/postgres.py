@@ -1,0 +1,214 @@
+"""PostgreSQL forms of the operations of :mod:`csq_common.sql` (asyncpg).
+
+Rows travel as one array per column (``SELECT … FROM unnest($1::type[], …)``): a constant
+statement that asyncpg prepares once per connection, one round trip per chunk, and no per-value
+bind processing in SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, Float, Integer, LargeBinary, Table, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from csq_common.db import UtcDateTime
+from csq_common.sql.encoding import json_text
+
+#: Rows per statement: bounds one message's size (asyncpg sends each array whole).
+CHUNK_ROWS = 20_000
+
+
+async def driver_connection(session: AsyncSession, *, transaction: bool = True):
+    """The asyncpg connection under the session's, inside the session's transaction.
+
+    SQLAlchemy's asyncpg adapter sends BEGIN lazily, just before its own first statement, and
+    commits only a transaction it began: a statement sent straight to asyncpg before any other
+    would run autocommitted. So if asyncpg is not in a transaction yet, one statement goes through
+    SQLAlchemy first, which makes the adapter begin (public API only: ``is_in_transaction``).
+    """
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    if transaction and not driver.is_in_transaction():
+        await connection.exec_driver_sql("SELECT 1")
+    return driver
+
+
+def array_type(kind) -> str:
+    """The PostgreSQL element type of an ``unnest`` array for a column of SQLAlchemy type ``kind``."""
+    if isinstance(kind, UtcDateTime):
+        return "timestamptz"
+    if isinstance(kind, Boolean):
+        return "bool"
+    if isinstance(kind, BigInteger):
+        return "int8"
+    if isinstance(kind, Integer):
+        return "int4"
+    if isinstance(kind, Float):
+        return "float8"
+    if isinstance(kind, LargeBinary):
+        return "bytea"
+    return "text"  # strings, and JSON as its text (cast back to json in the statement)
+
+
+@lru_cache(maxsize=256)
+def _special_columns(table: Table, columns: tuple[str, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Positions of the ``UtcDateTime`` columns (checked for naive values: asyncpg would read one
+    as local time) and of the JSON columns (sent as their text)."""
+    stamps = tuple(i for i, name in enumerate(columns) if isinstance(table.c[name].type, UtcDateTime))
+    documents = tuple(i for i, name in enumerate(columns) if isinstance(table.c[name].type, JSON))
+    return stamps, documents
+
+
+def _arrays(table: Table, columns: tuple[str, ...]) -> str:
+    return ", ".join(f"${n}::{array_type(table.c[name].type)}[]" for n, name in enumerate(columns, 1))
+
+
+def _selected(table: Table, columns: tuple[str, ...]) -> str:
+    return ", ".join(f"{name}::json" if isinstance(table.c[name].type, JSON) else name for name in columns)
+
+
+def _column_arrays(table: Table, columns: tuple[str, ...], rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
+    """``rows`` as one list per column, column by column (no per-row copies)."""
+    arrays = [list(values) for values in zip(*rows)]
+    stamps, documents = _special_columns(table, columns)
+    for index in stamps:
+        if any(value is not None and value.tzinfo is None for value in arrays[index]):
+            raise ValueError("naive datetime given to a UTC column")
+    for index in documents:
+        arrays[index] = [None if value is None else json_text(value) for value in arrays[index]]
+    return arrays
+
+
+def _chunks(rows: Sequence, size: int = CHUNK_ROWS):
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+@lru_cache(maxsize=256)
+def _insert_sql(table: Table, columns: tuple[str, ...], skip_conflicts_on: str | None, returning: str | None) -> str:
+    names = ", ".join(columns)
+    sql = (
+        f"INSERT INTO {table.name} ({names}) SELECT {_selected(table, columns)} "
+        f"FROM unnest({_arrays(table, columns)}) AS u({names})"
+    )
+    if skip_conflicts_on:
+        sql += f" ON CONFLICT ({skip_conflicts_on}) DO NOTHING"
+    return sql + (f" RETURNING {returning}" if returning else "")
+
+
+async def insert_many(
+    session: AsyncSession,
+    table: Table,
+    columns: tuple[str, ...],
+    rows: Sequence[Sequence[Any]],
+    skip_conflicts_on: str | None,
+    returning: str | None,
+) -> list[Any]:
+    sql = _insert_sql(table, columns, skip_conflicts_on, returning)
+    driver = await driver_connection(session)
+    returned: list[Any] = []
+    for chunk in _chunks(rows):
+        arrays = _column_arrays(table, columns, chunk)
+        if returning:
+            returned.extend(record[0] for record in await driver.fetch(sql, *arrays))
+        else:
+            await driver.execute(sql, *arrays)
+    return returned
+
+
+@lru_cache(maxsize=256)
+def _claim_sql(table: Table, columns: tuple[str, ...], width: int) -> str:
+    names = ", ".join(columns)
+    return (
+        f"INSERT INTO {table.name} ({names}) SELECT {_selected(table, columns)} "
+        f"FROM unnest({_arrays(table, columns)}) AS u({names}) "
+        f"ON CONFLICT DO NOTHING RETURNING {', '.join(columns[:width])}"
+    )
+
+
+async def claim_new(
+    session: AsyncSession, table: Table, columns: tuple[str, ...], rows: list[Sequence[Any]], width: int
+) -> set[tuple]:
+    rows = sorted(rows, key=lambda row: tuple(row[:width]))  # one lock order for every replica
+    sql = _claim_sql(table, columns, width)
+    driver = await driver_connection(session)
+    claimed: set[tuple] = set()
+    for chunk in _chunks(rows):
+        claimed.update(tuple(record) for record in await driver.fetch(sql, *_column_arrays(table, columns, chunk)))
+    return claimed
+
+
+@lru_cache(maxsize=256)
+def _counters_sql(table: Table, columns: tuple[str, ...], added: tuple[str, ...], replaced: tuple[str, ...]) -> str:
+    names = ", ".join(columns)
+    updates = [f"{name} = {table.name}.{name} + excluded.{name}" for name in added]
+    updates += [f"{name} = excluded.{name}" for name in replaced]
+    return (
+        f"INSERT INTO {table.name} ({names}) SELECT {_selected(table, columns)} "
+        f"FROM unnest({_arrays(table, columns)}) AS u({names}) "
+        f"ON CONFLICT ({', '.join(table.primary_key.columns.keys())}) DO UPDATE SET {', '.join(updates)}"
+    )
+
+
+async def add_to_counters(
+    session: AsyncSession,
+    table: Table,
+    columns: tuple[str, ...],
+    rows: Sequence[Sequence[Any]],
+    added: tuple[str, ...],
+    replaced: tuple[str, ...],
+) -> None:
+    sql = _counters_sql(table, columns, added, replaced)
+    driver = await driver_connection(session)
+    for chunk in _chunks(rows):
+        await driver.execute(sql, *_column_arrays(table, columns, chunk))
+
+
+@lru_cache(maxsize=256)
+def _rows_by_keys_sql(table: Table, key_columns: tuple[str, ...], columns: tuple[str, ...]) -> str:
+    keys = ", ".join(key_columns)
+    return (
+        f"SELECT {', '.join(f't.{name}' for name in (*key_columns, *columns))} "
+        f"FROM unnest({_arrays(table, key_columns)}) AS k({keys}) JOIN {table.name} AS t USING ({keys})"
+    )
+
+
+async def rows_by_keys(
+    session: AsyncSession, table: Table, key_columns: tuple[str, ...], columns: tuple[str, ...], keys: list[tuple]
+) -> dict[tuple, tuple]:
+    sql = _rows_by_keys_sql(table, key_columns, columns)
+    width = len(key_columns)
+    driver = await driver_connection(session)
+    found: dict[tuple, tuple] = {}
+    for chunk in _chunks(keys):
+        for record in await driver.fetch(sql, *_column_arrays(table, key_columns, chunk)):
+            found[tuple(record[:width])] = tuple(record[width:])
+    return found
+
+
+async def lock_out_other_writers(session: AsyncSession, table: Table) -> None:
+    await session.execute(text(f"LOCK TABLE {table.name} IN SHARE ROW EXCLUSIVE MODE"))
+
+
+@lru_cache(maxsize=1024)
+def _compiled(statement, dialect) -> tuple[str, tuple[str, ...], dict]:
+    """A statement compiled once: its SQL ($n parameters), the bind names in that order, and the
+    values of the binds the statement holds itself."""
+    compiled = statement.compile(dialect=dialect)
+    return compiled.string, tuple(compiled.positiontup or ()), dict(compiled.params)
+
+
+async def fetch_prepared(session: AsyncSession, statement, params: dict) -> Sequence[Sequence]:
+    sql, names, fixed = _compiled(statement, session.bind.dialect)
+    driver = await driver_connection(session, transaction=False)
+    values = {**fixed, **params}
+    return await driver.fetch(sql, *(values[name] for name in names))
+
+
+async def insert_unless_exist(session: AsyncSession, table: Table, rows: list[dict[str, Any]], key: str) -> set[Any]:
+    statement = insert(table).on_conflict_do_nothing(index_elements=[key]).returning(table.c[key])
+    return set((await session.execute(statement, rows)).scalars())

@@ -1,0 +1,172 @@
+"""csq_common.sql: each set-based operation gives the same result on SQLite and PostgreSQL, in the
+session's transaction, with values stored as SQLAlchemy itself stores them."""
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, bindparam, insert, select
+
+from csq_common import sql
+from csq_common.db import UtcDateTime
+
+metadata = MetaData()
+claims = Table(
+    "sql_claims",
+    metadata,
+    Column("ticket_id", String(50), primary_key=True),
+    Column("closed_at", UtcDateTime, primary_key=True),
+    Column("note", String(50), nullable=True),
+)
+counters = Table(
+    "sql_counters",
+    metadata,
+    Column("name", String(50), primary_key=True),
+    Column("bucket", UtcDateTime, primary_key=True),
+    Column("hits", Integer, nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("blob", LargeBinary, nullable=False),
+)
+jobs = Table("sql_jobs", metadata, Column("id", Integer, primary_key=True, autoincrement=False))
+SHANGHAI = timezone(timedelta(hours=8))
+T0 = datetime(2026, 11, 20, 10, 0, 0, 123456, tzinfo=timezone.utc)
+COUNTER_COLUMNS = ("name", "bucket", "hits", "total", "blob")
+
+
+@pytest.fixture
+async def sessions(engine, sessions):
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    return sessions
+
+
+async def all_rows(sessions, table) -> list[tuple]:
+    async with sessions() as session:
+        return [tuple(r) for r in await session.execute(select(table).order_by(*table.primary_key.columns))]
+
+
+async def test_claim_new_returns_the_keys_not_stored_yet_and_stores_the_rows(sessions):
+    async with sessions() as session:
+        first = await sql.claim_new(session, claims, ("ticket_id", "closed_at", "note"), [("T-1", T0, "a"), ("T-2", T0, "b")])
+        await session.commit()
+    assert first == {("T-1", T0), ("T-2", T0)}
+    later = T0 + timedelta(hours=1)
+    async with sessions() as session:
+        # the same instant in another zone is the same key; another closed_at is another closure
+        second = await sql.claim_new(
+            session, claims, ("ticket_id", "closed_at", "note"),
+            [("T-1", T0.astimezone(SHANGHAI), "again"), ("T-1", later, "c"), ("T-3", T0, None)],
+        )
+        await session.commit()
+    assert second == {("T-1", later), ("T-3", T0)}
+    assert await all_rows(sessions, claims) == [
+        ("T-1", T0, "a"), ("T-1", later, "c"), ("T-2", T0, "b"), ("T-3", T0, None),
+    ]
+
+
+async def test_claim_new_of_more_keys_than_one_statement_holds(sessions):
+    keys = [(f"T-{n:05d}", T0 + timedelta(seconds=n)) for n in range(25_000)]
+    async with sessions() as session:
+        assert await sql.claim_new(session, claims, ("ticket_id", "closed_at"), keys[:100]) == set(keys[:100])
+        assert await sql.claim_new(session, claims, ("ticket_id", "closed_at"), keys) == set(keys[100:])
+        await session.commit()
+    assert len(await all_rows(sessions, claims)) == 25_000
+
+
+async def test_claim_new_needs_the_primary_key_first(sessions):
+    async with sessions() as session:
+        with pytest.raises(ValueError, match="primary key"):
+            await sql.claim_new(session, claims, ("closed_at", "ticket_id"), [(T0, "T-1")])
+
+
+async def test_a_claim_as_the_first_statement_rolls_back_with_the_session(sessions):
+    async with sessions() as session:
+        assert await sql.claim_new(session, claims, ("ticket_id", "closed_at"), [("T-1", T0)])
+        await session.rollback()
+    assert await all_rows(sessions, claims) == []
+
+
+async def test_add_to_counters_adds_the_added_columns_and_replaces_the_replaced_ones(sessions):
+    columns = COUNTER_COLUMNS
+    async with sessions() as session:
+        await sql.add_to_counters(session, counters, columns, [("a", T0, 1, 10, b"x")], added=("hits", "total"))
+        await session.commit()
+    async with sessions() as session:
+        await sql.add_to_counters(
+            session, counters, columns,
+            [("a", T0.astimezone(SHANGHAI), 2, 5, b"y"), ("b", T0, 7, 0, b"z")],
+            added=("hits", "total"), replaced=("blob",),
+        )
+        await sql.add_to_counters(session, counters, columns, [("a", T0, 1, 1, b"ignored")], added=("hits", "total"))
+        await session.commit()
+    assert await all_rows(sessions, counters) == [("a", T0, 4, 16, b"y"), ("b", T0, 7, 0, b"z")]
+
+
+async def test_rows_by_keys_finds_the_stored_rows_under_the_keys_given(sessions):
+    async with sessions() as session:
+        await sql.add_to_counters(
+            session, counters, COUNTER_COLUMNS, [("a", T0, 1, 1, b"A"), ("b", T0, 2, 2, b"B")], added=("hits",)
+        )
+        found = await sql.rows_by_keys(
+            session, counters, ("name", "bucket"), ("blob", "hits"), [("a", T0), ("b", T0 + timedelta(minutes=15)), ("c", T0)]
+        )
+    assert found == {("a", T0): (b"A", 1)}
+    assert [type(v) for v in found] == [tuple]
+
+
+async def test_skip_locked_claims_disjoint_rows_across_transactions(sessions, database_url):
+    async with sessions() as session:
+        await session.execute(insert(jobs), [{"id": n} for n in range(10)])
+        await session.commit()
+    oldest = sql.skip_locked(select(jobs.c.id).order_by(jobs.c.id).limit(4))
+    async with sessions() as first:
+        taken = list((await first.execute(oldest)).scalars())
+        if database_url.startswith("sqlite"):
+            assert taken == [0, 1, 2, 3]  # one writer at a time: nothing to skip, and no FOR UPDATE sent
+            return
+        async with sessions() as second:
+            assert list((await second.execute(oldest)).scalars()) == [4, 5, 6, 7]
+    assert taken == [0, 1, 2, 3]
+
+
+async def test_lock_out_other_writers_makes_a_second_writer_wait_for_the_commit(sessions, database_url):
+    async with sessions() as first:
+        await sql.lock_out_other_writers(first, counters)
+        await first.execute(insert(counters).values(name="a", bucket=T0, hits=1, total=1, blob=b""))
+
+        async def second_writer():
+            async with sessions() as second:
+                await sql.lock_out_other_writers(second, counters)
+                await sql.add_to_counters(second, counters, COUNTER_COLUMNS, [("a", T0, 1, 1, b"")], added=("hits",))
+                await second.commit()
+
+        waiting = asyncio.create_task(second_writer())
+        await asyncio.sleep(0.3)
+        assert not waiting.done()  # blocked by the first transaction's lock
+        await first.commit()
+    await asyncio.wait_for(waiting, 10)
+    assert await all_rows(sessions, counters) == [("a", T0, 2, 1, b"")]
+
+
+async def test_fetch_prepared_gives_the_rows_the_session_gives(sessions):
+    async with sessions() as session:
+        await sql.add_to_counters(
+            session, counters, COUNTER_COLUMNS, [("a", T0, 1, 2, b"A"), ("b", T0, 3, 4, b"B")], added=("hits",)
+        )
+        await session.commit()
+    statement = select(counters.c.name, counters.c.hits, counters.c.blob).where(
+        counters.c.bucket >= bindparam("start"), counters.c.name != "b"
+    )
+    async with sessions() as session:
+        rows = await sql.fetch_prepared(session, statement, {"start": T0})
+        again = await sql.fetch_prepared(session, statement, {"start": T0 + timedelta(seconds=1)})
+    assert [tuple(r) for r in rows] == [("a", 1, b"A")]
+    assert list(again) == []
+
+
+async def test_insert_unless_exist_returns_the_keys_inserted(sessions):
+    async with sessions() as session:
+        assert await sql.insert_unless_exist(session, jobs, [{"id": 1}, {"id": 2}], key="id") == {1, 2}
+        assert await sql.insert_unless_exist(session, jobs, [{"id": 2}, {"id": 3}], key="id") == {3}
+        await session.commit()
+    assert await all_rows(sessions, jobs) == [(1,), (2,), (3,)]
