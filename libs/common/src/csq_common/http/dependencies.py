@@ -3,6 +3,7 @@ session, the service's settings, and the refusal of query parameters a route doe
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -44,10 +45,13 @@ def get_settings(request: Request) -> BaseServiceSettings:
     return request.app.state.settings
 
 
+_declared_query_parameters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _query_parameters(route) -> frozenset[str]:
-    """The query parameter names ``route`` declares, its dependencies' included (kept on the
-    route after the first request)."""
-    known = getattr(route, "_csq_query_parameters", None)
+    """The query parameter names ``route`` declares, its dependencies' included (computed once
+    per route, kept beside it rather than on FastAPI's object)."""
+    known = _declared_query_parameters.get(route)
     if known is not None:
         return known
     names: set[str] = set()
@@ -56,7 +60,7 @@ def _query_parameters(route) -> frozenset[str]:
         dependant = dependants.pop()
         names.update(field.alias for field in dependant.query_params)
         dependants.extend(dependant.dependencies)
-    route._csq_query_parameters = known = frozenset(names)
+    known = _declared_query_parameters[route] = frozenset(names)
     return known
 
 
