@@ -1,5 +1,7 @@
-"""Through the real broker: CloudEvents on settings.topic("tickets") → consumer → summary; poison → DLQ."""
+"""Through the real broker: CloudEvents on settings.topic("tickets") → consumer → summary; poison → DLQ;
+a stop that the broker cannot hold up."""
 
+import time
 from datetime import timedelta
 
 import orjson
@@ -8,7 +10,9 @@ from aiokafka import AIOKafkaConsumer
 from csq_common.bus.kafka import BrokerProducer
 from csq_common.db import utcnow
 from csq_common.events import CloudEvent, TicketClosed, TicketFirstResponded
-from csq_testing import wait_until
+from csq_testing import Broker, running_app, wait_until
+from kpi_svc.main import create_app
+from kpi_svc.settings import Settings
 from tests.factories import event, snapshot
 
 READER = {"Authorization": "Bearer reader-key"}
@@ -117,3 +121,42 @@ async def test_survey_events_from_kafka_reach_the_summary(client, settings):
     assert body["values"]["csat_pct"] == 100.0 and body["values"]["nps"] == -100.0
     assert body["values"]["survey_response_pct"] == 50.0
     assert body["values"]["tickets_closed"] == 0
+
+
+async def test_a_stop_with_the_broker_paused_ends_within_the_grace_period(database_url, tmp_path, topic_prefix):
+    broker = Broker(log_path=tmp_path / "tansu.log").start()  # its own: this test freezes it
+    grace = 4.0
+    settings = Settings(
+        database_url=database_url, kafka_bootstrap_servers=broker.bootstrap_servers, topic_prefix=topic_prefix,
+        api_keys="reader-key:read", kafka_session_timeout_ms=3000, gauge_refresh_seconds=0.2,
+        shutdown_grace_seconds=grace,
+    )
+    app = create_app(settings)
+    lifespan = running_app(app, ensure_topics_for=settings)
+    client = await lifespan.__aenter__()
+    stopped = False
+    try:
+        await wait_until(lambda: app.state.producer.connected, message="producer connected")
+        now = utcnow().replace(microsecond=0)
+        closed = event(TicketClosed, snapshot("T-1", "billing", "A-1", "email", now - timedelta(hours=1), closed_at=now), now)
+        await app.state.producer.send_and_wait(settings.topic("tickets"), closed.to_bytes(), key=b"T-1")
+        params = {"from": (now - timedelta(days=1)).isoformat(), "to": (now + timedelta(hours=1)).isoformat()}
+
+        async def consumed():
+            body = (await client.get("/v1/kpis/summary", params=params, headers=READER)).json()
+            return body["values"]["tickets_closed"] == 1
+
+        await wait_until(consumed, timeout=30, message="the consumer joined its group and applied the event")
+        # A record waits in the producer when the broker freezes: the stop has a flush, a group to
+        # leave and connections to close, none of which the broker will ever answer.
+        await app.state.producer.send(settings.topic("tickets"), closed.to_bytes(), key=b"T-1")
+        broker.pause()
+        started = time.monotonic()
+        stopped = True
+        await lifespan.__aexit__(None, None, None)
+        elapsed = time.monotonic() - started
+    finally:
+        broker.stop()
+        if not stopped:
+            await lifespan.__aexit__(None, None, None)
+    assert elapsed < grace + 1.0, f"the stop took {elapsed:.1f}s, grace period {grace}s"
