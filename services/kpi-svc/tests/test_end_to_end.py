@@ -1,10 +1,12 @@
 """Through the real broker: CloudEvents on settings.topic("tickets") → consumer → summary; poison → DLQ;
 a stop that the broker cannot hold up."""
 
+import asyncio
 import time
 from datetime import timedelta
 
 import orjson
+import pytest
 from aiokafka import AIOKafkaConsumer
 
 from csq_common.bus.kafka import BrokerProducer
@@ -160,3 +162,70 @@ async def test_a_stop_with_the_broker_paused_ends_within_the_grace_period(databa
         if not stopped:
             await lifespan.__aexit__(None, None, None)
     assert elapsed < grace + 1.0, f"the stop took {elapsed:.1f}s, grace period {grace}s"
+
+
+async def test_postgres_backends_terminated_mid_consumption_send_nothing_to_the_dlq(client, settings, db_backend):
+    import asyncpg
+
+    from csq_testing import POSTGRES_ADMIN_URL
+
+    if db_backend != "postgres":
+        pytest.skip("terminating server backends is a PostgreSQL failure")
+    database = settings.database_url.rsplit("/", 1)[1]
+    now = utcnow().replace(microsecond=0)
+    created = now - timedelta(hours=3)
+    tickets = 600
+
+    def closed(number):
+        data = snapshot(
+            f"T-{number}", "billing", "A-1", "email", created, closed_at=now - timedelta(seconds=number),
+            handle_seconds=float(number), contact_count=1,
+        )
+        return event(TicketClosed, data, now - timedelta(seconds=number))
+
+    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    producer = BrokerProducer(settings)
+    producer.start()
+    await wait_until(lambda: producer.connected, message="producer connected")
+    terminated = 0
+    try:
+        for start in range(0, tickets, 50):
+            for number in range(start, start + 50):
+                await producer.send(settings.topic("tickets"), closed(number).to_bytes(), key=f"T-{number}".encode())
+            await asyncio.sleep(0.05)  # let the consumer take part of it, then cut its connections
+            terminated += len(await admin.fetch(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                database,
+            ))
+    finally:
+        await producer.stop()
+        await admin.close()
+    assert terminated > 0
+
+    params = {"from": (now - timedelta(days=1)).isoformat(), "to": (now + timedelta(hours=1)).isoformat()}
+
+    async def summary():
+        try:  # a read may meet a connection cut above (a 503, which the test transport raises)
+            response = await client.get("/v1/kpis/summary", params=params, headers=READER)
+        except Exception:
+            return None
+        body = response.json() if response.status_code == 200 else None
+        return body if body and body["values"]["tickets_closed"] == tickets else None
+
+    body = await wait_until(summary, timeout=60, message="every closure counted")
+    assert body["values"]["aht_seconds"] == sum(range(tickets)) / tickets
+    assert body["values"]["fcr_pct"] == 100.0
+
+    dlq = AIOKafkaConsumer(
+        settings.topic("dlq"), bootstrap_servers=settings.kafka_bootstrap_servers, auto_offset_reset="earliest",
+        group_id=f"{settings.topic_prefix}dlq-reader",
+    )
+    await dlq.start()
+    try:
+        letters = []
+        for _ in range(6):
+            batch = await dlq.getmany(timeout_ms=500)
+            letters.extend(orjson.loads(r.value) for records in batch.values() for r in records)
+    finally:
+        await dlq.stop()
+    assert letters == []

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import time
 import traceback
@@ -286,7 +287,8 @@ class ConsumerRunner:
                 if transient:
                     # The connection may be dead without SQLAlchemy knowing (an error from a
                     # statement sent on the driver connection): never hand it back to the pool.
-                    await session.invalidate()
+                    with contextlib.suppress(Exception):  # closing a lost connection may fail too
+                        await session.invalidate()
                 log.warning(
                     "consumer.apply_failed", group=self.group, events=len(items), attempt=attempt,
                     transient=transient, error=error,
