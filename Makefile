@@ -19,7 +19,7 @@ RUN_ARGS ?=
 SUITE_TIMEOUT ?= 1500
 STACK_DUMP_SECONDS ?= 300
 
-.PHONY: install system-packages run test test-sqlite test-postgres test-common test-services test-system bench clean
+.PHONY: install system-packages run test test-sqlite test-postgres test-common test-services test-system bench outbox-requeue clean
 
 install: $(STAMP)
 
@@ -79,6 +79,12 @@ test-system: install system-packages
 
 bench: install
 	$(BIN)/python bench/run_all.py
+
+# Put a service's parked outbox rows (refused by the broker) back in the queue, once the cause is
+# fixed: make outbox-requeue DATABASE_URL=postgresql+asyncpg://…/kpi
+outbox-requeue: install
+	@test -n "$(DATABASE_URL)" || { echo "make outbox-requeue: set DATABASE_URL (the service's database)"; exit 2; }
+	$(BIN)/python -m csq_common.bus.outbox requeue --database-url "$(DATABASE_URL)"
 
 clean:
 	rm -rf $(VENV) var
