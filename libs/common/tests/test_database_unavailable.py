@@ -14,7 +14,7 @@ from csq_testing import POSTGRES_ADMIN_URL
 async def _terminate_backend(pid: int) -> None:
     admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
     try:
-        await admin.execute("SELECT pg_terminate_backend($1)", pid)
+        await admin.execute("SELECT pg_terminate_backend($1, 5000)", pid)  # waits until it is gone
     finally:
         await admin.close()
 
