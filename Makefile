@@ -13,10 +13,13 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 RUN_ARGS ?=
 # Seconds after which one suite is interrupted (SIGINT, so pytest prints where it hung and the
-# fixtures clean up) and counted as failed; empty = no limit. CI sets it.
-SUITE_TIMEOUT ?=
+# fixtures clean up; SIGKILL a minute later) and counted as failed; empty = no limit. A test still
+# running after STACK_DUMP_SECONDS gets every thread's stack dumped (faulthandler), so a hang
+# always leaves a trace.
+SUITE_TIMEOUT ?= 1500
+STACK_DUMP_SECONDS ?= 300
 
-.PHONY: install system-packages run mail-links test test-sqlite test-postgres test-common test-services test-system bench clean
+.PHONY: install system-packages run mail-links test test-sqlite test-postgres test-common test-services test-system bench outbox-requeue clean
 
 install: $(STAMP)
 
@@ -43,7 +46,8 @@ define run_suites
 	for dir in $(1); do \
 		echo "=== $$dir"; \
 		(cd $$dir && $(if $(SUITE_TIMEOUT),timeout -s INT -k 60 $(SUITE_TIMEOUT)) \
-			$(CURDIR)/$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)); rc=$$?; \
+			$(CURDIR)/$(BIN)/python -m pytest -q -p no:cacheprovider \
+			$(if $(STACK_DUMP_SECONDS),-o faulthandler_timeout=$(STACK_DUMP_SECONDS)) $(PYTEST_ARGS)); rc=$$?; \
 		if [ $$rc -eq 5 ]; then echo "=== $$dir: no tests collected"; \
 		elif [ $$rc -eq 124 ]; then echo "=== $$dir: TIMED OUT after $(SUITE_TIMEOUT)s"; failed="$$failed $$dir(timeout)"; \
 		elif [ $$rc -ne 0 ]; then failed="$$failed $$dir"; fi; \
@@ -80,6 +84,12 @@ test-system: install system-packages
 
 bench: install
 	$(BIN)/python bench/run_all.py
+
+# Put a service's parked outbox rows (refused by the broker) back in the queue, once the cause is
+# fixed: make outbox-requeue DATABASE_URL=postgresql+asyncpg://…/kpi
+outbox-requeue: install
+	@test -n "$(DATABASE_URL)" || { echo "make outbox-requeue: set DATABASE_URL (the service's database)"; exit 2; }
+	$(BIN)/python -m csq_common.bus.outbox requeue --database-url "$(DATABASE_URL)"
 
 clean:
 	rm -rf $(VENV) var

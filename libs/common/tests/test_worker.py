@@ -47,3 +47,27 @@ async def test_a_woken_worker_runs_again_and_a_failing_round_is_retried():
         assert worker.rounds == 3 and worker.fail_next == 0
     finally:
         await asyncio.wait_for(worker.stop(), 5)
+
+
+class Stubborn(PollingWorker):
+    """A round that, like some library clean-up code, swallows its cancellation and then waits on
+    something that never happens (a peer that never answers)."""
+
+    name = "stubborn"
+
+    async def work_once(self) -> bool:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            await asyncio.Event().wait()
+        return False
+
+
+async def test_a_worker_that_ignores_its_cancellation_is_left_behind_when_its_stop_time_is_up():
+    worker = Stubborn(poll_seconds=3600)
+    worker.start()
+    await asyncio.sleep(0.05)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    ended = await asyncio.wait_for(worker.stop(timeout=0.5), 5)  # it used to wait for ever
+    assert ended is False and loop.time() - started < 1.0

@@ -1,14 +1,20 @@
-"""Through the real broker: CloudEvents on settings.topic("tickets") → consumer → summary; poison → DLQ."""
+"""Through the real broker: CloudEvents on settings.topic("tickets") → consumer → summary; poison → DLQ;
+a stop that the broker cannot hold up."""
 
+import asyncio
+import time
 from datetime import timedelta
 
 import orjson
+import pytest
 from aiokafka import AIOKafkaConsumer
 
 from csq_common.bus.kafka import BrokerProducer
 from csq_common.db import utcnow
 from csq_common.events import CloudEvent, TicketClosed, TicketFirstResponded
-from csq_testing import wait_until
+from csq_testing import Broker, running_app, wait_until
+from kpi_svc.main import create_app
+from kpi_svc.settings import Settings
 from tests.factories import event, snapshot
 
 READER = {"Authorization": "Bearer reader-key"}
@@ -117,3 +123,109 @@ async def test_survey_events_from_kafka_reach_the_summary(client, settings):
     assert body["values"]["csat_pct"] == 100.0 and body["values"]["nps"] == -100.0
     assert body["values"]["survey_response_pct"] == 50.0
     assert body["values"]["tickets_closed"] == 0
+
+
+async def test_a_stop_with_the_broker_paused_ends_within_the_grace_period(database_url, tmp_path, topic_prefix):
+    broker = Broker(log_path=tmp_path / "tansu.log").start()  # its own: this test freezes it
+    grace = 4.0
+    settings = Settings(
+        database_url=database_url, kafka_bootstrap_servers=broker.bootstrap_servers, topic_prefix=topic_prefix,
+        api_keys="reader-key:read", kafka_session_timeout_ms=3000, gauge_refresh_seconds=0.2,
+        shutdown_grace_seconds=grace,
+    )
+    app = create_app(settings)
+    lifespan = running_app(app, ensure_topics_for=settings)
+    client = await lifespan.__aenter__()
+    stopped = False
+    try:
+        await wait_until(lambda: app.state.producer.connected, message="producer connected")
+        now = utcnow().replace(microsecond=0)
+        closed = event(TicketClosed, snapshot("T-1", "billing", "A-1", "email", now - timedelta(hours=1), closed_at=now), now)
+        await app.state.producer.send_and_wait(settings.topic("tickets"), closed.to_bytes(), key=b"T-1")
+        params = {"from": (now - timedelta(days=1)).isoformat(), "to": (now + timedelta(hours=1)).isoformat()}
+
+        async def consumed():
+            body = (await client.get("/v1/kpis/summary", params=params, headers=READER)).json()
+            return body["values"]["tickets_closed"] == 1
+
+        await wait_until(consumed, timeout=30, message="the consumer joined its group and applied the event")
+        # A record waits in the producer when the broker freezes: the stop has a flush, a group to
+        # leave and connections to close, none of which the broker will ever answer.
+        await app.state.producer.send(settings.topic("tickets"), closed.to_bytes(), key=b"T-1")
+        broker.pause()
+        started = time.monotonic()
+        stopped = True
+        await lifespan.__aexit__(None, None, None)
+        elapsed = time.monotonic() - started
+    finally:
+        broker.stop()
+        if not stopped:
+            await lifespan.__aexit__(None, None, None)
+    assert elapsed < grace + 1.0, f"the stop took {elapsed:.1f}s, grace period {grace}s"
+
+
+async def test_postgres_backends_terminated_mid_consumption_send_nothing_to_the_dlq(client, settings, db_backend):
+    import asyncpg
+
+    from csq_testing import POSTGRES_ADMIN_URL
+
+    if db_backend != "postgres":
+        pytest.skip("terminating server backends is a PostgreSQL failure")
+    database = settings.database_url.rsplit("/", 1)[1]
+    now = utcnow().replace(microsecond=0)
+    created = now - timedelta(hours=3)
+    tickets = 600
+
+    def closed(number):
+        data = snapshot(
+            f"T-{number}", "billing", "A-1", "email", created, closed_at=now - timedelta(seconds=number),
+            handle_seconds=float(number), contact_count=1,
+        )
+        return event(TicketClosed, data, now - timedelta(seconds=number))
+
+    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    producer = BrokerProducer(settings)
+    producer.start()
+    await wait_until(lambda: producer.connected, message="producer connected")
+    terminated = 0
+    try:
+        for start in range(0, tickets, 50):
+            for number in range(start, start + 50):
+                await producer.send(settings.topic("tickets"), closed(number).to_bytes(), key=f"T-{number}".encode())
+            await asyncio.sleep(0.05)  # let the consumer take part of it, then cut its connections
+            terminated += len(await admin.fetch(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                database,
+            ))
+    finally:
+        await producer.stop()
+        await admin.close()
+    assert terminated > 0
+
+    params = {"from": (now - timedelta(days=1)).isoformat(), "to": (now + timedelta(hours=1)).isoformat()}
+
+    async def summary():
+        try:  # a read may meet a connection cut above (a 503, which the test transport raises)
+            response = await client.get("/v1/kpis/summary", params=params, headers=READER)
+        except Exception:
+            return None
+        body = response.json() if response.status_code == 200 else None
+        return body if body and body["values"]["tickets_closed"] == tickets else None
+
+    body = await wait_until(summary, timeout=60, message="every closure counted")
+    assert body["values"]["aht_seconds"] == sum(range(tickets)) / tickets
+    assert body["values"]["fcr_pct"] == 100.0
+
+    dlq = AIOKafkaConsumer(
+        settings.topic("dlq"), bootstrap_servers=settings.kafka_bootstrap_servers, auto_offset_reset="earliest",
+        group_id=f"{settings.topic_prefix}dlq-reader",
+    )
+    await dlq.start()
+    try:
+        letters = []
+        for _ in range(6):
+            batch = await dlq.getmany(timeout_ms=500)
+            letters.extend(orjson.loads(r.value) for records in batch.values() for r in records)
+    finally:
+        await dlq.stop()
+    assert letters == []

@@ -6,13 +6,17 @@ so one metadata per service process holds everything its migrations create.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 
+
+import asyncpg
 from sqlalchemy import DateTime, MetaData, event
-from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -64,20 +68,43 @@ def could_be_key(value: str, max_length: int) -> bool:
 # SQLSTATE prefixes of a server that is away, starting, stopping or out of connections (not of a
 # wrong statement): 08 connection exception, 57P operator intervention, 53300 too many connections.
 _UNAVAILABLE_SQLSTATES = ("08", "57P", "53300")
+# What SQLite says when another connection holds the lock past the busy timeout.
+_SQLITE_BUSY = ("database is locked", "database table is locked")
 
 
 def database_unavailable(exc: BaseException) -> bool:
     """True if ``exc`` says the database cannot be used right now (retry later), not that what was
     asked of it is wrong: a lost or refused connection, a server restarting, SQLite still locked
-    after its busy timeout."""
-    if isinstance(exc, DBAPIError):
-        if exc.connection_invalidated:
+    after its busy timeout. The one rule for the consumers' retries and the HTTP 503.
+
+    Looks at the error SQLAlchemy raised, the driver's own error under it, and errors raised by
+    statements sent straight to the driver connection (asyncpg, aiosqlite), which SQLAlchemy never
+    sees: by SQLSTATE where there is one, else by the driver's connection error classes."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if _unavailable_by_itself(exc):
             return True
-        if str(getattr(exc.orig, "pgcode", None) or "").startswith(_UNAVAILABLE_SQLSTATES):
-            return True
-        return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
-    # asyncpg raises the socket's own error when it cannot connect at all
-    return isinstance(exc, (ConnectionRefusedError, ConnectionResetError, TimeoutError))
+        exc = getattr(exc, "orig", None) or exc.__cause__
+    return False
+
+
+def _unavailable_by_itself(exc: BaseException) -> bool:
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, SAInterfaceError):  # SQLAlchemy's: the connection, not the statement
+        return True
+    sqlstate = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
+    if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
+        return True
+    # asyncpg: "connection was closed in the middle of operation", "connection is closed",
+    # "cannot perform operation: another operation is in progress" after a lost connection.
+    if isinstance(exc, (asyncpg.exceptions.InterfaceError, asyncpg.exceptions.ConnectionDoesNotExistError)):
+        return True
+    if isinstance(exc, sqlite3.OperationalError) or type(exc).__name__ == "OperationalError":
+        return any(phrase in str(exc) for phrase in _SQLITE_BUSY)
+    # The socket's own errors when the server cannot be reached or drops the connection.
+    return isinstance(exc, (ConnectionError, TimeoutError))
 
 
 def utcnow() -> datetime:

@@ -25,6 +25,7 @@ from csq_common.events import CloudEvent
 from csq_common.http import body_limit, metrics, openapi, problems
 from csq_common.settings import BaseServiceSettings
 from csq_common.sqlite import wal_checkpointer
+from csq_common.worker import Deadline, within
 
 log = structlog.get_logger(__name__)
 
@@ -61,6 +62,29 @@ def health_router() -> APIRouter:
         return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503)
 
     return router
+
+
+async def stop_within_grace(
+    grace_seconds: float, *, extra, runners: list[ConsumerRunner], relay: OutboxRelay, producer: BrokerProducer,
+    engines: list, checkpointer,
+) -> None:
+    """Stop every part of a service within ``grace_seconds``, whatever the broker and the database
+    do: each step gets its share of the time, and a part still running at the end of its share is
+    abandoned (see ``worker.settle``). The service's own background work goes first, then the
+    consumers and the relay, then the producer (its flush), then the database connections."""
+    deadline = Deadline(grace_seconds)
+    if extra is not None:
+        await within(extra.__aexit__(None, None, None), deadline.until(0.25), name="service-background-stop")
+    await asyncio.gather(
+        *(runner.stop(deadline.until(0.5)) for runner in runners), relay.stop(deadline.until(0.5))
+    )
+    await producer.stop(deadline.until(0.75))
+    for engine in engines:
+        await within(engine.dispose(), deadline.until(0.9), name="engine-dispose")
+    if checkpointer is not None:
+        # The last connection: closing it checkpoints the rest.
+        await within(checkpointer.stop(), deadline.until(), name="wal-checkpointer-stop")
+    log.info("service.stopped", seconds=round(grace_seconds - deadline.until(), 3))
 
 
 def create_service_app(
@@ -123,22 +147,18 @@ def create_service_app(
         # thousands of events trigger do not walk it again each time.
         gc.freeze()
         log.info("service.started", host=settings.host, port=settings.port)
+        entered = None
         try:
             if extra_lifespan is not None:
-                async with extra_lifespan(app):
-                    yield
-            else:
-                yield
+                extra = extra_lifespan(app)
+                await extra.__aenter__()
+                entered = extra
+            yield
         finally:
-            for runner in runners:
-                await runner.stop()
-            await relay.stop()
-            await producer.stop()
-            await engine.dispose()
-            await reader.dispose()
-            if checkpointer is not None:
-                await checkpointer.stop()  # the last connection: closing it checkpoints the rest
-            log.info("service.stopped")
+            await stop_within_grace(
+                settings.shutdown_grace_seconds, extra=entered, runners=runners, relay=relay, producer=producer,
+                engines=[engine, reader] if reader is not engine else [engine], checkpointer=checkpointer,
+            )
 
     app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
     app.state.settings = settings

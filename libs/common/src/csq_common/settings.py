@@ -97,6 +97,12 @@ class BaseServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = shared("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     kafka_enable_idempotence: bool = shared("KAFKA_ENABLE_IDEMPOTENCE", False)
     kafka_session_timeout_ms: int = shared("KAFKA_SESSION_TIMEOUT_MS", 6000, ge=1000)
+    # How long the producer waits for the broker to acknowledge a batch before it counts as failed
+    # (the outbox keeps the rows and publishes them again).
+    kafka_request_timeout_ms: int = shared("KAFKA_REQUEST_TIMEOUT_MS", 10_000, ge=100, le=300_000)
+    # How long a service asked to stop may take: consumers, relay, producer and database
+    # connections share it, and whatever has not ended by then is abandoned.
+    shutdown_grace_seconds: float = shared("CSQ_SHUTDOWN_GRACE_SECONDS", 10.0, gt=0, le=600)
     topic_prefix: str = shared("CSQ_TOPIC_PREFIX", "csq.")
     topic_partitions: int = shared("CSQ_TOPIC_PARTITIONS", 3, ge=1, le=1000)
     # Parsed at start into digests (parse_api_keys): the keys themselves are not kept.

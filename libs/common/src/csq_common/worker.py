@@ -1,14 +1,63 @@
 """A background worker that polls, can be woken early, and backs off while its dependencies are
-away: the shape shared by the outbox relay and notify-svc's delivery sender."""
+away: the shape shared by the outbox relay and notify-svc's delivery sender; and the bounded
+stop every part of a service uses, so a stop never waits on a broker or database that is gone."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import time
 
 import structlog
 
 log = structlog.get_logger(__name__)
+
+#: How long a part's ``stop()`` may take when its caller gives no time (a service's grace period
+#: is shared out by the runtime instead).
+DEFAULT_STOP_SECONDS = 10.0
+
+
+class Deadline:
+    """A stop's time budget: ``until(share)`` is the seconds left until ``share`` of it is used up,
+    so the parts stopped first cannot eat the time of those stopped last."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._started = time.monotonic()
+
+    def until(self, share: float = 1.0) -> float:
+        return max(self._started + self.seconds * share - time.monotonic(), 0.0)
+
+
+def _retrieve(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("shutdown.task_failed", task=task.get_name(), error=repr(task.exception()))
+
+
+async def settle(task: asyncio.Task, seconds: float, *, cancel: bool) -> bool:
+    """Let ``task`` end within ``seconds`` (cancelled first if ``cancel``); True if it did.
+
+    A task still running then is cancelled and left behind, never awaited: awaiting a cancelled
+    task (or ``asyncio.wait_for`` on it) waits for as long as its own clean-up takes, and library
+    code that suppresses the cancellation or closes a socket the peer never drains takes for ever.
+    """
+    if cancel:
+        task.cancel()
+    if not task.done():
+        await asyncio.wait({task}, timeout=max(seconds, 0.0))
+    if task.done():
+        _retrieve(task)
+        return True
+    task.cancel()
+    task.add_done_callback(_retrieve)
+    log.warning("shutdown.abandoned", task=task.get_name(), seconds=round(seconds, 3))
+    return False
+
+
+async def within(awaitable, seconds: float, *, name: str) -> bool:
+    """Run ``awaitable`` (a clean-up such as a client's ``stop()``) for at most ``seconds``."""
+    task = asyncio.ensure_future(awaitable)
+    task.set_name(name)
+    return await settle(task, seconds, cancel=False)
 
 
 class WakeSignal:
@@ -62,17 +111,17 @@ class PollingWorker:
             self._wake_signal.register(self._wakeup)
         self._task = asyncio.create_task(self._run(), name=self.name)
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = DEFAULT_STOP_SECONDS) -> bool:
+        """Cancel the worker; True if it ended within ``timeout`` seconds (else it is left behind)."""
         # The flag as well as the cancel: asyncio.wait_for (Python 3.11) swallows a cancellation
         # that arrives just as what it waits for completes (the wake-up event being set, say),
         # and the loop would go on forever with stop() awaiting it.
         self._stopping = True
         if self._wake_signal is not None:
             self._wake_signal.unregister(self._wakeup)
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        if self._task is None:
+            return True
+        return await settle(self._task, timeout, cancel=True)
 
     async def _run(self) -> None:
         failures = 0

@@ -10,13 +10,18 @@
   alone (a single event gets bounded retries); those go to the dead-letter topic with the error
   and the original record, and the rest is applied.
 - Nothing is skipped silently: every record either takes effect, was already applied (inbox), or
-  lands in the DLQ before its offset is committed.
+  lands in the DLQ before its offset is committed. A dead letter is cut to fit the producer's
+  request limit (records are fetched up to four times larger), so it can always be sent; a send
+  that fails anyway is counted (``csq_dlq_send_failures_total``) and the batch comes again.
+- ``stop(timeout)`` returns within ``timeout`` whatever the broker does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import hashlib
 import time
 import traceback
 from collections.abc import Awaitable, Callable
@@ -26,14 +31,15 @@ from typing import Any
 import orjson
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from csq_common.bus import inbox
-from csq_common.db import utcnow
+from csq_common.bus import inbox, metrics
+from csq_common.bus.kafka import MAX_REQUEST_BYTES
+from csq_common.db import database_unavailable, utcnow
 from csq_common.events import CloudEvent
-from csq_common.bus import metrics
 from csq_common.logging import redact
+from csq_common.worker import DEFAULT_STOP_SECONDS, settle, within
 
 log = structlog.get_logger(__name__)
 
@@ -51,35 +57,53 @@ class Received:
     error: str | None = None
 
 
+#: A dead letter stays this far under the producer's request limit (record batch framing, key).
+_DEAD_LETTER_BYTES = MAX_REQUEST_BYTES - 64 * 1024
+_DEAD_LETTER_KEY_BYTES = 1024
+_DEAD_LETTER_ERROR_CHARS = 8192
+#: What is kept of a value too large for its dead letter.
+_DEAD_LETTER_HEAD_BYTES = 64 * 1024
+
+
 def dead_letter(record: ConsumerRecord, *, group: str, error: str) -> bytes:
-    """The DLQ message: the error, where the record came from, and the record itself."""
-    return orjson.dumps(
-        {
-            "consumer_group": group,
-            "error": error,
-            "failed_at": utcnow().isoformat(),
-            "topic": record.topic,
-            "partition": record.partition,
-            "offset": record.offset,
-            "timestamp_ms": record.timestamp,
-            "key": record.key.decode("utf-8", "replace") if record.key is not None else None,
-            "value_base64": base64.b64encode(record.value or b"").decode(),
-        }
+    """The DLQ message: the error, where the record came from, and the record itself.
+
+    ``value_base64`` is the whole value when the letter fits the producer's request limit;
+    otherwise it is null, ``value_truncated`` is true and ``value_head_base64`` holds the value's
+    first bytes. ``value_sha256`` and ``value_bytes`` always describe the whole value."""
+    value = record.value or b""
+    key = record.key.decode("utf-8", "replace") if record.key is not None else None
+    letter = {
+        "consumer_group": group,
+        "error": error if len(error) <= _DEAD_LETTER_ERROR_CHARS else error[:_DEAD_LETTER_ERROR_CHARS] + "…",
+        "failed_at": utcnow().isoformat(),
+        "topic": record.topic,
+        "partition": record.partition,
+        "offset": record.offset,
+        "timestamp_ms": record.timestamp,
+        "key": key if key is None or len(key) <= _DEAD_LETTER_KEY_BYTES else key[:_DEAD_LETTER_KEY_BYTES],
+        "key_truncated": key is not None and len(key) > _DEAD_LETTER_KEY_BYTES,
+        "value_bytes": len(value),
+        "value_sha256": hashlib.sha256(value).hexdigest(),
+        "value_truncated": False,
+        "value_base64": base64.b64encode(value).decode(),
+    }
+    encoded = orjson.dumps(letter)
+    if len(encoded) <= _DEAD_LETTER_BYTES:
+        return encoded
+    letter.update(
+        value_truncated=True, value_base64=None, value_head_base64=base64.b64encode(value[:_DEAD_LETTER_HEAD_BYTES]).decode()
     )
+    return orjson.dumps(letter)
+
+
+def dead_letter_key(record: ConsumerRecord) -> bytes | None:
+    """The dead letter's Kafka key: the record's, cut like the letter's ``key``."""
+    return record.key[:_DEAD_LETTER_KEY_BYTES] if record.key is not None else None
 
 
 class DatabaseUnavailable(RuntimeError):
     """Transient failures outlasted the retries: reconnect and take the batch again."""
-
-
-def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    if isinstance(exc, OperationalError):
-        # SQLite reports constraint-free errors as OperationalError too; only lock/IO ones pass.
-        text = str(exc).lower()
-        return "locked" in text or "unable to open" in text or "disk i/o" in text or "connect" in text or "closed" in text
-    return isinstance(exc, (InterfaceError, ConnectionError, OSError, TimeoutError))
 
 
 class ConsumerRunner:
@@ -115,21 +139,26 @@ class ConsumerRunner:
         self._task: asyncio.Task | None = None
         self.connected = False
         self._lag_updated = 0.0
+        self._stopping = False
+        self._close_seconds = DEFAULT_STOP_SECONDS
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"consumer-{self.group}")
 
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+    async def stop(self, timeout: float = DEFAULT_STOP_SECONDS) -> bool:
+        """Cancel the runner; True if it (and its Kafka client) ended within ``timeout`` seconds.
+
+        The flag as well as the cancel: library code can swallow a cancellation (see
+        ``PollingWorker.stop``), and the loop must not go on after it."""
+        self._stopping = True
+        self._close_seconds = timeout * 0.8  # leaving the group is the last thing the task does
+        if self._task is None:
+            return True
+        return await settle(self._task, timeout, cancel=True)
 
     async def _run(self) -> None:
         failures = 0
-        while True:
+        while not self._stopping:
             consumer = AIOKafkaConsumer(
                 *self.topics,
                 bootstrap_servers=self._bootstrap_servers,
@@ -148,7 +177,7 @@ class ConsumerRunner:
                 self.connected = True
                 failures = 0
                 log.info("consumer.started", group=self.group, topics=self.topics)
-                while True:
+                while not self._stopping:
                     batches = await consumer.getmany(timeout_ms=500, max_records=self._batch_size)
                     records = [record for partition in batches.values() for record in partition]
                     if records:
@@ -171,10 +200,9 @@ class ConsumerRunner:
             finally:
                 self.connected = False
                 self._consumer = None
-                try:
-                    await asyncio.wait_for(consumer.stop(), 10)  # bounded: a stuck group leave must not hang shutdown
-                except Exception:  # pragma: no cover - best effort on shutdown
-                    pass
+                # Bounded: leaving the group and closing connections wait on a broker that may
+                # never answer.
+                await within(consumer.stop(), self._close_seconds, name=f"consumer-{self.group}-close")
 
     async def _update_lag(self, consumer: AIOKafkaConsumer) -> None:
         now = time.monotonic()
@@ -221,41 +249,62 @@ class ConsumerRunner:
         return await self._apply_isolating_poison(items[:middle]) + await self._apply_isolating_poison(items[middle:])
 
     async def _apply_with_retries(self, items: list[Received]) -> bool:
-        """True once applied; False on a non-transient failure (after retries for a single event)."""
-        attempts = self._max_retries + 1
-        for attempt in range(attempts):
+        """True once applied; False on a non-transient failure (at once for several events, after
+        retries for a single one). Transient failures (``db.database_unavailable``) are retried
+        and, if they outlast the retries, raise DatabaseUnavailable."""
+
+        def worth_retrying(exc: BaseException) -> bool:  # never a cancellation (tenacity sees those too)
+            return isinstance(exc, Exception) and (database_unavailable(exc) or len(items) == 1)
+
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._max_retries + 1),
+            wait=wait_exponential(multiplier=self._retry_base_seconds),
+            retry=retry_if_exception(worth_retrying),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    await self._apply(items, attempt.retry_state.attempt_number)
+        except Exception as exc:
+            if database_unavailable(exc):
+                raise DatabaseUnavailable(items[0].error) from exc
+            return False
+        return True
+
+    async def _apply(self, items: list[Received], attempt: int) -> None:
+        """One transaction: claim the events in the inbox, apply the new ones, commit."""
+        async with self._sessions() as session:
             try:
-                async with self._sessions() as session:
-                    new_events = await inbox.claim(session, self.group, [(i.record.topic, i.event) for i in items])
-                    if new_events:
-                        await self._handler(session, new_events)
-                    await session.commit()
-                return True
-            except asyncio.CancelledError:
-                raise
+                new_events = await inbox.claim(session, self.group, [(i.record.topic, i.event) for i in items])
+                if new_events:
+                    await self._handler(session, new_events)
+                await session.commit()
             except Exception as exc:
                 error = redact("".join(traceback.format_exception_only(exc)).strip())  # no customer values
                 for item in items:
                     item.error = error
-                transient = is_transient(exc)
+                transient = database_unavailable(exc)
+                if transient:
+                    # The connection may be dead without SQLAlchemy knowing (an error from a
+                    # statement sent on the driver connection): never hand it back to the pool.
+                    with contextlib.suppress(Exception):  # closing a lost connection may fail too
+                        await session.invalidate()
                 log.warning(
-                    "consumer.apply_failed",
-                    group=self.group,
-                    events=len(items),
-                    attempt=attempt + 1,
-                    transient=transient,
-                    error=error,
+                    "consumer.apply_failed", group=self.group, events=len(items), attempt=attempt,
+                    transient=transient, error=error,
                 )
-                if not transient and len(items) > 1:
-                    return False  # split at once to isolate the poison event
-                if attempt == attempts - 1:
-                    if transient:
-                        raise DatabaseUnavailable(error) from exc
-                    return False
-                await asyncio.sleep(self._retry_base_seconds * 2**attempt)
-        return False
+                raise
 
     async def _send_to_dlq(self, record: ConsumerRecord, error: str) -> None:
-        await self._producer.send_and_wait(self._dlq_topic, dead_letter(record, group=self.group, error=error), key=record.key)
+        try:
+            await self._producer.send_and_wait(
+                self._dlq_topic, dead_letter(record, group=self.group, error=error), key=dead_letter_key(record)
+            )
+        except Exception as exc:
+            # The batch's offsets stay uncommitted: the runner reconnects and the record comes again.
+            metrics.DLQ_SEND_FAILURES.labels(group=self.group).inc()
+            log.error("consumer.dead_letter_failed", group=self.group, topic=record.topic, offset=record.offset, error=repr(exc))
+            raise
         metrics.DLQ_MESSAGES.labels(group=self.group).inc()
         log.error("consumer.dead_lettered", group=self.group, topic=record.topic, offset=record.offset, error=error)

@@ -14,3 +14,6 @@ CONSUMER_BATCH_SECONDS = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 DLQ_MESSAGES = Counter("csq_dlq_messages_total", "Records sent to the dead-letter topic", ["group"])
+DLQ_SEND_FAILURES = Counter(
+    "csq_dlq_send_failures_total", "Dead letters that could not be sent (the consumer retries their batch)", ["group"]
+)

@@ -1,17 +1,29 @@
 """Transactional outbox: ``add`` on the caller's session, ``OutboxRelay`` publishes and marks sent.
 
 The relay publishes unsent rows in id order (so one key's events keep their order), waits for the
-broker's acknowledgement, then marks the rows sent in one transaction. If the broker is down the
-rows stay and the relay retries with backoff; a crash between publish and mark re-publishes, and
-the consumers' inboxes make that harmless. A row the broker refuses for good (a non-retriable
-error such as a record too large) is retried ``max_attempts`` times and then parked: it stays in
-the table with its ``last_error`` and the ``csq_outbox_parked`` gauge, and stops blocking the rows
-behind it.
+broker's acknowledgement, then marks the rows sent in one transaction. If the broker is down,
+stalled or the producer closed, the rows stay and the relay retries with backoff; a crash between
+publish and mark re-publishes, and the consumers' inboxes make that harmless. A partition's
+batches are published one after the other and nothing after a failed one is published in that
+round (``BrokerProducer.send_many``), so a retried batch never lands behind a later one of its key.
+
+On PostgreSQL one relay per database publishes at a time: each round runs in one transaction that
+holds a transaction-level advisory lock, from reading the rows to marking them sent, so replicas
+never publish a row twice or interleave one key's events; the others skip the round. (A SQLite
+database belongs to one service process, whose single relay needs no lock.)
+
+A row the broker refuses for good (a record too large, say) is retried ``max_attempts`` times and
+then parked: it stays in the table with its ``last_error``, stops blocking the rows behind it and
+is counted by the ``csq_outbox_parked`` gauge, which is recomputed from the table. ``python -m
+csq_common.bus.outbox requeue --database-url URL`` puts parked rows back in the queue.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import sys
+import time
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -21,9 +33,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from csq_common.bulk import BulkInsert
 from csq_common.bus.models import OutboxMessage
-from csq_common.db import driver_connection, sqlite_timestamp, utcnow
-from csq_common.events import CloudEvent, EncodedEvent
 from csq_common.bus import metrics
+from csq_common.bus.kafka import publish_error_is_transient
+from csq_common.db import create_engine, driver_connection, session_factory, sqlite_timestamp, utcnow
+from csq_common.events import CloudEvent, EncodedEvent
 from csq_common.worker import PollingWorker, WakeSignal
 
 log = structlog.get_logger(__name__)
@@ -56,13 +69,40 @@ async def backlog(session: AsyncSession) -> int:
 
 
 async def parked(session: AsyncSession, max_attempts: int) -> int:
-    return int(
-        await session.scalar(
-            select(func.count())
+    return (await backlog_and_parked(session, max_attempts))[1]
+
+
+async def backlog_and_parked(session: AsyncSession, max_attempts: int) -> tuple[int, int]:
+    """(rows not yet published, of which parked) in one statement."""
+    row = (
+        await session.execute(
+            select(func.count(), func.count().filter(OutboxMessage.attempts >= max_attempts))
             .select_from(OutboxMessage)
-            .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts >= max_attempts)
+            .where(OutboxMessage.sent_at.is_(None))
         )
-    )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+async def requeue_parked(session: AsyncSession, ids: list[int] | None = None) -> int:
+    """Put unsent rows that failed before (all, or those of ``ids``) back in the queue with no
+    attempts counted; returns how many. For an operator, once the cause of the refusals is fixed."""
+    statement = update(OutboxMessage).where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts > 0)
+    if ids:
+        statement = statement.where(OutboxMessage.id.in_(ids))
+    result = await session.execute(statement.values(attempts=0, last_error=None))
+    return int(result.rowcount)
+
+
+#: The transaction-level advisory lock a relay holds on PostgreSQL while it publishes a round.
+PUBLISHER_LOCK = 0x6373712D6F7574  # "csq-out"
+
+
+async def take_publisher_turn(session: AsyncSession) -> bool:
+    """PostgreSQL: try to become the database's one publishing relay for this transaction (False:
+    another relay is publishing now). Must be the transaction's first statement."""
+    driver = await driver_connection(session)
+    return bool(await driver.fetchval("SELECT pg_try_advisory_xact_lock($1)", PUBLISHER_LOCK))
 
 
 class Unsent(NamedTuple):
@@ -131,6 +171,7 @@ class OutboxRelay(PollingWorker):
         self._keep_sent_for = keep_sent_for
         self._max_attempts = max_attempts
         self._last_prune = utcnow()
+        self._gauges_counted = 0.0
 
     async def work_once(self) -> bool:
         published = await self.publish_pending()
@@ -139,34 +180,65 @@ class OutboxRelay(PollingWorker):
 
     async def publish_pending(self) -> int:
         """Publish one batch of unsent rows; return how many were sent."""
+        async with self._sessions() as session:
+            if session.bind.dialect.name == "postgresql":
+                # One transaction holds the publisher lock from the read to the marks.
+                if not await take_publisher_turn(session):
+                    return 0
+                rows = await unsent(session, limit=self._batch_size, max_attempts=self._max_attempts)
+                await self._update_gauges(session, rows)
+                outcomes = await self._deliver(rows) if rows else []
+                await self._record(session, rows, outcomes)
+                await session.commit()
+                return self._after(rows, outcomes)
         async with self._read_sessions() as session:
             rows = await unsent(session, limit=self._batch_size, max_attempts=self._max_attempts)
-            metrics.OUTBOX_BACKLOG.set(await backlog(session) if len(rows) >= self._batch_size else len(rows))
+            await self._update_gauges(session, rows)
         if not rows:
             return 0
-        results = await self._deliver(rows)
-        sent = [row.id for row, result in zip(rows, results) if not isinstance(result, BaseException)]
-        refused = [(row.id, result) for row, result in zip(rows, results) if isinstance(result, BaseException)]
-        transient = [error for _, error in refused if getattr(error, "retriable", False) or isinstance(error, (ConnectionError, TimeoutError))]
+        outcomes = await self._deliver(rows)
         async with self._sessions() as session:
-            if sent:
-                await mark_sent(session, sent, at=utcnow())
-            for row_id, error in refused:
-                if not (getattr(error, "retriable", False) or isinstance(error, (ConnectionError, TimeoutError))):
-                    log.error("outbox.publish_refused", outbox_id=row_id, error=repr(error))
-                    await session.execute(
-                        update(OutboxMessage)
-                        .where(OutboxMessage.id == row_id)
-                        .values(attempts=OutboxMessage.attempts + 1, last_error=repr(error)[:2000])
-                    )
+            await self._record(session, rows, outcomes)
             await session.commit()
-        metrics.OUTBOX_PUBLISHED.inc(len(sent))
+        return self._after(rows, outcomes)
+
+    async def _update_gauges(self, session: AsyncSession, rows: list[Unsent]) -> None:
+        """Backlog and parked rows, counted from the table after a full batch and at least once a
+        second (so both are right after a restart, or after an operator re-queued rows)."""
+        now = time.monotonic()
+        if len(rows) < self._batch_size and now - self._gauges_counted < 1.0:
+            metrics.OUTBOX_BACKLOG.set(len(rows))
+            return
+        self._gauges_counted = now
+        waiting, parked_rows = await backlog_and_parked(session, self._max_attempts)
+        metrics.OUTBOX_BACKLOG.set(waiting - parked_rows)
+        metrics.OUTBOX_PARKED.set(parked_rows)
+
+    async def _record(self, session: AsyncSession, rows: list[Unsent], outcomes: list[object]) -> None:
+        """Mark the published rows sent and count an attempt on each row the broker refused for
+        good; rows that failed for a transient reason are left as they were."""
+        sent = [row.id for row, outcome in zip(rows, outcomes) if not isinstance(outcome, BaseException)]
+        if sent:
+            await mark_sent(session, sent, at=utcnow())
+        for row, error in zip(rows, outcomes):
+            if isinstance(error, BaseException) and not publish_error_is_transient(error):
+                log.error("outbox.publish_refused", outbox_id=row.id, error=repr(error))
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == row.id)
+                    .values(attempts=OutboxMessage.attempts + 1, last_error=repr(error)[:2000])
+                )
+
+    def _after(self, rows: list[Unsent], outcomes: list[object]) -> int:
+        sent = sum(1 for outcome in outcomes if not isinstance(outcome, BaseException))
+        metrics.OUTBOX_PUBLISHED.inc(sent)
+        failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+        transient = [error for error in failures if publish_error_is_transient(error)]
         if transient:
-            raise transient[0]  # the broker is away: back off, the rows stay
-        if refused:
-            async with self._sessions() as session:
-                metrics.OUTBOX_PARKED.set(await parked(session, self._max_attempts))
-        return len(sent)
+            raise transient[0]  # the broker is away or stalled: back off, the rows stay
+        if failures:
+            self._gauges_counted = 0.0  # a row may have just been parked: count at once
+        return sent
 
     async def _deliver(self, rows: list[Unsent]) -> list[object]:
         """Each row's delivery outcome: the broker's answer or the exception that refused it."""
@@ -183,3 +255,30 @@ class OutboxRelay(PollingWorker):
         async with self._sessions() as session:
             await session.execute(delete(OutboxMessage).where(OutboxMessage.sent_at < now - self._keep_sent_for))
             await session.commit()
+
+
+async def _requeue(database_url: str, ids: list[int] | None) -> int:
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine)() as session:
+            count = await requeue_parked(session, ids)
+            await session.commit()
+        return count
+    finally:
+        await engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m csq_common.bus.outbox", description="Outbox administration.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    requeue = commands.add_parser("requeue", help="put parked (refused) outbox rows back in the queue")
+    requeue.add_argument("--database-url", required=True, help="the service's DATABASE_URL")
+    requeue.add_argument("--id", type=int, action="append", dest="ids", help="only this outbox row (repeatable)")
+    args = parser.parse_args(argv)
+    count = asyncio.run(_requeue(args.database_url, args.ids))
+    print(f"re-queued {count} outbox row(s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
