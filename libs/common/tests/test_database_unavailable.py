@@ -7,7 +7,8 @@ import asyncpg
 import pytest
 from sqlalchemy import text
 
-from csq_common.db import create_engine, database_unavailable, driver_connection, session_factory
+from csq_common.db import create_engine, database_unavailable, session_factory
+from csq_common.sql import driver_connection
 from csq_testing import POSTGRES_ADMIN_URL
 
 

@@ -7,11 +7,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[3]
 SOURCES = [*ROOT.joinpath("libs/common/src").rglob("*.py"), *ROOT.glob("services/*/src/**/*.py")]
 SQL_LAYER = ROOT / "libs/common/src/csq_common/sql"
-#: Engine and migration set-up, which is per database by nature; outbox.py until its statements move.
+#: Engine and migration set-up, which is per database by nature.
 SET_UP = {
     "libs/common/src/csq_common/db.py": ("is_sqlite", 'url.startswith("sqlite")', 'dialect.name == "sqlite"'),
     "libs/common/src/csq_common/bus/migration.py": ('dialect.name == "sqlite"',),
-    "libs/common/src/csq_common/bus/outbox.py": ('dialect.name == "postgresql"',),
 }
 DIALECT_BRANCH = re.compile(r"dialect\.name|dialects\.(postgresql|sqlite)|is_sqlite\(|startswith\(\"(sqlite|postgres)")
 # attribute access like ``obj._name`` on anything but self/cls (``row._mapping`` and a namedtuple's
@@ -45,11 +44,9 @@ def test_no_private_attributes_of_other_objects_are_read():
     assert offenders == []
 
 
-#: Commit points not moved yet: the bus runner and relay (being rewritten), alembic's connection.
+#: The helper itself, and alembic's own connection.
 COMMITS_ELSEWHERE = {
     "libs/common/src/csq_common/db.py",
-    "libs/common/src/csq_common/bus/consumer.py",
-    "libs/common/src/csq_common/bus/outbox.py",
     "libs/common/src/csq_common/bus/migration.py",
 }
 

@@ -15,7 +15,8 @@ from sqlalchemy import text
 from csq_common import logging as csq_logging
 from csq_common.bus.consumer import ConsumerRunner
 from csq_common.bus.kafka import BrokerProducer, ensure_topics
-from csq_common.db import driver_connection, is_sqlite
+from csq_common.db import is_sqlite
+from csq_common.sql import driver_connection
 from csq_common.events import CloudEvent
 from csq_common.settings import BaseServiceSettings
 from csq_testing import wait_until

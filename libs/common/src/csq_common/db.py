@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import datetime, timezone
 
 
@@ -111,13 +111,6 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-async def driver_connection(session: AsyncSession, *, transaction: bool = True):
-    """Kept for ``csq_common.bus.outbox`` until its statements move into :mod:`csq_common.sql`."""
-    from csq_common.sql import driver_connection as sql_driver_connection
-
-    return await sql_driver_connection(session, transaction=transaction)
-
-
 def sqlite_timestamp(ts: datetime) -> str:
     """A UTC datetime as :class:`UtcDateTime` stores it in SQLite (naive UTC text,
     ``YYYY-MM-DD HH:MM:SS.ffffff``), for statements run on the driver connection."""
@@ -183,13 +176,20 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 @asynccontextmanager
 async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """One unit of work: a session that commits once when the block ends and rolls back if it
-    raises. Every commit point (a request, a consumer batch, a worker's round) goes through it."""
+    raises (or, when the database went away, drops the connection instead of pooling it). Every
+    commit point (a request, a consumer batch, a worker's round) goes through it."""
     async with factory() as session:
         try:
             yield session
             await session.commit()
-        except BaseException:
-            await session.rollback()
+        except BaseException as exc:
+            if isinstance(exc, Exception) and database_unavailable(exc):
+                # The connection may be dead without SQLAlchemy knowing (an error from a statement
+                # sent on the driver connection): never hand it back to the pool.
+                with suppress(Exception):  # closing a lost connection may fail too
+                    await session.invalidate()
+            else:
+                await session.rollback()
             raise
 
 

@@ -36,7 +36,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 
 from csq_common.bus import inbox, metrics
 from csq_common.bus.kafka import MAX_REQUEST_BYTES
-from csq_common.db import database_unavailable, utcnow
+from csq_common.db import database_unavailable, transaction, utcnow
 from csq_common.events import CloudEvent
 from csq_common.logging import redact
 from csq_common.worker import DEFAULT_STOP_SECONDS, settle, within
@@ -274,27 +274,20 @@ class ConsumerRunner:
 
     async def _apply(self, items: list[Received], attempt: int) -> None:
         """One transaction: claim the events in the inbox, apply the new ones, commit."""
-        async with self._sessions() as session:
-            try:
+        try:
+            async with transaction(self._sessions) as session:
                 new_events = await inbox.claim(session, self.group, [(i.record.topic, i.event) for i in items])
                 if new_events:
                     await self._handler(session, new_events)
-                await session.commit()
-            except Exception as exc:
-                error = redact("".join(traceback.format_exception_only(exc)).strip())  # no customer values
-                for item in items:
-                    item.error = error
-                transient = database_unavailable(exc)
-                if transient:
-                    # The connection may be dead without SQLAlchemy knowing (an error from a
-                    # statement sent on the driver connection): never hand it back to the pool.
-                    with contextlib.suppress(Exception):  # closing a lost connection may fail too
-                        await session.invalidate()
-                log.warning(
-                    "consumer.apply_failed", group=self.group, events=len(items), attempt=attempt,
-                    transient=transient, error=error,
-                )
-                raise
+        except Exception as exc:
+            error = redact("".join(traceback.format_exception_only(exc)).strip())  # no customer values
+            for item in items:
+                item.error = error
+            log.warning(
+                "consumer.apply_failed", group=self.group, events=len(items), attempt=attempt,
+                transient=database_unavailable(exc), error=error,
+            )
+            raise
 
     async def _send_to_dlq(self, record: ConsumerRecord, error: str) -> None:
         try:

@@ -28,20 +28,20 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 import structlog
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from csq_common.bulk import BulkInsert
-from csq_common.bus.models import OutboxMessage
+from csq_common import sql
 from csq_common.bus import metrics
 from csq_common.bus.kafka import publish_error_is_transient
-from csq_common.db import create_engine, driver_connection, session_factory, sqlite_timestamp, utcnow
+from csq_common.bus.models import OutboxMessage
+from csq_common.db import create_engine, session_factory, transaction, utcnow
 from csq_common.events import CloudEvent, EncodedEvent
 from csq_common.worker import PollingWorker, WakeSignal
 
 log = structlog.get_logger(__name__)
 _wake_relays = WakeSignal()  # every relay of this process; a hint, the relays also poll
-_INSERT_MANY = BulkInsert(OutboxMessage.__table__, ("event_id", "topic", "key", "payload", "created_at"))
+_INSERT_MANY = sql.BulkInsert(OutboxMessage.__table__, ("event_id", "topic", "key", "payload", "created_at"))
 
 
 async def add(session: AsyncSession, event: CloudEvent, *, topic: str, key: str) -> OutboxMessage:
@@ -99,10 +99,9 @@ PUBLISHER_LOCK = 0x6373712D6F7574  # "csq-out"
 
 
 async def take_publisher_turn(session: AsyncSession) -> bool:
-    """PostgreSQL: try to become the database's one publishing relay for this transaction (False:
-    another relay is publishing now). Must be the transaction's first statement."""
-    driver = await driver_connection(session)
-    return bool(await driver.fetchval("SELECT pg_try_advisory_xact_lock($1)", PUBLISHER_LOCK))
+    """Try to become the database's one publishing relay for this transaction (False: another
+    relay is publishing now). Only where ``sql.transaction_locks_available``."""
+    return await sql.try_transaction_lock(session, PUBLISHER_LOCK)
 
 
 class Unsent(NamedTuple):
@@ -112,38 +111,24 @@ class Unsent(NamedTuple):
     payload: bytes
 
 
+_UNSENT = (
+    select(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.key, OutboxMessage.payload)
+    .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < bindparam("max_attempts"))
+    .order_by(OutboxMessage.id)
+    .limit(bindparam("limit"))
+)
+
+
 async def unsent(session: AsyncSession, *, limit: int, max_attempts: int) -> list[Unsent]:
-    """The first ``limit`` rows not yet published (nor parked), in id order: one statement on the
-    session's driver connection (the relay runs it after every batch a writer commits)."""
-    driver = await driver_connection(session)
-    if session.bind.dialect.name == "postgresql":
-        records = await driver.fetch(
-            "SELECT id, topic, key, payload FROM outbox WHERE sent_at IS NULL AND attempts < $1 ORDER BY id LIMIT $2",
-            max_attempts, limit,
-        )
-    else:
-        records = await driver.execute_fetchall(
-            "SELECT id, topic, key, payload FROM outbox WHERE sent_at IS NULL AND attempts < ? ORDER BY id LIMIT ?",
-            (max_attempts, limit),
-        )
+    """The first ``limit`` rows not yet published (nor parked), in id order: one prepared
+    statement (the relay runs it after every batch a writer commits)."""
+    records = await sql.fetch_prepared(session, _UNSENT, {"limit": limit, "max_attempts": max_attempts})
     return [Unsent(*record) for record in records]
 
 
-_MARK_SENT_CHUNK = 5000  # ids per SQLite statement, under its bound-parameter limit
-
-
 async def mark_sent(session: AsyncSession, ids: list[int], *, at: datetime) -> None:
-    """Mark the rows ``ids`` published at ``at``: one statement on the session's driver connection
-    (``= ANY($2)`` on PostgreSQL, ``IN (…)`` on SQLite), in its transaction."""
-    driver = await driver_connection(session)
-    if session.bind.dialect.name == "postgresql":
-        await driver.execute("UPDATE outbox SET sent_at = $1 WHERE id = ANY($2::int8[])", at, ids)
-        return
-    for start in range(0, len(ids), _MARK_SENT_CHUNK):
-        chunk = ids[start : start + _MARK_SENT_CHUNK]
-        await driver.execute(
-            f"UPDATE outbox SET sent_at = ? WHERE id IN ({', '.join('?' for _ in chunk)})", [sqlite_timestamp(at), *chunk]
-        )
+    """Mark the rows ``ids`` published at ``at``, in one statement of the caller's transaction."""
+    await sql.set_where_ids(session, OutboxMessage.__table__, ids, {"sent_at": at})
 
 
 class OutboxRelay(PollingWorker):
@@ -172,6 +157,7 @@ class OutboxRelay(PollingWorker):
         self._max_attempts = max_attempts
         self._last_prune = utcnow()
         self._gauges_counted = 0.0
+        self._rounds_hold_a_turn: bool | None = None  # known once the first round has a session
 
     async def work_once(self) -> bool:
         published = await self.publish_pending()
@@ -180,26 +166,36 @@ class OutboxRelay(PollingWorker):
 
     async def publish_pending(self) -> int:
         """Publish one batch of unsent rows; return how many were sent."""
-        async with self._sessions() as session:
-            if session.bind.dialect.name == "postgresql":
-                # One transaction holds the publisher lock from the read to the marks.
-                if not await take_publisher_turn(session):
-                    return 0
-                rows = await unsent(session, limit=self._batch_size, max_attempts=self._max_attempts)
-                await self._update_gauges(session, rows)
-                outcomes = await self._deliver(rows) if rows else []
-                await self._record(session, rows, outcomes)
-                await session.commit()
-                return self._after(rows, outcomes)
+        if self._rounds_hold_a_turn is None:
+            async with self._read_sessions() as session:
+                self._rounds_hold_a_turn = sql.transaction_locks_available(session)
+        if self._rounds_hold_a_turn:
+            return await self._publish_holding_the_turn()
+        return await self._publish_then_mark()
+
+    async def _publish_holding_the_turn(self) -> int:
+        """One transaction holds the publisher lock from reading the rows to marking them sent;
+        a relay that does not get the lock skips the round."""
+        async with transaction(self._sessions) as session:
+            if not await take_publisher_turn(session):
+                return 0
+            rows = await unsent(session, limit=self._batch_size, max_attempts=self._max_attempts)
+            await self._update_gauges(session, rows)
+            outcomes = await self._deliver(rows) if rows else []
+            await self._record(session, rows, outcomes)
+        return self._after(rows, outcomes)
+
+    async def _publish_then_mark(self) -> int:
+        """Read without the write lock, publish, then mark in a short write transaction: the
+        service's writers never wait on the broker."""
         async with self._read_sessions() as session:
             rows = await unsent(session, limit=self._batch_size, max_attempts=self._max_attempts)
             await self._update_gauges(session, rows)
         if not rows:
             return 0
         outcomes = await self._deliver(rows)
-        async with self._sessions() as session:
+        async with transaction(self._sessions) as session:
             await self._record(session, rows, outcomes)
-            await session.commit()
         return self._after(rows, outcomes)
 
     async def _update_gauges(self, session: AsyncSession, rows: list[Unsent]) -> None:
@@ -252,18 +248,15 @@ class OutboxRelay(PollingWorker):
         if now - self._last_prune < timedelta(minutes=10):
             return
         self._last_prune = now
-        async with self._sessions() as session:
+        async with transaction(self._sessions) as session:
             await session.execute(delete(OutboxMessage).where(OutboxMessage.sent_at < now - self._keep_sent_for))
-            await session.commit()
 
 
 async def _requeue(database_url: str, ids: list[int] | None) -> int:
     engine = create_engine(database_url)
     try:
-        async with session_factory(engine)() as session:
-            count = await requeue_parked(session, ids)
-            await session.commit()
-        return count
+        async with transaction(session_factory(engine)) as session:
+            return await requeue_parked(session, ids)
     finally:
         await engine.dispose()
 

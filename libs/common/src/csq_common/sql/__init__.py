@@ -34,6 +34,9 @@ __all__ = [
     "insert_unless_exist",
     "lock_out_other_writers",
     "rows_by_keys",
+    "set_where_ids",
+    "transaction_locks_available",
+    "try_transaction_lock",
 ]
 
 _BACKENDS = {"postgresql": postgres, "sqlite": sqlite}
@@ -155,3 +158,23 @@ async def insert_unless_exist(session: AsyncSession, table: Table, rows: list[di
     if not rows:
         return set()
     return await backend(session).insert_unless_exist(session, table, rows, key)
+
+
+async def set_where_ids(session: AsyncSession, table: Table, ids: Sequence[int], values: dict[str, Any]) -> None:
+    """``UPDATE table SET values WHERE id IN ids`` on the driver connection, in the caller's
+    transaction: one statement (``= ANY`` of an array on PostgreSQL, chunks of ``IN`` on SQLite)."""
+    if ids:
+        await backend(session).set_where_ids(session, table, list(ids), values)
+
+
+def transaction_locks_available(session: AsyncSession) -> bool:
+    """Whether the database has locks that a transaction takes by name and that block no writer
+    (PostgreSQL's advisory locks): only then can a worker hold a turn for the length of a round
+    that also waits on something else, such as a broker."""
+    return backend(session).TRANSACTION_LOCKS
+
+
+async def try_transaction_lock(session: AsyncSession, name: int) -> bool:
+    """Take the lock ``name`` (an int64) until the transaction ends, without waiting: False if
+    another transaction holds it. Only where :func:`transaction_locks_available`."""
+    return await backend(session).try_transaction_lock(session, name)

@@ -20,6 +20,8 @@ from csq_common.sql.encoding import json_text
 
 #: Rows per statement: bounds one message's size (asyncpg sends each array whole).
 CHUNK_ROWS = 20_000
+#: Transaction-scoped advisory locks exist (pg_try_advisory_xact_lock).
+TRANSACTION_LOCKS = True
 
 
 async def driver_connection(session: AsyncSession, *, transaction: bool = True):
@@ -212,3 +214,17 @@ async def fetch_prepared(session: AsyncSession, statement, params: dict) -> Sequ
 async def insert_unless_exist(session: AsyncSession, table: Table, rows: list[dict[str, Any]], key: str) -> set[Any]:
     statement = insert(table).on_conflict_do_nothing(index_elements=[key]).returning(table.c[key])
     return set((await session.execute(statement, rows)).scalars())
+
+
+async def set_where_ids(session: AsyncSession, table: Table, ids: list[int], values: dict[str, Any]) -> None:
+    columns = list(values)
+    assignments = ", ".join(f"{column} = ${number}" for number, column in enumerate(columns, 1))
+    driver = await driver_connection(session)
+    await driver.execute(
+        f"UPDATE {table.name} SET {assignments} WHERE id = ANY(${len(columns) + 1}::int8[])", *values.values(), ids
+    )
+
+
+async def try_transaction_lock(session: AsyncSession, name: int) -> bool:
+    driver = await driver_connection(session)
+    return bool(await driver.fetchval("SELECT pg_try_advisory_xact_lock($1)", name))

@@ -27,6 +27,8 @@ from csq_common.sql.encoding import Converters, converted, json_text
 ROWS_PER_STATEMENT = 500
 #: Keys per ``json_each`` array.
 KEYS_PER_STATEMENT = 50_000
+#: No named locks: the one write transaction at a time is SQLite's only lock.
+TRANSACTION_LOCKS = False
 
 
 async def driver_connection(session: AsyncSession, *, transaction: bool = True):
@@ -171,3 +173,19 @@ async def fetch_prepared(session: AsyncSession, statement, params: dict) -> Sequ
 async def insert_unless_exist(session: AsyncSession, table: Table, rows: list[dict[str, Any]], key: str) -> set[Any]:
     statement = insert(table).on_conflict_do_nothing(index_elements=[key]).returning(table.c[key])
     return set((await session.execute(statement, rows)).scalars())
+
+
+async def set_where_ids(session: AsyncSession, table: Table, ids: list[int], values: dict[str, Any]) -> None:
+    stored = [_stamp(value) if isinstance(value, datetime) else value for value in values.values()]
+    assignments = ", ".join(f"{column} = ?" for column in values)
+    driver = await driver_connection(session)
+    for start in range(0, len(ids), KEYS_PER_STATEMENT // 10):
+        chunk = ids[start : start + KEYS_PER_STATEMENT // 10]
+        await driver.execute(
+            f"UPDATE {table.name} SET {assignments} WHERE id IN (SELECT value FROM json_each(?))",
+            [*stored, orjson.dumps(chunk).decode()],
+        )
+
+
+async def try_transaction_lock(session: AsyncSession, name: int) -> bool:
+    raise NotImplementedError("SQLite has no named transaction locks (see transaction_locks_available)")
