@@ -22,7 +22,7 @@ from test_bus import _event, _read_all
 
 @pytest.fixture
 def settings(broker, topic_prefix):
-    return BaseServiceSettings(kafka_bootstrap_servers=broker.bootstrap_servers, topic_prefix=topic_prefix)
+    return BaseServiceSettings(environment="development", kafka_bootstrap_servers=broker.bootstrap_servers, topic_prefix=topic_prefix)
 
 
 async def test_a_record_too_large_for_its_dead_letter_is_cut_to_fit_and_consumption_goes_on(settings, sessions):

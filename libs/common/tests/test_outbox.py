@@ -56,7 +56,8 @@ def _first_seen_per_key(records) -> dict[str, list[int]]:
 async def test_a_broker_stall_longer_than_the_request_timeout_parks_nothing(sessions, tmp_path, topic_prefix):
     broker = Broker(log_path=tmp_path / "tansu.log").start()  # its own: this test freezes it
     settings = BaseServiceSettings(
-        kafka_bootstrap_servers=broker.bootstrap_servers, topic_prefix=topic_prefix, kafka_request_timeout_ms=500
+        environment="development", kafka_bootstrap_servers=broker.bootstrap_servers, topic_prefix=topic_prefix,
+        kafka_request_timeout_ms=500,
     )
     topic = settings.topic("things")
     keys = ["k1", "k2", "k3"]
@@ -94,7 +95,7 @@ async def test_a_broker_stall_longer_than_the_request_timeout_parks_nothing(sess
 async def test_the_parked_gauge_is_counted_from_the_table_and_requeue_puts_parked_rows_back(
     sessions, database_url, broker, topic_prefix
 ):
-    settings = BaseServiceSettings(kafka_bootstrap_servers=broker.bootstrap_servers, topic_prefix=topic_prefix)
+    settings = BaseServiceSettings(environment="development", kafka_bootstrap_servers=broker.bootstrap_servers, topic_prefix=topic_prefix)
     topic = settings.topic("things")
     await ensure_topics(settings.kafka_bootstrap_servers, [topic], 3)
     await _add(sessions, range(3), topic, ["k"])
@@ -134,7 +135,7 @@ async def test_two_relays_on_one_postgres_database_publish_each_row_once_in_key_
 ):
     if db_backend != "postgres":
         pytest.skip("a SQLite database belongs to one service process: one relay")
-    settings = BaseServiceSettings(kafka_bootstrap_servers=broker.bootstrap_servers, topic_prefix=topic_prefix)
+    settings = BaseServiceSettings(environment="development", kafka_bootstrap_servers=broker.bootstrap_servers, topic_prefix=topic_prefix)
     topic = settings.topic("things")
     await ensure_topics(settings.kafka_bootstrap_servers, [topic], 3)
     keys = [f"ticket-{k}" for k in range(7)]
