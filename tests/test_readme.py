@@ -139,6 +139,19 @@ def check_delivery_mail(output: str, state: dict) -> None:
     assert "http://127.0.0.1:" + str(state["ports"]["survey"]) + "/s/demo" in output, output
 
 
+def check_audit_scorecard(output: str, state: dict) -> None:
+    published = json.loads(output)
+    assert (published["scorecard_id"], published["version"], published["status"]) == (state["variables"]["SCORECARD"], 1, "published"), output
+
+
+def check_audit_review(output: str, state: dict) -> None:
+    assert re.fullmatch(r"[0-9a-f-]{36}", state["variables"]["REVIEW"]), state["variables"]
+
+
+def check_audit_review_read(output: str, state: dict) -> None:
+    assert output.split() == ["81.25", "False", "1"], output
+
+
 @dataclass(frozen=True)
 class Check:
     verify: Callable[[str, dict], None]
@@ -159,6 +172,9 @@ CHECKS = {
     "survey-csv": Check(check_survey_csv, retry=True),
     "delivery-by-hand": Check(check_delivery_by_hand),
     "delivery-mail": Check(check_delivery_mail, retry=True),
+    "audit-scorecard": Check(check_audit_scorecard),
+    "audit-review": Check(check_audit_review),
+    "audit-review-read": Check(check_audit_review_read),
 }
 
 

@@ -1,4 +1,4 @@
-"""Plain-Python KPI definitions over generated facts (DESIGN.md "KPI definitions")."""
+"""Plain-Python KPI definitions over generated facts (docs/architecture.md "KPI definitions")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Plain-Python survey KPI definitions over generated facts (DESIGN.md "KPI definitions")."""
+"""Plain-Python survey KPI definitions over generated facts (docs/architecture.md "KPI definitions")."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Retention: rows of tables that grow with traffic go (or lose their content) once old enough.
 
-Each service starts one :class:`RetentionWorker` with its own rules (DESIGN.md "Data retention and
-erasure"): the inbox of every service, feedback-svc's webhook receipts, notify-svc's delivered
+Each service starts one :class:`RetentionWorker` with its own rules (docs/architecture.md
+"Privacy"): the inbox of every service, feedback-svc's webhook receipts, notify-svc's delivered
 email bodies. A rule either deletes the rows whose age column is older than its period, or
 (``clear``) sets the given columns of those rows, e.g. to drop a message body but keep the log
 line. Work goes in bounded batches, each its own transaction, so a large backlog never holds the

@@ -1,5 +1,5 @@
-"""An independent reading of DESIGN.md "Audit scoring", in exact fractions, for the tests to
-compare the service against. Written from the design's words, not from the service's code."""
+"""An independent reading of docs/architecture.md "Audit scoring", in exact fractions, for the tests to
+compare the service against. Written from the docs' words, not from the service's code."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def expected(definition: dict, answers: dict) -> tuple[Fraction | None, bool, di
 
 
 def alignment(definition: dict, review: dict, benchmark: dict) -> Fraction | None:
-    """DESIGN.md calibration: per category 1 − |score − benchmark| / 100 (0 for a critical
+    """docs/architecture.md "Audit scoring", calibration: per category 1 − |score − benchmark| / 100 (0 for a critical
     category on the other side of 50 from the benchmark); the weight-weighted mean over the
     categories both answered; None if there are none."""
     total, weights = Fraction(0), Fraction(0)

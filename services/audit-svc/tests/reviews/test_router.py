@@ -1,5 +1,5 @@
 """/v1/reviews through HTTP on both backends: a submitted review, its audit.completed in the
-outbox with exactly DESIGN.md's fields, observations without a ticket, the 422s naming the
+outbox with exactly the documented fields, observations without a ticket, the 422s naming the
 category, and agents reading their own reviews."""
 
 import pytest
@@ -7,7 +7,7 @@ import pytest
 from tests.reviews.factories import FULL_MARKS, completed_events, review_body, submit
 from tests.scorecards.factories import PROBLEM, READER, WRITER, definition, published
 
-# DESIGN.md "Event payloads", audit.completed, plus the version this issue adds.
+# audit.completed's payload (csq_common.events), with its version (docs/architecture.md "Events").
 COMPLETED_FIELDS = {
     "review_id", "plan_id", "method", "ticket_id", "agent_id", "team_id", "channel", "scorecard_id", "scorecard_version",
     "score", "failed_critical", "reviewer_id", "reviewed_at", "categories", "counts_for_agent", "version",

@@ -1,4 +1,4 @@
-"""Webhook bodies as a CRM sends them (DESIGN.md's example), overridable per test."""
+"""Webhook bodies as a CRM sends them (the README's example), overridable per test."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def ticket_event(
 
 
 def closed_event(**overrides: Any) -> dict[str, Any]:
-    """The DESIGN.md example: a ticket closed at 10:00 after a first response at 08:12."""
+    """The example: a ticket closed at 10:00 after a first response at 08:12."""
     values: dict[str, Any] = {
         "occurred_at": "2026-11-20T10:00:00Z",
         "status": "closed",

@@ -1,4 +1,4 @@
-"""Alignment with the benchmark exactly as DESIGN.md "Audit scoring" defines it (pure: no I/O).
+"""Alignment with the benchmark exactly as docs/architecture.md "Audit scoring" defines it (pure: no I/O).
 
 Per category: 1 − |score − benchmark| / 100, and 0 for a critical category on the other side of
 50 from the benchmark. Per review: the weight-weighted mean over the categories both answered

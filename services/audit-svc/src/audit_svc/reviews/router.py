@@ -20,7 +20,7 @@ NOT_FOUND = {404: {"description": "Unknown review"}}
 
 @router.post("", status_code=201, response_model=ReviewRead, responses={404: {"description": "Unknown scorecard or version"}, 409: {"description": "Scorecard retired"}})
 async def create_review(body: ReviewCreate, _: WriteScope, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
-    """Submit a review: scored as DESIGN.md defines, ``audit.completed`` published with it."""
+    """Submit a review: scored as docs/architecture.md "Audit scoring" defines, ``audit.completed`` published with it."""
     return await service.create_review(session, body, topic=settings.topic("audits"))
 
 

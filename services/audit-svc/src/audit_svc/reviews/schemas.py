@@ -1,4 +1,4 @@
-"""The request of ``POST /v1/reviews`` (DESIGN.md "Audit scoring") and what a review reads as."""
+"""The request of ``POST /v1/reviews`` (docs/architecture.md "Audit scoring") and what a review reads as."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Review scores exactly as DESIGN.md "Audit scoring" defines them (pure: no I/O).
+"""Review scores exactly as docs/architecture.md "Audit scoring" defines them (pure: no I/O).
 
 Category score = (answer − min) / (max − min) × 100. Review score = (Σ score × weight over the
 answered standard categories + Σ score × weight over the answered bonus categories) / Σ weight

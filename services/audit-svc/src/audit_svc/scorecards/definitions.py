@@ -12,7 +12,7 @@ from typing import Any
 from csq_common.errors import InvalidInput
 from audit_svc.scorecards.schemas import Category, PointsScale, ScorecardDefinition
 
-# The answers of the fixed scales (DESIGN.md: binary 0 or 1; "3", "4", "5": 1…N).
+# The answers of the fixed scales (docs/architecture.md "Audit scoring": binary 0 or 1; "3", "4", "5": 1…N).
 FIXED_SCALES: Mapping[str, tuple[int, int]] = {"binary": (0, 1), "3": (1, 3), "4": (1, 4), "5": (1, 5)}
 
 

@@ -1,4 +1,4 @@
-"""The shape of a scorecard definition (DESIGN.md "Audit scoring") and of what the API returns.
+"""The shape of a scorecard definition (docs/architecture.md "Audit scoring") and of what the API returns.
 
 Only shape lives here (types, lengths, literals); the rules relating fields to each other
 (unique keys, translations per declared language, scales, a standard category) are in

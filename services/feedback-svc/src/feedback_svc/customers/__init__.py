@@ -1,1 +1,1 @@
-"""Customers: erasure of a customer's identity (DESIGN.md "Data retention and erasure")."""
+"""Customers: erasure of a customer's identity (docs/architecture.md "Privacy")."""

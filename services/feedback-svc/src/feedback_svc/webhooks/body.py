@@ -10,7 +10,7 @@ from csq_common.http.dependencies import get_settings
 from feedback_svc.settings import Settings
 from feedback_svc.webhooks import signature
 
-#: The webhook's body limit (DESIGN.md), declared on its route; csq_common.http.body_limit
+#: The webhook's body limit (docs/architecture.md "Guarantees"), declared on its route; csq_common.http.body_limit
 #: refuses a larger body with 413 before it is read.
 MAX_BODY_BYTES = 1024 * 1024
 

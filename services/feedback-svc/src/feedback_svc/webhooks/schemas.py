@@ -1,4 +1,4 @@
-"""The generic ticket webhook body (DESIGN.md "The generic ticket webhook") and its answer."""
+"""The generic ticket webhook body (README.md "Try it", docs/operations.md "Signing webhooks in code") and its answer."""
 
 from __future__ import annotations
 
