@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import AwareDatetime
 
 from csq_common.http.auth import ReadScope, WriteScope
-from csq_common.http.dependencies import ReadSessionDep, SessionDep
+from csq_common.http.dependencies import ReadSessionDep, SessionDep, reject_unknown_query_parameters
 from csq_common.types import CursorStr, IdStr
 from audit_svc.calibration import grading, results, service
 from audit_svc.calibration.models import CalibrationSession
@@ -16,7 +16,7 @@ from audit_svc.calibration.schemas import (
 from audit_svc.reviews.schemas import ReviewRead
 from audit_svc.settings import SettingsDep
 
-router = APIRouter(prefix="/v1/calibrations", tags=["calibration"])
+router = APIRouter(prefix="/v1/calibrations", tags=["calibration"], dependencies=[Depends(reject_unknown_query_parameters)])
 
 CalibrationId = Annotated[str, Path(max_length=100)]
 NOT_FOUND = {404: {"description": "Unknown calibration session"}}

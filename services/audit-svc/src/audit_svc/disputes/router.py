@@ -2,17 +2,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import AwareDatetime
 
 from csq_common.http.auth import ReadScope, WriteScope
-from csq_common.http.dependencies import ReadSessionDep, SessionDep
+from csq_common.http.dependencies import ReadSessionDep, SessionDep, reject_unknown_query_parameters
 from csq_common.types import CursorStr, IdStr
 from audit_svc.disputes import report, service
 from audit_svc.disputes.schemas import DisputeCreate, DisputePage, DisputeRead, DisputeReport, DisputeResolve, DisputeStatus
 from audit_svc.settings import SettingsDep
 
-router = APIRouter(tags=["disputes"])
+router = APIRouter(tags=["disputes"], dependencies=[Depends(reject_unknown_query_parameters)])
 
 ItemId = Annotated[str, Path(max_length=100)]
 CONFLICT = {409: {"description": "Window closed, already open or already resolved"}}

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from csq_common.db import utcnow
 from csq_common.http.auth import ReadScope, WriteScope
-from csq_common.http.dependencies import ReadSessionDep, SessionDep
+from csq_common.http.dependencies import ReadSessionDep, SessionDep, reject_unknown_query_parameters
 from csq_common.types import CursorStr, IdStr
 from audit_svc.findings import actions, coaching, service
 from audit_svc.findings.models import CoachingItem, CorrectiveAction, Finding
@@ -33,7 +33,7 @@ from audit_svc.findings.schemas import (
 )
 from audit_svc.settings import SettingsDep
 
-router = APIRouter(tags=["findings"])
+router = APIRouter(tags=["findings"], dependencies=[Depends(reject_unknown_query_parameters)])
 
 Id = Annotated[str, Path(max_length=100)]
 Limit = Annotated[int, Query(ge=1, le=200)]

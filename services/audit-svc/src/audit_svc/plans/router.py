@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from csq_common.http.auth import ReadScope, WriteScope
-from csq_common.http.dependencies import ReadSessionDep, SessionDep
+from csq_common.http.dependencies import ReadSessionDep, SessionDep, reject_unknown_query_parameters
 from csq_common.types import CursorStr
 from audit_svc.plans import service
 from audit_svc.plans.presets import PRESETS
 from audit_svc.plans.schemas import Method, PlanCreate, PlanPage, PlanPatch, PlanRead, PlanStatus, PresetRead, rate_text
 
-router = APIRouter(prefix="/v1/audit-plans", tags=["audit plans"])
+router = APIRouter(prefix="/v1/audit-plans", tags=["audit plans"], dependencies=[Depends(reject_unknown_query_parameters)])
 
 PlanId = Annotated[str, Path(max_length=100)]
 Limit = Annotated[int, Query(ge=1, le=200)]

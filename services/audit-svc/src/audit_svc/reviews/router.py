@@ -2,17 +2,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import AwareDatetime
 
 from csq_common.http.auth import ReadScope, WriteScope
-from csq_common.http.dependencies import ReadSessionDep, SessionDep
+from csq_common.http.dependencies import ReadSessionDep, SessionDep, reject_unknown_query_parameters
 from csq_common.types import CursorStr, IdStr
 from audit_svc.reviews import service
 from audit_svc.reviews.schemas import Method, ReviewCreate, ReviewPage, ReviewRead
 from audit_svc.settings import SettingsDep
 
-router = APIRouter(prefix="/v1/reviews", tags=["reviews"])
+router = APIRouter(prefix="/v1/reviews", tags=["reviews"], dependencies=[Depends(reject_unknown_query_parameters)])
 
 ReviewId = Annotated[str, Path(max_length=100)]
 NOT_FOUND = {404: {"description": "Unknown review"}}

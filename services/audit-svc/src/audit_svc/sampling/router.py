@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from csq_common.db import utcnow
 from csq_common.http.auth import ReadScope, WriteScope
-from csq_common.http.dependencies import ReadSessionDep, SessionDep
+from csq_common.http.dependencies import ReadSessionDep, SessionDep, reject_unknown_query_parameters
 from csq_common.types import CursorStr, IdStr
 from audit_svc.sampling import assignments, cycles
 from audit_svc.sampling.models import AuditCycle, AuditSample
@@ -25,7 +25,7 @@ from audit_svc.sampling.schemas import (
     Reassign,
 )
 
-router = APIRouter(tags=["sampling"])
+router = APIRouter(tags=["sampling"], dependencies=[Depends(reject_unknown_query_parameters)])
 
 Id = Annotated[str, Path(max_length=100)]
 Limit = Annotated[int, Query(ge=1, le=200)]

@@ -2,16 +2,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from csq_common.http.auth import ReadScope, WriteScope
-from csq_common.http.dependencies import ReadSessionDep, SessionDep
+from csq_common.http.dependencies import ReadSessionDep, SessionDep, reject_unknown_query_parameters
 from csq_common.types import CursorStr, IdStr, storable_str
 from audit_svc.scorecards import selection, service
 from audit_svc.scorecards.models import ScorecardVersion
 from audit_svc.scorecards.schemas import ScorecardDefinition, ScorecardPage, ScorecardRead, ScorecardStatus, ScorecardVersionRead
 
-router = APIRouter(prefix="/v1/scorecards", tags=["scorecards"])
+router = APIRouter(prefix="/v1/scorecards", tags=["scorecards"], dependencies=[Depends(reject_unknown_query_parameters)])
 
 ScorecardId = Annotated[str, Path(max_length=100)]
 NOT_FOUND = {404: {"description": "Unknown scorecard or version"}}

@@ -6,14 +6,14 @@ from fastapi import APIRouter, Depends
 
 from csq_common.db import utcnow
 from csq_common.http.auth import AdminScope
-from csq_common.http.dependencies import SessionDep, get_settings
+from csq_common.http.dependencies import SessionDep, get_settings, reject_unknown_query_parameters
 from feedback_svc.customers import service
 from feedback_svc.customers.schemas import ErasureAccepted
 from feedback_svc.settings import Settings
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
-router = APIRouter(prefix="/v1/customers", tags=["customers"])
+router = APIRouter(prefix="/v1/customers", tags=["customers"], dependencies=[Depends(reject_unknown_query_parameters)])
 
 
 @router.post(

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from csq_common.db import utcnow
 from csq_common.http.auth import WriteScope
-from csq_common.http.dependencies import ReadSessionDep, SessionDep
+from csq_common.http.dependencies import ReadSessionDep, SessionDep, reject_unknown_query_parameters
 from csq_common.types import storable_str
 from survey_svc.responses import service
 from survey_svc.responses.page import assets as page_assets
@@ -60,6 +60,7 @@ async def submit_answers(token: Token, body: AnswersSubmit, settings: SettingsDe
     status_code=201,
     response_model=ResponseCreated,
     tags=["responses"],
+    dependencies=[Depends(reject_unknown_query_parameters)],
     responses={404: {"description": "Unknown invitation"}, 409: {"description": "Answered, or not sent / cancelled"}, 410: {"description": "Expired"}},
 )
 async def record_phone_answers(
