@@ -15,7 +15,7 @@ from audit_svc.findings.overdue import publish_overdue
 from audit_svc.findings.schemas import ActionCreate, ActionPatch, FindingCreate
 from audit_svc.main import SERVICE_ROOT, create_app
 from tests.findings.factories import WRITER, finding_body, outbox_events
-from tests.topic import published
+from csq_testing.topics import published
 
 TOPIC = "csq.audits"
 

@@ -8,7 +8,7 @@ from csq_common.db import utcnow
 from feedback_svc.tickets.models import Ticket
 from feedback_svc.webhooks.models import WebhookReceipt
 from tests.conftest import READER
-from tests.topic import published
+from csq_testing.topics import published
 from tests.webhooks.factories import closed_event, ticket_event
 
 ADMIN = {"Authorization": "Bearer admin-key"}

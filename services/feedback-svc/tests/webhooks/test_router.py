@@ -13,7 +13,7 @@ from feedback_svc.tickets.models import Ticket
 from feedback_svc.tickets.service import event_id_for, first_responded_event_id
 from feedback_svc.webhooks.models import WebhookReceipt
 from tests.conftest import OLD_WEBHOOK_SECRET, READER, WEBHOOK_URL, signed_headers
-from tests.topic import published
+from csq_testing.topics import published
 from tests.webhooks.factories import closed_event, ticket_event
 
 PROBLEM = "application/problem+json"

@@ -1,4 +1,4 @@
-"""Read back what the outbox relay published: every record of a topic, from the beginning."""
+"""Read back what an app's outbox relay published: every record of a topic, from the beginning."""
 
 from __future__ import annotations
 
