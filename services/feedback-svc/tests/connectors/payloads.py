@@ -95,7 +95,7 @@ def freshdesk_rule(triggered_event: str, *, ticket_id: int = 4821, **fields: Any
 
 # ---- Chatwoot: conversations and messages ----
 
-def chatwoot_conversation(event: str, *, conversation_id: int = 1207, status: str = "open", updated_at: float = 1795248000.0,
+def chatwoot_conversation(event: str, *, conversation_id: int = 1207, status: str = "open", updated_at: float = 1795161600.0,
                           assignee: dict | None = None, **fields: Any) -> dict[str, Any]:
     body = {
         "event": event,
@@ -106,7 +106,7 @@ def chatwoot_conversation(event: str, *, conversation_id: int = 1207, status: st
         "priority": "medium",
         "channel": "Channel::WebWidget",
         "can_reply": True,
-        "created_at": 1795248000,  # 2026-11-20T08:00:00Z
+        "created_at": 1795161600,  # 2026-11-20T08:00:00Z
         "updated_at": updated_at,
         "timestamp": int(updated_at),
         "labels": ["退货"],
