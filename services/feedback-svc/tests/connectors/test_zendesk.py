@@ -133,3 +133,15 @@ async def test_a_trigger_webhook_body_is_mapped_like_an_event(client, settings, 
     assert ticket["priority"] == "high" and ticket["channel"] == "web" and ticket["tags"] == ["发货", "vip"]
     assert ticket["customer"] == {"id": "zendesk:8801", "email": "li.lei@example.com", "name": "李雷", "locale": "zh-CN"}
     assert ticket["closed_at"] == "2026-11-20T11:00:00Z"
+
+
+async def test_a_reply_delivered_after_later_events_still_sets_the_first_response(client, settings, post_vendor):
+    await post_vendor("zendesk", zendesk_event("created", time="2026-11-20T08:00:00Z"))
+    await post_vendor("zendesk", zendesk_status("OPEN", "SOLVED", time="2026-11-20T09:40:00Z"))
+    late = zendesk_comment(comment_id="7201", body="您好，正在为您核实。", author_id="90017", is_staff=True,
+                           time="2026-11-20T08:12:00Z", status="OPEN")
+    response = await post_vendor("zendesk", late)
+    assert response.json()["events"] == ["ticket.first_responded"]
+    ticket = (await client.get("/v1/tickets/zendesk:48213", headers=READER)).json()
+    assert ticket["first_response_at"] == "2026-11-20T08:12:00Z" and ticket["status"] == "resolved"
+    assert ticket["last_event_at"] == "2026-11-20T09:40:00Z"  # the late event does not rewind it

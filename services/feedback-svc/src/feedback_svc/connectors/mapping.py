@@ -220,11 +220,11 @@ def timestamp(value: Any, *, field_name: str, required: bool = False) -> datetim
             moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         else:
             raise ValueError(value)
+        if moment.tzinfo is None:
+            raise unmappable(field_name, "must carry a UTC offset")
+        moment = moment.astimezone(timezone.utc)
     except (ValueError, OverflowError, OSError):
         raise unmappable(field_name, "must be an ISO-8601 time with offset or unix seconds") from None
-    if moment.tzinfo is None:
-        raise unmappable(field_name, "must carry a UTC offset")
-    moment = moment.astimezone(timezone.utc)
     if not 1970 <= moment.year < 9000:
         raise unmappable(field_name, "must lie between 1970 and 9000")
     return moment

@@ -64,9 +64,10 @@ def check_headers(headers: Mapping[str, str], *, now: float) -> None:
         sent_at = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
         if sent_at.tzinfo is None:
             raise ValueError(timestamp)
-    except ValueError:
+        sent = sent_at.timestamp()
+    except (ValueError, OverflowError):
         raise SignatureMismatch(f"{TIMESTAMP_HEADER} must be an ISO-8601 time with offset") from None
-    check_age(sent_at.timestamp(), now=now, header=TIMESTAMP_HEADER)
+    check_age(sent, now=now, header=TIMESTAMP_HEADER)
     _decoded_signature(headers)
 
 
