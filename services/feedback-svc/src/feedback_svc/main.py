@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from csq_common.retention import RetentionRule, chain_lifespans, inbox_rule, retention_lifespan
 from csq_common.runtime import create_service_app
 from csq_common.settings import load_settings
+from feedback_svc.connectors.batcher import vendor_intake
 from feedback_svc.connectors.router import router as connectors_router
 from feedback_svc.consumers import consumers
 from feedback_svc.customers.router import router as customers_router
@@ -62,6 +63,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service_root=SERVICE_ROOT,
         routers=[webhooks_router, connectors_router, rejections_router, tickets_router, customers_router],
         consumers=consumers(settings),
-        extra_lifespan=chain_lifespans(webhook_intake, retention_lifespan(retention_rules)),
+        extra_lifespan=chain_lifespans(webhook_intake, vendor_intake, retention_lifespan(retention_rules)),
     )
     return app

@@ -2,8 +2,10 @@
 
 The order matters: an unconfigured vendor is a 404 before anything else; headers are checked
 before the body is read; only an authenticated body that cannot be mapped is kept (an
-unauthenticated one could fill the table). A rejection is answered 422 without raising, so the
-request's transaction commits the kept payload.
+unauthenticated one could fill the table). A rejection is kept in a transaction of its own and
+answered 422; a mapped change goes to the vendor batcher (group commit) and is answered once its
+transaction has committed. Like the generic webhook's, these routes take the bare Request: the
+hot path solves no dependency.
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ from datetime import datetime
 from types import ModuleType
 
 from fastapi import Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from csq_common.db import utcnow
+from csq_common.db import transaction, utcnow
+from csq_common.http.dependencies import get_settings
 from csq_common.http.problems import error_response
-from feedback_svc.connectors import chatwoot, freshdesk, service, zendesk
+from feedback_svc.connectors import chatwoot, freshdesk, zendesk
+from feedback_svc.connectors.batcher import Delivery, VendorBatcher
 from feedback_svc.connectors.errors import VendorNotConfigured
 from feedback_svc.connectors.mapping import Unmappable, VendorChange
 from feedback_svc.connectors.schemas import ConnectorAccepted
@@ -58,7 +60,8 @@ async def authenticated_body(request: Request, vendor: Vendor, secrets: Sequence
     return body
 
 
-async def receive(request: Request, session: AsyncSession, settings: Settings, vendor: Vendor) -> Response:
+async def receive(request: Request, vendor: Vendor) -> Response:
+    settings: Settings = get_settings(request)  # called directly: the hot path solves no dependency
     secrets = vendor.credentials(settings)
     if not secrets:
         raise VendorNotConfigured(vendor.source, vendor.setting)
@@ -67,12 +70,12 @@ async def receive(request: Request, session: AsyncSession, settings: Settings, v
     try:
         change = vendor.parse(body, request.headers, received_at=received_at)
     except Unmappable as exc:
-        await rejections.keep(session, source=vendor.source, body=body, errors=exc.errors, received_at=received_at)
+        # Kept in a transaction of its own: the rejection is its only write.
+        async with transaction(request.app.state.sessions) as session:
+            await rejections.keep(session, source=vendor.source, body=body, errors=exc.errors, received_at=received_at)
         return error_response(InvalidPayload(exc.errors), instance=request.url.path)
-    result = await service.receive_change(
-        session, change, received_at=received_at, topic=settings.topic("tickets"),
-        notify_public_key=settings.notify_public_key,
-    )
+    batcher: VendorBatcher = request.app.state.vendor_batcher
+    result = await batcher.submit(Delivery(change, received_at))  # answered once committed
     accepted = ConnectorAccepted(
         duplicate=result.duplicate, source=result.source, delivery_id=result.delivery_id,
         ticket_id=result.ticket_id, events=result.events,

@@ -5,14 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from csq_common.http.body_limit import larger_body
-from csq_common.http.dependencies import SessionDep
 from csq_common.http.openapi import documented_body
 from feedback_svc.connectors import intake
 from feedback_svc.connectors.chatwoot import ChatwootEvent
 from feedback_svc.connectors.freshdesk import FreshdeskWebhook
 from feedback_svc.connectors.schemas import ConnectorAccepted
 from feedback_svc.connectors.zendesk import ZendeskEvent
-from feedback_svc.settings import SettingsDep
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -38,19 +36,19 @@ def _route(body_model: type) -> dict:
 
 
 @router.post("/zendesk", **_route(ZendeskEvent))
-async def zendesk_webhook(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+async def zendesk_webhook(request: Request) -> Response:
     """Zendesk event subscriptions (``zen:event-type:ticket.*``) and trigger webhooks, signed with
     ``X-Zendesk-Webhook-Signature`` and ``X-Zendesk-Webhook-Signature-Timestamp``."""
-    return await intake.receive(request, session, settings, intake.ZENDESK)
+    return await intake.receive(request, intake.ZENDESK)
 
 
 @router.post("/freshdesk", **_route(FreshdeskWebhook))
-async def freshdesk_webhook(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+async def freshdesk_webhook(request: Request) -> Response:
     """Freshdesk automation-rule webhooks (``freshdesk_webhook``), with HTTP Basic credentials."""
-    return await intake.receive(request, session, settings, intake.FRESHDESK)
+    return await intake.receive(request, intake.FRESHDESK)
 
 
 @router.post("/chatwoot", **_route(ChatwootEvent))
-async def chatwoot_webhook(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+async def chatwoot_webhook(request: Request) -> Response:
     """Chatwoot conversation and message webhooks, signed with ``X-Chatwoot-Signature``."""
-    return await intake.receive(request, session, settings, intake.CHATWOOT)
+    return await intake.receive(request, intake.CHATWOOT)
