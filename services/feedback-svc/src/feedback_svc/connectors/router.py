@@ -31,6 +31,7 @@ def _route(body_model: type) -> dict:
             404: {"description": "This vendor is not configured", **_PROBLEM},
             413: {"description": "Body over 1 MiB", **_PROBLEM},
             422: {"description": "A payload that cannot be mapped; `errors` names each field, and it is kept", **_PROBLEM},
+            503: {"description": "Intake queue full or shutting down; retry after `Retry-After` seconds", **_PROBLEM},
         },
     }
 
