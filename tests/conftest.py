@@ -33,6 +33,11 @@ from csq_testing import (  # noqa: E402
 # A restarted consumer rejoins its group only once the broker has expired the killed member, so
 # whole-system tests use a short session timeout to keep restarts quick.
 SESSION_TIMEOUT_MS = "3000"
+VENDOR_ENV = {
+    "FEEDBACK_ZENDESK_SIGNING_SECRET": "sys-zendesk-signing-secret",
+    "FEEDBACK_FRESHDESK_BASIC_AUTH": "csq-hook:sys-freshdesk-password",
+    "FEEDBACK_CHATWOOT_SECRET": "sys-chatwoot-secret",
+}
 
 
 def require_postgres() -> None:
@@ -76,6 +81,8 @@ def stack(stack_backend: str, tmp_path_factory) -> Iterator[Stack]:
                 "CSQ_ENV": "development",
                 "CSQ_API_KEYS": DEVELOPMENT_API_KEYS,
                 "CSQ_WEBHOOK_SECRET": DEVELOPMENT_WEBHOOK_SECRET,
+                # The CRM connectors (test_system_connectors.py), configured as a CRM would be.
+                **VENDOR_ENV,
             },
             ready_timeout=90,
         )

@@ -9,8 +9,12 @@ from fastapi import FastAPI
 from csq_common.retention import RetentionRule, chain_lifespans, inbox_rule, retention_lifespan
 from csq_common.runtime import create_service_app
 from csq_common.settings import load_settings
+from feedback_svc.connectors.batcher import vendor_intake
+from feedback_svc.connectors.router import router as connectors_router
 from feedback_svc.consumers import consumers
 from feedback_svc.customers.router import router as customers_router
+from feedback_svc.rejections.models import WebhookRejection
+from feedback_svc.rejections.router import router as rejections_router
 from feedback_svc.settings import Settings
 from feedback_svc.tickets.router import router as tickets_router
 from feedback_svc.webhooks.batcher import WebhookBatcher
@@ -41,11 +45,13 @@ async def webhook_intake(app: FastAPI):
 
 
 def retention_rules(app: FastAPI) -> list[RetentionRule]:
-    """What grows with traffic here: the inbox and the webhook receipts (the duplicate check)."""
+    """What grows with traffic here: the inbox, the webhook receipts (the duplicate check) and the
+    vendor payloads kept because they could not be mapped."""
     settings: Settings = app.state.settings
     return [
         inbox_rule(settings.retention_inbox_days),
         RetentionRule(WebhookReceipt.__table__, "received_at", timedelta(days=settings.retention_webhook_receipt_days)),
+        RetentionRule(WebhookRejection.__table__, "created_at", timedelta(days=settings.retention_webhook_rejection_days)),
     ]
 
 
@@ -55,8 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         title="CSQ feedback-svc",
         service_root=SERVICE_ROOT,
-        routers=[webhooks_router, tickets_router, customers_router],
+        routers=[webhooks_router, connectors_router, rejections_router, tickets_router, customers_router],
         consumers=consumers(settings),
-        extra_lifespan=chain_lifespans(webhook_intake, retention_lifespan(retention_rules)),
+        extra_lifespan=chain_lifespans(webhook_intake, vendor_intake, retention_lifespan(retention_rules)),
     )
     return app

@@ -29,6 +29,13 @@ class Settings(BaseServiceSettings):
     notify_public_key: str = DEVELOPMENT_PUBLIC_KEY
     # Retention: webhook receipts (the duplicate check) are kept this long after their arrival.
     retention_webhook_receipt_days: float = Field(30.0, gt=0, le=36_500)
+    # CRM connectors (connectors/): each vendor's credentials, comma-separated for rotation; a
+    # vendor left empty is not configured and its route answers 404.
+    zendesk_signing_secret: SecretStr = SecretStr("")
+    freshdesk_basic_auth: SecretStr = SecretStr("")  # user:password
+    chatwoot_secret: SecretStr = SecretStr("")
+    # Retention: vendor payloads that could not be mapped are kept this long for operators.
+    retention_webhook_rejection_days: float = Field(7.0, gt=0, le=36_500)
 
     @field_validator("webhook_secret")
     @classmethod
@@ -51,6 +58,27 @@ class Settings(BaseServiceSettings):
     @property
     def webhook_secrets(self) -> tuple[str, ...]:
         return split_secrets(self.webhook_secret.get_secret_value())
+
+    @property
+    def zendesk_signing_secrets(self) -> tuple[str, ...]:
+        return split_secrets(self.zendesk_signing_secret.get_secret_value())
+
+    @property
+    def freshdesk_credentials(self) -> tuple[str, ...]:
+        return split_secrets(self.freshdesk_basic_auth.get_secret_value())
+
+    @property
+    def chatwoot_secrets(self) -> tuple[str, ...]:
+        return split_secrets(self.chatwoot_secret.get_secret_value())
+
+    @field_validator("freshdesk_basic_auth")
+    @classmethod
+    def _user_and_password(cls, value: SecretStr) -> SecretStr:
+        for credential in split_secrets(value.get_secret_value()):
+            user, sep, password = credential.partition(":")
+            if not sep or not user or not password:
+                raise ValueError("must be user:password (comma-separated for rotation)")
+        return value
 
 
 #: The running service's settings, for routers: ``settings: SettingsDep``.

@@ -65,16 +65,19 @@ class Merge:
 
 
 def merge(
-    *, last_event_at: datetime | None, first_response_published: bool, occurred_at: datetime, snapshot: ReportedTicket
+    *, last_event_at: datetime | None, first_response_published: bool, occurred_at: datetime, snapshot: ReportedTicket,
+    merged: bool = False,
 ) -> Merge:
     """What one CRM event does to the stored ticket.
 
     The stored state is the snapshot of the latest event by event time: an older event arriving
-    late does not overwrite it; on a tie the later arrival wins. ``ticket.first_responded`` is
-    derived once, from the first snapshot to carry ``first_response_at``, late or not.
+    late does not overwrite it; on a tie the later arrival wins. A ``merged`` snapshot (a vendor
+    change already merged field by field into the stored state) always overwrites it.
+    ``ticket.first_responded`` is derived once, from the first snapshot to carry
+    ``first_response_at``, late or not.
     """
     return Merge(
-        overwrite=last_event_at is None or occurred_at >= last_event_at,
+        overwrite=merged or last_event_at is None or occurred_at >= last_event_at,
         first_responded=not first_response_published and snapshot.first_response_at is not None,
     )
 
@@ -108,12 +111,17 @@ def snapshot_columns(snapshot: ReportedTicket) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Report:
-    """One CRM event to apply: the snapshot it carries, its type and event time."""
+    """One CRM event to apply: the snapshot it carries, its type and event time.
+
+    ``event_type`` None is a change that publishes no event of its own (a vendor's priority change
+    or reply: only a derived first response, if due); ``merged`` see :func:`merge`.
+    """
 
     snapshot: ReportedTicket
-    event_type: str
+    event_type: str | None
     occurred_at: datetime
     crm_event_id: str
+    merged: bool = False
 
 
 async def report(
@@ -193,14 +201,15 @@ def _merge_all(
             first_response_published=row["first_response_published"] if row else False,
             occurred_at=item.occurred_at,
             snapshot=item.snapshot,
+            merged=item.merged,
         )
         decisions.append(decision)
         if row is None:
             row = rows[ticket_id] = {"id": ticket_id, "first_response_published": False}
         if decision.overwrite:
             row.update(snapshot_columns(item.snapshot))
-            row["last_event_at"] = item.occurred_at
-            row["last_event_type"] = item.event_type
+            row["last_event_at"] = max(item.occurred_at, row.get("last_event_at") or item.occurred_at)
+            row["last_event_type"] = item.event_type or row.get("last_event_type") or "ticket.updated"
         if decision.first_responded:
             row["first_response_published"] = True
         if decision.overwrite or decision.first_responded:
@@ -239,7 +248,7 @@ def ticket_events(item: Report, decision: Merge, *, contact: str | None = None) 
     """
     snapshot = item.snapshot
     ticket = event_ticket(snapshot, contact=contact)
-    events = [
+    events = [] if item.event_type is None else [
         _event(
             item.event_type, ticket=ticket, occurred_at=item.occurred_at, occurred_json=_json_time(item.occurred_at),
             crm_event_id=item.crm_event_id, subject=snapshot.id, event_id=event_id_for(item.crm_event_id),
