@@ -1,6 +1,6 @@
 """CRM connectors: per-field event times of vendor tickets, rejected vendor payloads
 
-Revision ID: conn_0004_vendor_connectors
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-06
 """
@@ -9,7 +9,7 @@ from alembic import op
 
 from csq_common.db import UtcDateTime
 
-revision = "conn_0004_vendor_connectors"
+revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
