@@ -29,6 +29,10 @@ class Settings(BaseServiceSettings):
     notify_public_key: str = DEVELOPMENT_PUBLIC_KEY
     # Retention: webhook receipts (the duplicate check) are kept this long after their arrival.
     retention_webhook_receipt_days: float = Field(30.0, gt=0, le=36_500)
+    # Retention: ticket messages (the conversations) are deleted this long after they were sent.
+    retention_message_days: float = Field(365.0, gt=0, le=36_500)
+    # Retention: call detail records are deleted this long after the call ended.
+    retention_call_days: float = Field(365.0, gt=0, le=36_500)
 
     @field_validator("webhook_secret")
     @classmethod
