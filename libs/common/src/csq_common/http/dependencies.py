@@ -3,7 +3,6 @@ session, the service's settings, and the refusal of query parameters a route doe
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -45,13 +44,15 @@ def get_settings(request: Request) -> BaseServiceSettings:
     return request.app.state.settings
 
 
-_declared_query_parameters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _query_parameters(route) -> frozenset[str]:
-    """The query parameter names ``route`` declares, its dependencies' included (computed once
-    per route, kept beside it rather than on FastAPI's object)."""
-    known = _declared_query_parameters.get(route)
+def _query_parameters(request: Request) -> frozenset[str]:
+    """The query parameter names the request's route declares, its dependencies' included
+    (computed once per route and kept in the app's state: the app holds its routes, so their ids
+    stay unique while it lives)."""
+    route = request.scope["route"]
+    declared = getattr(request.app.state, "declared_query_parameters", None)
+    if declared is None:
+        declared = request.app.state.declared_query_parameters = {}
+    known = declared.get(id(route))
     if known is not None:
         return known
     names: set[str] = set()
@@ -60,7 +61,7 @@ def _query_parameters(route) -> frozenset[str]:
         dependant = dependants.pop()
         names.update(field.alias for field in dependant.query_params)
         dependants.extend(dependant.dependencies)
-    known = _declared_query_parameters[route] = frozenset(names)
+    known = declared[id(route)] = frozenset(names)
     return known
 
 
@@ -68,7 +69,7 @@ def reject_unknown_query_parameters(request: Request) -> None:
     """A 422 naming every query parameter the route does not take: a misspelt filter
     (``?chanel=chat``) would otherwise be ignored and answer for everything. Add it to a router
     with ``APIRouter(dependencies=[Depends(reject_unknown_query_parameters)])``."""
-    known = _query_parameters(request.scope["route"])
+    known = _query_parameters(request)
     unknown = sorted({name for name in request.query_params if name not in known})
     if unknown:
         raise InvalidInput(errors=[{"field": name, "message": "is not a parameter of this endpoint"} for name in unknown])
