@@ -61,7 +61,7 @@ def test_every_topic_exists_with_the_configured_partitions(stack):
         return {topic["topic"]: len(topic["partitions"]) for topic in topics}
 
     assert asyncio.run(describe()) == {topic: stack.partitions for topic in stack.topics}
-    assert sorted(stack.topics) == sorted(f"csq.{d}" for d in ("tickets", "feedback", "surveys", "audits", "kpi", "notify", "dlq"))
+    assert sorted(stack.topics) == sorted(f"csq.{d}" for d in ("tickets", "calls", "feedback", "surveys", "audits", "kpi", "notify", "dlq"))
 
 
 def test_service_killed_with_sigkill_comes_back_ready(stack):

@@ -25,7 +25,7 @@ class EventData(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
     event_type: ClassVar[str]
-    domain: ClassVar[str]  # topic suffix: tickets, feedback, surveys, audits, kpi, notify
+    domain: ClassVar[str]  # topic suffix: tickets, calls, feedback, surveys, audits, kpi, notify
     schema_version: int = 1
 
 
@@ -198,10 +198,66 @@ class TicketReopened(TicketEvent):
     event_type: ClassVar[str] = "ticket.reopened"
 
 
-TICKET_EVENTS: dict[str, type[TicketEvent]] = {
+#: The ticket events that carry the ticket's snapshot (``TicketEvent``'s payload).
+TICKET_SNAPSHOT_EVENTS: dict[str, type[TicketEvent]] = {
     cls.event_type: cls
     for cls in (TicketCreated, TicketAssigned, TicketFirstResponded, TicketResolved, TicketClosed, TicketReopened)
 }
+
+#: A message's text is at most this many bytes of UTF-8 (DESIGN.md "Event payloads").
+MESSAGE_TEXT_MAX_BYTES = 64 * 1024
+#: BCP 47 language tags as CRMs send them (``zh-CN``, ``en``, ``zh-Hant-TW``), loosely.
+LANGUAGE_TAG_PATTERN = r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$"
+LanguageTag = Annotated[str, StringConstraints(max_length=35, pattern=LANGUAGE_TAG_PATTERN)]
+MessageAuthorRole = Literal["customer", "agent", "bot", "system"]
+
+
+class TicketMessageAdded(EventData):
+    """A message was added to a ticket's conversation (keyed by ticket id on csq.tickets): public
+    replies and private notes alike (``public``), from the customer, an agent, a bot or the
+    system. ``channel`` is the ticket's; ``text`` is plain text (blanked after an erasure)."""
+
+    event_type: ClassVar[str] = "ticket.message_added"
+    domain: ClassVar[str] = "tickets"
+    ticket_id: str = Field(min_length=1, max_length=200)
+    message_id: str = Field(min_length=1, max_length=200)
+    author_role: MessageAuthorRole
+    author_id: str | None = Field(None, max_length=200)
+    public: bool
+    sent_at: AwareDatetime
+    channel: str | None = Field(None, max_length=50)
+    text: str = Field(max_length=MESSAGE_TEXT_MAX_BYTES)
+    language: LanguageTag | None = None
+
+
+#: Every event type on csq.tickets. Consumers that read the snapshot use TICKET_SNAPSHOT_EVENTS.
+TICKET_EVENTS: dict[str, type[EventData]] = {**TICKET_SNAPSHOT_EVENTS, TicketMessageAdded.event_type: TicketMessageAdded}
+
+# ---- calls (feedback-svc → csq.calls, keyed by call id) --------------------------------------
+
+
+class CallCompleted(EventData):
+    """A call-centre call ended (one call detail record per call). ``answered_at`` null means the
+    caller abandoned; ``agent_id`` is null when no agent answered."""
+
+    event_type: ClassVar[str] = "call.completed"
+    domain: ClassVar[str] = "calls"
+    call_id: str = Field(min_length=1, max_length=200)
+    direction: Literal["inbound", "outbound"]
+    queue: str = Field(min_length=1, max_length=200)
+    team_id: str | None = Field(None, max_length=200)
+    agent_id: str | None = Field(None, max_length=200)
+    offered_at: AwareDatetime
+    answered_at: AwareDatetime | None = None
+    ended_at: AwareDatetime
+    wait_seconds: float = Field(ge=0)
+    talk_seconds: float = Field(ge=0)
+    hold_seconds: float = Field(ge=0)
+    ticket_id: str | None = Field(None, max_length=200)
+    customer_id: str | None = Field(None, max_length=200)
+
+
+CALL_EVENTS: dict[str, type[CallCompleted]] = {CallCompleted.event_type: CallCompleted}
 
 # ---- notifications (notify-svc → csq.notify) -------------------------------------------------
 
@@ -412,7 +468,8 @@ AUDIT_EVENTS: dict[str, type[AuditEvent]] = {
 }
 
 EVENT_TYPES: dict[str, type[EventData]] = {
-    **TICKET_EVENTS, **SURVEY_EVENTS, **NOTIFICATION_EVENTS, **AUDIT_EVENTS, CustomerErased.event_type: CustomerErased,
+    **TICKET_EVENTS, **CALL_EVENTS, **SURVEY_EVENTS, **NOTIFICATION_EVENTS, **AUDIT_EVENTS,
+    CustomerErased.event_type: CustomerErased,
 }
 
 

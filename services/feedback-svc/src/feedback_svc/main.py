@@ -9,10 +9,14 @@ from fastapi import FastAPI
 from csq_common.retention import RetentionRule, chain_lifespans, inbox_rule, retention_lifespan
 from csq_common.runtime import create_service_app
 from csq_common.settings import load_settings
+from feedback_svc.calls.models import CallRecord
+from feedback_svc.calls.router import calls_router, webhook_router as call_webhook_router
 from feedback_svc.connectors.batcher import vendor_intake
 from feedback_svc.connectors.router import router as connectors_router
 from feedback_svc.consumers import consumers
 from feedback_svc.customers.router import router as customers_router
+from feedback_svc.messages.models import TicketMessage
+from feedback_svc.messages.router import router as messages_router
 from feedback_svc.rejections.models import WebhookRejection
 from feedback_svc.rejections.router import router as rejections_router
 from feedback_svc.settings import Settings
@@ -45,13 +49,16 @@ async def webhook_intake(app: FastAPI):
 
 
 def retention_rules(app: FastAPI) -> list[RetentionRule]:
-    """What grows with traffic here: the inbox, the webhook receipts (the duplicate check) and the
-    vendor payloads kept because they could not be mapped."""
+    """What grows with traffic here: the inbox, the webhook receipts (the duplicate check), the
+    vendor payloads kept because they could not be mapped, the ticket messages and the call
+    records."""
     settings: Settings = app.state.settings
     return [
         inbox_rule(settings.retention_inbox_days),
         RetentionRule(WebhookReceipt.__table__, "received_at", timedelta(days=settings.retention_webhook_receipt_days)),
         RetentionRule(WebhookRejection.__table__, "created_at", timedelta(days=settings.retention_webhook_rejection_days)),
+        RetentionRule(TicketMessage.__table__, "sent_at", timedelta(days=settings.retention_message_days)),
+        RetentionRule(CallRecord.__table__, "ended_at", timedelta(days=settings.retention_call_days)),
     ]
 
 
@@ -61,7 +68,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         title="CSQ feedback-svc",
         service_root=SERVICE_ROOT,
-        routers=[webhooks_router, connectors_router, rejections_router, tickets_router, customers_router],
+        # messages_router before tickets_router: /v1/tickets/{id:path} would take ".../messages".
+        routers=[
+            webhooks_router, call_webhook_router, connectors_router, rejections_router, messages_router, tickets_router,
+            calls_router, customers_router,
+        ],
         consumers=consumers(settings),
         extra_lifespan=chain_lifespans(webhook_intake, vendor_intake, retention_lifespan(retention_rules)),
     )

@@ -3,5 +3,7 @@
 from csq_common.bus import models as bus_models  # noqa: F401
 from feedback_svc.connectors import models as connector_models  # noqa: F401
 from feedback_svc.rejections import models as rejection_models  # noqa: F401
+from feedback_svc.calls import models as call_models  # noqa: F401
+from feedback_svc.messages import models as message_models  # noqa: F401
 from feedback_svc.tickets import models as ticket_models  # noqa: F401
 from feedback_svc.webhooks import models as webhook_models  # noqa: F401

@@ -36,6 +36,10 @@ class Settings(BaseServiceSettings):
     chatwoot_secret: SecretStr = SecretStr("")
     # Retention: vendor payloads that could not be mapped are kept this long for operators.
     retention_webhook_rejection_days: float = Field(7.0, gt=0, le=36_500)
+    # Retention: ticket messages (the conversations) are deleted this long after they were sent.
+    retention_message_days: float = Field(365.0, gt=0, le=36_500)
+    # Retention: call detail records are deleted this long after the call ended.
+    retention_call_days: float = Field(365.0, gt=0, le=36_500)
 
     @field_validator("webhook_secret")
     @classmethod

@@ -68,6 +68,18 @@ async def test_tickets_list_is_cursor_paginated_by_id(client, post_webhook):
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "limit"
 
 
+async def _take_write_lock(writer: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE once the service's own background writers (outbox relay, retention worker)
+    let go: retried without blocking the event loop they run on."""
+    for _ in range(500):
+        try:
+            writer.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError:
+            await asyncio.sleep(0.01)
+    raise AssertionError("the service never let go of the write lock")
+
+
 async def test_reads_do_not_wait_for_the_write_lock(client, post_webhook, database_url, db_backend):
     """GETs use the read session: on SQLite they succeed while another connection holds the
     write lock (BEGIN IMMEDIATE), as a long webhook batch or roll-up would."""
@@ -76,7 +88,7 @@ async def test_reads_do_not_wait_for_the_write_lock(client, post_webhook, databa
     assert (await post_webhook(ticket_event(id="T-7"))).status_code == 202
     writer = sqlite3.connect(database_url.split("///", 1)[1], isolation_level=None, timeout=0)
     try:
-        writer.execute("BEGIN IMMEDIATE")
+        await _take_write_lock(writer)
         one = await asyncio.wait_for(client.get("/v1/tickets/T-7", headers=READER), 5)
         page = await asyncio.wait_for(client.get("/v1/tickets", headers=READER), 5)
     finally:

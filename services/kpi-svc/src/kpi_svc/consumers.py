@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csq_common.events import TICKET_EVENTS, SurveyAnswered, SurveyInvited, TicketEvent
+from csq_common.events import TICKET_SNAPSHOT_EVENTS, SurveyAnswered, SurveyInvited, TicketEvent
 from csq_common.runtime import ConsumerSpec
 from kpi_svc.aggregates import service as aggregates
 from kpi_svc.aggregates import surveys
@@ -33,10 +33,12 @@ def _shape(model) -> dict:
     return {name: (info.annotation, info.metadata, info.default) for name, info in model.model_fields.items()}
 
 
-# Every ticket event type carries TicketEvent's payload, so one mirror decodes them all.
-if any(_shape(model) != _shape(TicketEvent) for model in TICKET_EVENTS.values()):  # pragma: no cover - contract guard
+# Every snapshot-carrying ticket event type has TicketEvent's payload, so one mirror decodes them
+# all. Other types on csq.tickets (``ticket.message_added``) are decoded as envelopes only and
+# ignored below: no KPI reads them yet.
+if any(_shape(model) != _shape(TicketEvent) for model in TICKET_SNAPSHOT_EVENTS.values()):  # pragma: no cover - contract guard
     raise TypeError("a ticket event type has its own payload fields: decode it with its own model")
-decode_record = envelope_decoder(TicketEvent, frozenset(TICKET_EVENTS))
+decode_record = envelope_decoder(TicketEvent, frozenset(TICKET_SNAPSHOT_EVENTS))
 
 
 def _pydantic_payload(model, data: Any):
@@ -47,7 +49,7 @@ async def handle_events(session: AsyncSession, events: list) -> None:
     tickets: list[aggregates.TicketFact] = []
     survey_payloads = []
     for event in events:
-        if event.type in TICKET_EVENTS:
+        if event.type in TICKET_SNAPSHOT_EVENTS:
             tickets.append((event.type, decode_payload(TicketEvent, event.data)))
             continue
         model = SURVEY_EVENTS.get(event.type)

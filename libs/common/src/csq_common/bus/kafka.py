@@ -18,7 +18,7 @@ from csq_common.worker import DEFAULT_STOP_SECONDS, Deadline, settle, within
 
 log = structlog.get_logger(__name__)
 
-DOMAINS = ("tickets", "feedback", "surveys", "audits", "kpi", "notify", "dlq")
+DOMAINS = ("tickets", "calls", "feedback", "surveys", "audits", "kpi", "notify", "dlq")
 MAX_REQUEST_BYTES = 1024 * 1024
 # A record this close to the request limit is sent on its own by ``send``, which refuses one that
 # is over it exactly as before (the batch path would only learn it from the broker).

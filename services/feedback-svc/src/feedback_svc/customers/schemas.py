@@ -10,4 +10,5 @@ class ErasureAccepted(BaseModel):
     customer_id: str
     requested_at: AwareDatetime
     tickets_anonymised: int
+    messages_blanked: int
     event_id: str

@@ -25,7 +25,7 @@ from csq_common.sql import BulkInsert
 from csq_common.db import could_be_key, utcnow
 from csq_common.pagination import decode_cursor, encode_cursor
 from csq_common.sealing import Sealer
-from csq_common.events import SPEC_VERSION, EncodedEvent, TicketClosed, TicketFirstResponded, sealed_contact
+from csq_common.events import SPEC_VERSION, Customer, EncodedEvent, TicketClosed, TicketFirstResponded, sealed_contact
 from feedback_svc.tickets.errors import TicketChangedConcurrently, TicketNotFound
 from feedback_svc.tickets.models import Ticket
 from feedback_svc.tickets.schemas import ReportedTicket
@@ -207,7 +207,12 @@ def _merge_all(
         if row is None:
             row = rows[ticket_id] = {"id": ticket_id, "first_response_published": False}
         if decision.overwrite:
+            known_first_response = row.get("first_response_at")
             row.update(snapshot_columns(item.snapshot))
+            if row["first_response_at"] is None and known_first_response is not None:
+                # A first response is never undone: one derived from the messages, or stated by
+                # an earlier snapshot, stays when a later snapshot does not state it.
+                row["first_response_at"] = known_first_response
             row["last_event_at"] = max(item.occurred_at, row.get("last_event_at") or item.occurred_at)
             row["last_event_type"] = item.event_type or row.get("last_event_type") or "ticket.updated"
         if decision.first_responded:
@@ -263,6 +268,65 @@ def ticket_events(item: Report, decision: Merge, *, contact: str | None = None) 
             )
         )
     return events
+
+
+# ---- first responses from messages ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgentReply:
+    """A public agent message just recorded: a candidate first response of its ticket."""
+
+    ticket_id: str
+    sent_at: datetime
+    crm_event_id: str  # the delivery that carried the message; the derived event names it
+
+
+async def respond_first(session: AsyncSession, replies: Sequence[AgentReply], *, topic: str) -> set[str]:
+    """Set ``first_response_at`` from the messages where the CRM has not stated it: for each
+    stored ticket with no first response yet, its earliest public agent reply sent at or after its
+    creation becomes the first response, and ``ticket.first_responded`` is derived from it (once
+    per ticket, as from a snapshot). A reply to a ticket not reported yet sets nothing. Returns the
+    ids of the tickets that got their first response."""
+    by_ticket: dict[str, list[AgentReply]] = {}
+    for reply in replies:
+        by_ticket.setdefault(reply.ticket_id, []).append(reply)
+    if not by_ticket:
+        return set()
+    stored = await _load_for_update(session, set(by_ticket))
+    now = utcnow()
+    updated: list[dict[str, Any]] = []
+    events: list[tuple[EncodedEvent, str, str]] = []
+    for ticket_id, row in stored.items():
+        if row["first_response_at"] is not None or row["first_response_published"]:
+            continue
+        after = [r for r in by_ticket[ticket_id] if r.sent_at >= row["created_at"]]
+        if not after:
+            continue
+        reply = min(after, key=lambda r: r.sent_at)
+        row.update(first_response_at=reply.sent_at, first_response_published=True, updated_at=now)
+        updated.append(row)
+        ticket = event_ticket(_stored_snapshot(row), contact=None)
+        events.append((
+            _event(
+                FIRST_RESPONDED, ticket=ticket, occurred_at=reply.sent_at, occurred_json=ticket["first_response_at"],
+                crm_event_id=reply.crm_event_id, subject=ticket_id, event_id=first_responded_event_id(ticket_id),
+            ),
+            topic, ticket_id,
+        ))
+    if updated:
+        await _update_existing(session, updated)
+        await outbox.add_many(session, events)
+    return {row["id"] for row in updated}
+
+
+def _stored_snapshot(row: dict[str, Any]) -> ReportedTicket:
+    """A stored ticket row as the snapshot its derived events carry (the customer's id and locale only)."""
+    customer = None
+    if row["customer_id"] is not None or row["customer_locale"] is not None:
+        customer = Customer(id=row["customer_id"], locale=row["customer_locale"])
+    fields = {name: row[name] for name in ReportedTicket.model_fields if name != "customer"}
+    return ReportedTicket.model_validate({**fields, "tags": list(row["tags"] or []), "customer": customer})
 
 
 _TIME = TypeAdapter(AwareDatetime)

@@ -26,11 +26,12 @@ from feedback_svc.webhooks import service
 from csq_common.db import database_unavailable, transaction
 from csq_common.errors import DATABASE_AWAY, CsqError, ServiceUnavailable
 from feedback_svc.webhooks.errors import EventNotStored, IntakeBusy
-from feedback_svc.webhooks.schemas import TicketWebhook, WebhookAccepted
+from feedback_svc.webhooks.schemas import WebhookAccepted
+from feedback_svc.webhooks.service import Webhook
 
 log = structlog.get_logger(__name__)
 
-Item = tuple[TicketWebhook, asyncio.Future]
+Item = tuple[Webhook, asyncio.Future]
 
 BATCH_SIZE = Histogram(
     "csq_webhook_batch_size", "Webhook events applied per group-committed transaction",
@@ -70,7 +71,7 @@ class WebhookBatcher:
         if self._task is not None:
             await self._task
 
-    async def submit(self, payload: TicketWebhook) -> WebhookAccepted:
+    async def submit(self, payload: Webhook) -> WebhookAccepted:
         """Queue ``payload`` and wait until the transaction that applied it has committed."""
         if self._closed:
             raise IntakeBusy("the service is shutting down; retry shortly")
@@ -128,7 +129,7 @@ class WebhookBatcher:
                 if not future.done():
                     future.set_result(result)
 
-    async def _commit(self, payloads: list[TicketWebhook]) -> list[WebhookAccepted]:
+    async def _commit(self, payloads: list[Webhook]) -> list[WebhookAccepted]:
         """One transaction: the edge that commits, like a consumer batch."""
         async with transaction(self._sessions) as session:
             return await service.receive_ticket_webhooks(
@@ -136,7 +137,7 @@ class WebhookBatcher:
             )
 
 
-def _refusal(exc: Exception, payload: TicketWebhook) -> CsqError:
+def _refusal(exc: Exception, payload: Webhook) -> CsqError:
     """What the request of an item that could not be stored is answered: its own error, a 503
     while the database is away (the CRM retries), else a 500 that says nothing was stored."""
     if isinstance(exc, CsqError):
@@ -146,5 +147,5 @@ def _refusal(exc: Exception, payload: TicketWebhook) -> CsqError:
     return _not_stored(payload)
 
 
-def _not_stored(payload: TicketWebhook) -> EventNotStored:
+def _not_stored(payload: Webhook) -> EventNotStored:
     return EventNotStored(f"event {payload.event_id!r} could not be stored and was not accepted; retry later")

@@ -18,7 +18,7 @@ _PROBLEM = {"content": {"application/problem+json": {}}}
     "/tickets",
     status_code=202,
     response_model=WebhookAccepted,
-    openapi_extra={**larger_body(MAX_BODY_BYTES), **documented_body(schemas.TicketWebhook)},
+    openapi_extra={**larger_body(MAX_BODY_BYTES), **documented_body(schemas.TicketWebhookBody)},
     responses={
         200: {"model": WebhookAccepted, "description": "Duplicate event_id: already accepted, nothing changed"},
         401: {"description": "Missing, stale or wrong signature", **_PROBLEM},
@@ -28,7 +28,8 @@ _PROBLEM = {"content": {"application/problem+json": {}}}
     },
 )
 async def ticket_webhook(request: Request) -> Response:
-    """Generic CRM ticket event, signed with ``X-CSQ-Timestamp`` and ``X-CSQ-Signature``.
+    """Generic CRM ticket event (a lifecycle event, or ``ticket.message_added`` with one message),
+    signed with ``X-CSQ-Timestamp`` and ``X-CSQ-Signature``.
 
     Answered once the event, its receipt and its outbox rows are committed (group commit).
     """

@@ -1,15 +1,22 @@
-"""The generic ticket webhook body (README.md "Try it", docs/operations.md "Signing webhooks in code") and its answer."""
+"""The generic ticket webhook body (README.md "Try it", docs/operations.md "Signing webhooks in code") and its answer.
+
+Two shapes share the route, told apart by ``type``: a ticket lifecycle event carrying the
+ticket's snapshot (:class:`TicketWebhook`), and ``ticket.message_added`` carrying one message
+(:class:`MessageWebhook`), whose ``ticket`` needs only its ``id``.
+"""
 
 from __future__ import annotations
 
 import math
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel, TypeAdapter, ValidationError
 
 from csq_common.http.problems import validation_errors
 from csq_common.types import check_email
+from csq_common.events import MESSAGE_TEXT_MAX_BYTES
+from feedback_svc.messages.schemas import IncomingMessage
 from feedback_svc.tickets.schemas import ReportedTicket
 from feedback_svc.webhooks.errors import InvalidPayload
 
@@ -33,6 +40,38 @@ class TicketWebhook(BaseModel):
     ticket: ReportedTicket
 
 
+class MessageTicket(BaseModel):
+    """The ticket of a ``ticket.message_added``: its ``id`` is the minimum. ``channel``, when
+    given, is the channel the message event carries (else the stored ticket's); the other ticket
+    fields may be sent as in any event and are ignored: a ticket's state comes from its lifecycle
+    events."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(min_length=1, max_length=200)
+    channel: str | None = Field(None, max_length=50)
+
+
+class MessageWebhook(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    event_id: str = Field(min_length=1, max_length=200)
+    type: Literal["ticket.message_added"]
+    occurred_at: AwareDatetime
+    ticket: MessageTicket
+    message: IncomingMessage
+
+
+#: What the route accepts: the shape is chosen by ``type`` before anything else is checked.
+AnyWebhook = Annotated[TicketWebhook | MessageWebhook, Field(discriminator="type")]
+_ANY_WEBHOOK: TypeAdapter[TicketWebhook | MessageWebhook] = TypeAdapter(AnyWebhook)
+
+
+class TicketWebhookBody(RootModel[AnyWebhook]):
+    """The route's body as OpenAPI documents it (either shape, by ``type``)."""
+_TAGS = frozenset(TicketWebhook.model_fields["type"].annotation.__args__) | {"ticket.message_added"}
+
+
 class WebhookAccepted(BaseModel):
     accepted: bool = True
     duplicate: bool
@@ -40,21 +79,51 @@ class WebhookAccepted(BaseModel):
     ticket_id: str
 
 
-def parse(raw: bytes) -> TicketWebhook:
+def parse(raw: bytes) -> TicketWebhook | MessageWebhook:
     """Validate the raw body (the signature covers these exact bytes); 422s name the field.
 
     Strings need no ``StorableStr`` here: the JSON parser refuses an escaped lone surrogate, and
     the NUL check below runs only when the raw body holds an escaped NUL (the hot path)."""
     try:
-        payload = TicketWebhook.model_validate_json(raw)
+        payload = _ANY_WEBHOOK.validate_json(raw)
     except ValidationError as exc:
-        raise InvalidPayload(validation_errors(exc.errors())) from None
+        raise InvalidPayload(validation_errors(_untagged(exc.errors()))) from None
     # A NUL can only reach a parsed string as the JSON escape \u0000: skip the string walk when
     # the raw body cannot contain one (the common case).
-    errors = rule_errors(payload, may_contain_nul=b"\\u0000" in raw)
+    if isinstance(payload, MessageWebhook):
+        errors = message_rule_errors(payload, may_contain_nul=b"\\u0000" in raw)
+    else:
+        errors = rule_errors(payload, may_contain_nul=b"\\u0000" in raw)
     if errors:
         raise InvalidPayload(errors)
     return payload
+
+
+def _untagged(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The errors as the chosen shape's own: without the union's tag in front of each location,
+    and a missing or unknown ``type`` named as the field ``type``."""
+    for error in errors:
+        loc = error.get("loc", ())
+        if error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+            error["loc"] = ("type",)
+        elif loc and loc[0] in _TAGS:
+            error["loc"] = loc[1:]
+    return errors
+
+
+def message_rule_errors(payload: MessageWebhook, *, may_contain_nul: bool = True) -> list[dict[str, str]]:
+    """What the schema cannot say of a message: NULs, the text's size in bytes, time bounds."""
+    errors: list[dict[str, str]] = []
+    if may_contain_nul:
+        for field, value in _strings(payload.model_dump(), ""):
+            if "\x00" in value:
+                errors.append({"field": field, "message": "must not contain NUL characters"})
+    if len(payload.message.text.encode()) > MESSAGE_TEXT_MAX_BYTES:
+        errors.append({"field": "message.text", "message": f"must be at most {MESSAGE_TEXT_MAX_BYTES} bytes of UTF-8"})
+    for field, value in (("occurred_at", payload.occurred_at), ("message.sent_at", payload.message.sent_at)):
+        if not EARLIEST <= value < LATEST:
+            errors.append({"field": field, "message": f"must lie between {EARLIEST.year} and {LATEST.year}"})
+    return errors
 
 
 def rule_errors(payload: TicketWebhook, *, may_contain_nul: bool = True) -> list[dict[str, str]]:
