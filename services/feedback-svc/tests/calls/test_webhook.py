@@ -15,7 +15,7 @@ from csq_testing import wait_until
 from feedback_svc.calls.models import CallRecord
 from feedback_svc.calls.service import call_event_id
 from tests.conftest import OLD_WEBHOOK_SECRET, READER, signed_headers
-from tests.topic import outbox_drained
+from csq_testing.topics import outbox_drained
 
 URL = "/v1/webhooks/calls"
 PROBLEM = "application/problem+json"

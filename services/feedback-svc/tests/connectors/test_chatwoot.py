@@ -7,7 +7,7 @@ import orjson
 from csq_common.bus.models import OutboxMessage
 from tests.connectors.conftest import OLD_CHATWOOT_SECRET, READER, chatwoot_headers, count
 from tests.connectors.payloads import chatwoot_conversation, chatwoot_message
-from tests.topic import published
+from csq_testing.topics import published
 
 AGENT = {"id": 12, "name": "刘洋", "email": "liu.yang@example.com", "type": "user"}
 CUSTOMER = {"id": 5501, "name": "张伟", "type": "contact"}

@@ -6,7 +6,7 @@ from csq_common.bus.models import OutboxMessage
 from feedback_svc.webhooks.models import WebhookReceipt
 from tests.connectors.conftest import FRESHDESK_AUTH, OLD_FRESHDESK_AUTH, READER, count, freshdesk_headers
 from tests.connectors.payloads import freshdesk_rule
-from tests.topic import published
+from csq_testing.topics import published
 
 AGENT = {"ticket_agent_name": "赵磊", "ticket_agent_email": "zhao.lei@example.com"}
 

@@ -4,7 +4,7 @@ from csq_common.bus.models import OutboxMessage
 from feedback_svc.webhooks.models import WebhookReceipt
 from tests.connectors.conftest import OLD_ZENDESK_SECRET, READER, count, iso_now
 from tests.connectors.payloads import zendesk_comment, zendesk_event, zendesk_status, zendesk_trigger
-from tests.topic import published
+from csq_testing.topics import published
 
 PROBLEM = "application/problem+json"
 

@@ -12,7 +12,7 @@ from feedback_svc.messages.service import message_event_id
 from feedback_svc.tickets.service import first_responded_event_id
 from tests.conftest import READER
 from tests.messages.factories import message_event
-from tests.topic import published
+from csq_testing.topics import published
 from tests.webhooks.factories import closed_event, ticket_event
 
 PROBLEM = "application/problem+json"
