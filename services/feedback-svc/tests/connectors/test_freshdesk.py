@@ -37,7 +37,7 @@ async def test_a_whole_freshdesk_lifecycle_publishes_the_ticket_events(client, s
     assert ticket["customer"] == {
         "id": "freshdesk:31000042", "email": "han.meimei@example.com", "name": "韩梅梅", "locale": None,
     }
-    records = await published(client.app, settings)
+    records = [(key, event) for key, event in await published(client.app, settings) if event.type != "ticket.message_added"]
     assert [event.type for _key, event in records] == [
         "ticket.created", "ticket.assigned", "ticket.first_responded", "ticket.resolved", "ticket.closed",
         "ticket.reopened", "ticket.resolved", "ticket.closed",

@@ -43,7 +43,8 @@ async def test_changes_of_one_ticket_in_one_batch_merge_in_order_and_a_repeat_is
     async with client.app.state.sessions() as session:
         ticket = await session.get(Ticket, "zendesk:48213")
         assert ticket.status == "resolved" and ticket.first_response_at.isoformat() == "2026-11-20T08:10:00+00:00"
-        assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 5
+        # created, assigned, first_responded, resolved, closed, and the reply's ticket.message_added
+        assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 6
     again = await apply(client.app, settings, [solved, reply])
     assert [r.duplicate for r in again] == [True, True]
 

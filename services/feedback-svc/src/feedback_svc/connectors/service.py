@@ -17,6 +17,7 @@ from csq_common.sql import BulkInsert, insert_unless_exist
 from feedback_svc.connectors import lifecycle
 from feedback_svc.connectors.mapping import MessageRecord, VendorChange
 from feedback_svc.connectors.models import VendorTicketFields
+from feedback_svc.messages import service as messages
 from feedback_svc.tickets import service as tickets
 from feedback_svc.tickets.models import Ticket
 from feedback_svc.tickets.schemas import ReportedTicket
@@ -113,6 +114,12 @@ async def receive_changes(
         ])
     # The same path as the generic webhook: stored state, outbox events, derived first response.
     decisions = await tickets.report_many(session, reports, topic=topic, notify_public_key=notify_public_key)
+    # Comments and messages join the ticket's transcript (ticket.message_added), once each.
+    await messages.record_messages(
+        session,
+        [transcript_entry(changes[index][0].message, keys[index]) for index in applied if changes[index][0].message],
+        topic=topic,
+    )
     for owner, decision in zip(owners, decisions):
         if decision.first_responded:
             events[owner].append(tickets.FIRST_RESPONDED)
@@ -165,3 +172,17 @@ def _reported(row) -> ReportedTicket:
     customer = {name: row[column] for name, column in _CUSTOMER_COLUMNS.items()}
     values["customer"] = customer if any(value is not None for value in customer.values()) else None
     return ReportedTicket.model_validate(values)
+
+
+#: The event's limit on a message's text, in UTF-8 bytes.
+MAX_TEXT_BYTES = 64 * 1024
+
+
+def transcript_entry(message: MessageRecord, delivery_key: str) -> messages.NewMessage:
+    """A vendor comment or message as the transcript keeps it (its text cut to the event's limit)."""
+    text = message.text.encode()[:MAX_TEXT_BYTES].decode(errors="ignore")
+    return messages.NewMessage(
+        ticket_id=message.ticket_id, message_id=message.message_id, author_role=message.author_role,
+        author_id=message.author_id, public=message.public, sent_at=message.sent_at, text=text,
+        language=message.language, crm_event_id=delivery_key,
+    )
