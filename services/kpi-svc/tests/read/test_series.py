@@ -10,8 +10,10 @@ import pytest
 
 from kpi_svc.aggregates.rollup import fold_pending
 from kpi_svc.consumers import handle_events
-from kpi_svc.read.grouped import Selection
+from kpi_svc.read import grouped
+from kpi_svc.read.grouped import MAX_RANGES_PER_STATEMENT, Selection, plan
 from kpi_svc.read.service import METRICS, series
+from kpi_svc.read.zones import boundaries
 from tests.factories import generate
 from tests.read_oracle import assert_value, grouped_kpis, label, labels_between
 from tests.survey_factories import generate_surveys
@@ -112,3 +114,32 @@ async def test_series_match_the_oracle_for_every_metric_and_grouping(sessions, z
                     context = f"{zone} {interval} {selection} group={group} {point.start.isoformat()}"
                     assert point.count == want_count, f"{context} {metric} count"
                     assert_value(point.value, want_value, metric, context)
+
+
+def test_a_plan_tiles_each_bucket_joins_adjacent_ranges_and_chunks_whole_buckets():
+    tz = ZoneInfo("Asia/Kolkata")
+    bounds = boundaries(T("2026-01-01T00:00:00+05:30"), T("2026-12-01T00:00:00+05:30"), "day", tz, max_buckets=1000)
+    chunks = plan(bounds)
+    assert [(first, end) for first, end, _ in chunks] == [
+        (chunks[i][0], chunks[i + 1][0]) for i in range(len(chunks) - 1)
+    ] + [(chunks[-1][0], len(bounds) - 1)]
+    assert chunks[0][0] == 0 and len(chunks) > 1
+    for first, end, ranges in chunks:
+        assert 0 < len(ranges) <= MAX_RANGES_PER_STATEMENT
+        assert ranges[0].start == bounds[first] and ranges[-1].end == bounds[end]
+        assert all(a.end == b.start for a, b in zip(ranges, ranges[1:]))  # contiguous, no gap, no overlap
+        assert all(a.resolution != b.resolution for a, b in zip(ranges, ranges[1:]))  # adjacent ones joined
+        # a Kolkata day starts at 18:30 UTC: whole hours inside, the half hours at its edges from quarters
+        assert {r.resolution for r in ranges} == {"hour", "q15"}
+    utc = plan(boundaries(T("2026-01-01T00:00:00+00:00"), T("2026-12-01T00:00:00+00:00"), "day", ZoneInfo("UTC"), max_buckets=1000))
+    assert [[(r.resolution, r.start, r.end) for r in ranges] for _, _, ranges in utc] == [
+        [("day", T("2026-01-01T00:00:00+00:00"), T("2026-12-01T00:00:00+00:00"))]  # one range of day rows
+    ]
+
+
+async def test_a_series_read_in_several_statements_matches_the_oracle(sessions, monkeypatch):
+    monkeypatch.setattr(grouped, "MAX_RANGES_PER_STATEMENT", 4)
+    await test_series_match_the_oracle_for_every_metric_and_grouping(
+        sessions, "Asia/Kathmandu", "day", "2026-11-20T00:00:00+05:45", "2026-11-25T00:00:00+05:45", "2026-11-20T22:00:00+00:00"
+    )
+    assert len(plan(boundaries(T("2026-11-20T00:00:00+05:45"), T("2026-11-25T00:00:00+05:45"), "day", ZoneInfo("Asia/Kathmandu"), max_buckets=9))) > 2
