@@ -134,3 +134,17 @@ async def test_breakdown_peak_hours_and_leaderboard_bad_input_is_422_naming_the_
         response = await get(client, path, **{**window, **params})
         assert response.status_code == 422, (path, params, response.text)
         assert [e["field"] for e in response.json()["errors"]] == [field], (path, params, response.json())
+
+
+async def test_windows_at_the_ends_of_the_calendar_are_422s_not_500s(client):
+    for params, field in [
+        ({"from": "0001-01-01T00:00:00Z", "to": "0001-01-02T00:00:00Z", "tz": "America/New_York"}, "from"),
+        ({"from": "9999-12-31T00:00:00Z", "to": "9999-12-31T23:00:00Z", "tz": "Asia/Tokyo", "interval": "hour"}, "to"),
+        ({"from": "9999-12-01T00:00:00Z", "to": "9999-12-31T00:00:00Z", "interval": "month"}, "to"),
+    ]:
+        response = await get(client, "series", metric="tickets_closed", **{"interval": "day", **params})
+        assert response.status_code == 422, (params, response.text)
+        assert [e["field"] for e in response.json()["errors"]] == [field], (params, response.json())
+    response = await get(client, "peak-hours", metric="tickets_closed", tz="Pacific/Kiritimati",
+                         **{"from": "9999-12-31T00:00:00Z", "to": "9999-12-31T10:00:00Z"})
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "to", response.text

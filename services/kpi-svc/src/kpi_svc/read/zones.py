@@ -88,7 +88,11 @@ def boundaries(start: datetime, end: datetime, interval: str, tz: tzinfo, *, max
     window holds more than ``max_buckets``, ``tz`` when a boundary is not a UTC quarter hour."""
     start, end = start.astimezone(UTC), end.astimezone(UTC)
     for name, moment in (("from", start), ("to", end)):
-        if not is_boundary(moment, interval, tz):
+        try:
+            on_boundary = is_boundary(moment, interval, tz)
+        except (OverflowError, ValueError):  # the local time falls outside years 1-9999
+            raise InvalidInput(name, "is out of range") from None
+        if not on_boundary:
             raise InvalidInput(name, f"must start a{'n' if interval == HOUR else ''} {interval} in the time zone {tz}")
     result = [start]
     current = start
