@@ -54,6 +54,8 @@ async def test_series_lists_every_bucket_with_the_zones_offset(client):
     assert [p["start"] for p in points] == ["2026-11-21T14:00:00+05:30", "2026-11-21T15:00:00+05:30", "2026-11-21T16:00:00+05:30"]
     assert [(p["value"], p["count"]) for p in points] == [(120.0, 3), (None, 0), (None, 0)]  # 09:01-09:03 UTC
 
+    one = (await get(client, "series", metric="tickets_closed", interval="day", **{"from": "2030-01-07T00:00:00Z", "to": "2030-01-08T00:00:00Z"})).json()
+    assert one["groups"] == [{"key": {}, "points": [{"start": "2030-01-07T00:00:00Z", "value": None, "count": 0}]}]
     empty = (await get(client, "series", metric="csat_pct", interval="week", **{"from": "2030-01-07T00:00:00Z", "to": "2030-01-21T00:00:00Z"})).json()
     assert empty["tz"] == "UTC"
     assert [(p["start"], p["value"], p["count"]) for p in empty["groups"][0]["points"]] == [

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import and_, bindparam, select, union_all
+from sqlalchemy import BigInteger, and_, bindparam, cast, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.sql import fetch_prepared
@@ -82,33 +82,44 @@ def _rows_clause(table, by: str | None, team: bool, agent: bool, channel: bool):
     return and_(*clauses)
 
 
-Shape = tuple[str, tuple[str, ...], str | None, bool, bool, bool, tuple[str, ...]]
+Shape = tuple[str, tuple[str, ...], str | None, bool, bool, bool, tuple[str, ...], bool]
 
 
 @lru_cache(maxsize=256)
 def _statement(shape: Shape):
     """``[group value,] bucket_start, counters…, sketches…`` of the ranges' rows (and, for
     tickets, of the pending deltas between the ``start`` and ``end`` parameters); built once per
-    shape, its values all bind parameters."""
-    kind, resolutions, by, team, agent, channel, sketches = shape
+    shape, its values all bind parameters. ``summed`` (a grouped one-bucket read without
+    sketches): the database sums the counters per group, so one row per group comes back."""
+    kind, resolutions, by, team, agent, channel, sketches, summed = shape
     if kind == SURVEYS:
         table = SurveyAggregate.__table__
-        key = [table.c[by]] if by else []
-        return select(*key, table.c.bucket_start, *(table.c[name] for name in SURVEY_COUNTER_COLUMNS)).where(
+        rows = select(*([table.c[by]] if by else []), table.c.bucket_start, *(table.c[name] for name in SURVEY_COUNTER_COLUMNS)).where(
             _rows_clause(table, by, team, agent, channel),
             window_clause(table, resolutions),
             table.c.dimension == ALL_DIMENSIONS,
         )
-    table, deltas = TicketAggregate.__table__, TicketDelta.__table__
-    columns = (*COUNTER_COLUMNS, *sketches)
-    return union_all(
-        select(*([table.c[by]] if by else []), table.c.bucket_start, *(table.c[name] for name in columns)).where(
-            _rows_clause(table, by, team, agent, channel), window_clause(table, resolutions)
-        ),
-        select(*([deltas.c[by]] if by else []), deltas.c.bucket_start, *(deltas.c[name] for name in columns)).where(
-            delta_clause(deltas, team, agent, channel)
-        ),
-    )
+        counters = SURVEY_COUNTER_COLUMNS
+    else:
+        table, deltas = TicketAggregate.__table__, TicketDelta.__table__
+        columns = (*COUNTER_COLUMNS, *sketches)
+        rows = union_all(
+            select(*([table.c[by]] if by else []), table.c.bucket_start, *(table.c[name] for name in columns)).where(
+                _rows_clause(table, by, team, agent, channel), window_clause(table, resolutions)
+            ),
+            select(*([deltas.c[by]] if by else []), deltas.c.bucket_start, *(deltas.c[name] for name in columns)).where(
+                delta_clause(deltas, team, agent, channel)
+            ),
+        )
+        counters = COUNTER_COLUMNS
+    if not summed:
+        return rows
+    inner = rows.subquery()
+    key = [inner.c[by]] if by else []
+    # CAST: PostgreSQL's sum of a bigint is a numeric; the counters stay integers
+    return select(
+        *key, func.min(inner.c.bucket_start), *(cast(func.sum(inner.c[name]), BigInteger) for name in counters)
+    ).group_by(*key)
 
 
 def plan(bounds: list[datetime]) -> list[tuple[int, int, list[Tile]]]:
@@ -168,11 +179,12 @@ async def read_cells(
     cells: Cells = {}
     keys: dict[str, str | None] = {}
     for first, end, ranges in plan(bounds):
-        shape = (kind, tuple(r.resolution for r in ranges), selection.by, *given, sketches if kind == TICKETS else ())
+        single = end - first == 1
+        sketched = sketches if kind == TICKETS else ()
+        shape = (kind, tuple(r.resolution for r in ranges), selection.by, *given, sketched, grouped and single and not sketched)
         params = {"start": bounds[first], "end": bounds[end], **filters}
         for index, r in enumerate(ranges):
             params[f"s{index}"], params[f"e{index}"] = r.start, r.end
-        single = end - first == 1
         for row in await fetch_prepared(session, _statement(shape), params):
             if grouped:
                 value = row[0]
