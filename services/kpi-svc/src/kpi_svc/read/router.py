@@ -47,7 +47,7 @@ async def get_series(
     group with key ``{}`` without it). ``from`` and ``to`` must start buckets of the interval in
     the zone (422 naming the one that does not); at most 1000 buckets. Every bucket is listed, in
     order; a bucket without observations has ``value`` null and ``count`` 0."""
-    selection = _selection(service.check_group(group_by, "group_by"), team_id, agent_id, channel)
+    selection = _selection(group_by, team_id, agent_id, channel)
     return SeriesRead.of(
         await service.series(session, metric=metric, start=from_, end=to, interval=interval, tz_name=tz, selection=selection)
     )

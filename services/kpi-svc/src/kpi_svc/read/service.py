@@ -99,6 +99,7 @@ async def series(
     selection: Selection,
 ) -> Series:
     check_metric(metric)
+    check_group(selection.by, "group_by")
     zones.check_interval(interval)
     tz = zones.zone(tz_name)
     _check_window(start, end)
