@@ -2,6 +2,7 @@
 in one team, 5 channels) read from the aggregates (``kpi_svc.kpis.service.ticket_summary``) ÷ the
 same figures computed by SQL over a raw per-ticket table with the indexes a DBA would add, on
 PostgreSQL, measured in the same run, for all teams and for one team. Also checks the two agree.
+Then a 200-agent ``breakdown`` (kpi_svc.read) over the same 90 days, checked against raw SQL per agent.
 
     .venv/bin/python bench/kpi_read.py [--closures 1000000] [--calls 200] [--baseline-runs 10] [--reuse NAME]
 
@@ -43,6 +44,7 @@ from kpi_svc.aggregates.models import COUNTER_COLUMNS
 from kpi_svc.aggregates.rollup import METRICS, BatchAggregate
 from kpi_svc.aggregates.service import CellAggregate, duration_ms, quarter_start
 from kpi_svc.kpis.service import KpiFilters, ticket_summary
+from kpi_svc.read.service import breakdown
 from kpi_svc.main import SERVICE_ROOT
 
 TEAMS = [f"team-{n:02d}" for n in range(10)]
@@ -362,6 +364,7 @@ async def run(args) -> None:
             await upgrade_to_head(engine, SERVICE_ROOT)
             await _seed_and_report(url, args)
         await _measure(engine, args)
+        await _measure_breakdown(engine, args)
     finally:
         await engine.dispose()
         if args.reuse or args.keep:
@@ -416,6 +419,55 @@ async def _measure(engine, args) -> None:
             f"p99 {p99:.1f} ms (target p99 <= 20 ms) vs raw SQL p50 {raw_p50:.0f} ms; {args.closures:,} closures, {DAYS} days; "
             f"agrees with raw SQL (tickets_closed {summary.values['tickets_closed']:,} equal, averages equal, "
             f"percentiles within {100 * raw['worst_percentile_error']:.2f} %)",
+            flush=True,
+        )
+
+
+RAW_BREAKDOWN = """
+SELECT agent_id, count(*), avg(EXTRACT(EPOCH FROM (coalesce(resolved_at, closed_at) - created_at))),
+       100.0 * count(*) FILTER (WHERE contact_count = 1 AND reopen_count = 0) / count(*)
+FROM raw_tickets WHERE closed_at >= :start AND closed_at < :end GROUP BY agent_id
+"""
+
+
+NO_PERCENTILES = "tickets_closed,frt_avg_seconds,resolution_avg_seconds,aht_seconds,fcr_pct,reopen_pct"
+
+
+async def _measure_breakdown(engine, args) -> None:
+    """A supervisor's table: the ticket KPIs of each of the 200 agents over the 90 days, one
+    ``breakdown`` call (kpi_svc.read.service), checked against raw SQL grouped by agent; with
+    every metric, then with the metrics that need no percentile sketch."""
+    sessions = session_factory(read_engine(engine, autocommit=True))
+    async with sessions() as session:
+        raw = {row[0]: row[1:] for row in (await session.execute(text(RAW_BREAKDOWN), {"start": WINDOW_START, "end": WINDOW_END}))}
+
+    for label, metrics in (("every metric", None), ("no percentiles", NO_PERCENTILES)):
+        async def call():
+            async with sessions() as session:
+                return await breakdown(session, start=WINDOW_START, end=WINDOW_END, by="agent_id", metrics=metrics, limit=1000)
+
+        for _ in range(5):
+            result = await call()
+        measured = []
+        for _ in range(max(20, args.calls // 4)):
+            started = time.perf_counter()
+            await call()
+            measured.append(time.perf_counter() - started)
+        problems = []
+        if {row.key for row in result.rows} != set(raw):
+            problems.append(f"{len(result.rows)} agents vs {len(raw)} in raw SQL")
+        for row in result.rows:
+            closed, resolution, fcr = raw.get(row.key, (None, None, None))
+            if row.values["tickets_closed"] != closed or abs(row.values["resolution_avg_seconds"] - float(resolution)) > 1e-6 * float(resolution) \
+                    or abs(row.values["fcr_pct"] - float(fcr)) > 1e-9 * max(1.0, float(fcr)):
+                problems.append(f"agent {row.key}: {row.values['tickets_closed']} closures vs {closed}")
+        if problems:
+            raise SystemExit(f"kpi_read[postgres, breakdown, {label}]: DISAGREES with raw SQL: " + "; ".join(problems[:5]))
+        p50, p99 = percentile(measured, 0.5) * 1000, percentile(measured, 0.99) * 1000
+        print(
+            f"kpi_read[postgres, breakdown by agent_id, {label}]: {len(result.rows)} agents x {len(result.rows[0].values)} metrics "
+            f"over {DAYS} days in one call: p50 {p50:.1f} ms p99 {p99:.1f} ms (target p99 <= 100 ms); agrees with raw SQL "
+            f"(closures, resolution average and FCR per agent)",
             flush=True,
         )
 

@@ -13,6 +13,7 @@ from kpi_svc.aggregates.rollup import RollupWorker
 from kpi_svc.consumers import consumers
 from kpi_svc.gauges import refresher_lifespan
 from kpi_svc.kpis.router import router as kpis_router
+from kpi_svc.read.router import router as read_router
 from kpi_svc.settings import Settings
 
 SERVICE_ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         title="CSQ kpi-svc",
         service_root=SERVICE_ROOT,
-        routers=[kpis_router],
+        routers=[kpis_router, read_router],
         consumers=consumers(settings),
         extra_lifespan=chain_lifespans(background, retention_lifespan(inbox_rules)),
         # Each KPI read is one statement over the aggregates (a summary: one for tickets, one for

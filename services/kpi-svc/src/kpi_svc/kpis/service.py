@@ -78,7 +78,7 @@ def effective_window(start: datetime, end: datetime) -> tuple[datetime, datetime
         raise InvalidInput("to", "is out of range") from None
 
 
-def _window_clause(table, resolutions: tuple[str, ...]):
+def window_clause(table, resolutions: tuple[str, ...]):
     """Rows of the tiles (one per resolution in ``resolutions``, in order): bind parameters
     ``s<i>``/``e<i>`` hold each tile's start and end (see :func:`_params`)."""
     return or_(
@@ -110,7 +110,7 @@ def _dimension_clause(table, team: bool, agent: bool, channel: bool):
     return and_(*clauses)
 
 
-def _delta_clause(table, team: bool, agent: bool, channel: bool):
+def delta_clause(table, team: bool, agent: bool, channel: bool):
     """Pending deltas of the window (``start``, ``end``) matching the filters given (deltas carry
     real dimensions only)."""
     clauses = [table.c.bucket_start >= bindparam("start"), table.c.bucket_start < bindparam("end")]
@@ -142,7 +142,7 @@ def _params(start: datetime, end: datetime, tiles: list[Tile], filters: KpiFilte
 def _survey_statement(shape: Shape):
     resolutions, team, agent, channel = shape
     surveys = SurveyAggregate.__table__
-    return survey_statement((_dimension_clause(surveys, team, agent, channel), _window_clause(surveys, resolutions)))
+    return survey_statement((_dimension_clause(surveys, team, agent, channel), window_clause(surveys, resolutions)))
 
 
 @lru_cache(maxsize=512)
@@ -154,9 +154,9 @@ def _ticket_statement(shape: Shape):
     columns = (*COUNTER_COLUMNS, *SKETCH_COLUMNS)
     return union_all(
         select(*(table.c[name] for name in columns)).where(
-            _dimension_clause(table, team, agent, channel), _window_clause(table, resolutions)
+            _dimension_clause(table, team, agent, channel), window_clause(table, resolutions)
         ),
-        select(*(deltas.c[name] for name in columns)).where(_delta_clause(deltas, team, agent, channel)),
+        select(*(deltas.c[name] for name in columns)).where(delta_clause(deltas, team, agent, channel)),
     )
 
 
@@ -216,8 +216,14 @@ async def _ticket_values(
     session: AsyncSession, shape: Shape, params: dict
 ) -> tuple[dict[str, float | int | None], dict[str, int]]:
     rows = await fetch_prepared(session, _ticket_statement(shape), params)
-    c, frt_bins, resolution_bins = merge_rows(rows)
+    return ticket_values(*merge_rows(rows))
 
+
+def ticket_values(
+    c: dict[str, int], frt_bins: sketch.Bins, resolution_bins: sketch.Bins
+) -> tuple[dict[str, float | int | None], dict[str, int]]:
+    """``(values, counts)`` of the ticket KPIs from summed counters (``{name: int}``,
+    COUNTER_COLUMNS) and merged FRT and resolution bins (``sketch.merge_blobs``)."""
     frt_p50, frt_p90 = sketch.merged_quantiles(frt_bins, (0.5, 0.9))
     (resolution_p90,) = sketch.merged_quantiles(resolution_bins, (0.9,))
     closures = c["closures"]

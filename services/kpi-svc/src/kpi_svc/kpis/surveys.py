@@ -67,7 +67,12 @@ async def survey_values(
     for row in await fetch_prepared(session, statement, {**params, "dimension": dimension or ALL_DIMENSIONS}):
         for index, amount in enumerate(row):
             sums[index] += amount
-    c = dict(zip(SURVEY_COUNTER_COLUMNS, sums))
+    return survey_values_of(dict(zip(SURVEY_COUNTER_COLUMNS, sums)), dimension)
+
+
+def survey_values_of(c: dict[str, int], dimension: str | None = None) -> tuple[dict[str, float | None], dict[str, int]]:
+    """``(values, counts)`` of the survey KPIs from summed counters (``{name: int}``,
+    SURVEY_COUNTER_COLUMNS): the response rate too unless a question ``dimension`` is asked."""
     values: dict[str, float | None] = {
         "csat_pct": _ratio(c["csat_satisfied"], c["csat_answers"], 100),
         "nps": _ratio(c["nps_promoters"] - c["nps_detractors"], c["nps_answers"], 100),

@@ -1,0 +1,1 @@
+"""Grouped and bucketed KPI reads: series, breakdowns, peak hours and leaderboards."""

@@ -1,0 +1,221 @@
+"""Grouped, bucketed reads of the stored aggregates: the engine under series, breakdowns, peak
+hours and leaderboards.
+
+A read names its buckets as UTC boundaries ``[b0, b1, …, bn]`` (any widths: local days, hours…)
+and optionally a dimension to group by. Each bucket is tiled with the coarsest stored pieces that
+cover it exactly (aggregates.buckets.tile: days and hours where the zone's boundaries allow, the
+15-minute cells elsewhere); adjacent pieces of one resolution are read as one range. One
+statement reads the ranges' rows of the grouping set that answers the grouping and filters
+(dimensions.GROUPING_SETS) and, for tickets, the pending deltas of the same buckets (one snapshot,
+as in the summary); each row is added to its (group, bucket) by its ``bucket_start``. A window of
+more ranges than one statement should hold is read in chunks of whole buckets, each chunk with its
+own deltas, so a roll-up between two chunks cannot count a delta twice or miss it.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+
+from sqlalchemy import BigInteger, and_, bindparam, cast, func, select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from csq_common.sql import fetch_prepared
+from kpi_svc.aggregates import sketch
+from kpi_svc.aggregates.buckets import Tile, tile
+from kpi_svc.aggregates.dimensions import WILDCARD, original, stored
+from kpi_svc.aggregates.models import (
+    ALL_DIMENSIONS,
+    COUNTER_COLUMNS,
+    SURVEY_COUNTER_COLUMNS,
+    SurveyAggregate,
+    TicketAggregate,
+    TicketDelta,
+)
+from kpi_svc.kpis.service import delta_clause, ticket_values, window_clause
+from kpi_svc.kpis.surveys import survey_values_of
+
+TICKETS = "tickets"
+SURVEYS = "surveys"
+GROUP_BY = ("team_id", "agent_id", "channel")
+#: Ranges OR'ed in one statement at most (SQLite parses an OR chain as a tree at most 1000 deep).
+MAX_RANGES_PER_STATEMENT = 200
+#: Which sketch column each percentile reads.
+SKETCH_OF = {"frt_p50_seconds": "frt_sketch", "frt_p90_seconds": "frt_sketch", "resolution_p90_seconds": "resolution_sketch"}
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What to group by (``None``: one group) and the filters (original values, ``None`` = all)."""
+
+    by: str | None = None
+    team_id: str | None = None
+    agent_id: str | None = None
+    channel: str | None = None
+
+
+def output_key(value: str) -> str | None:
+    """A stored dimension value as the API shows it (missing is ``None``)."""
+    return original(value) if value else None
+
+
+def _rows_clause(table, by: str | None, team: bool, agent: bool, channel: bool):
+    """The rows of the grouping set that holds every group of ``by`` under the given filters:
+    the full rows when agents are grouped or filtered, else the team/channel set (a grouped
+    dimension is any value but the wildcard, an ungrouped unfiltered one is the wildcard)."""
+    if by == "agent_id" or agent:
+        clauses = [table.c.agent_id != WILDCARD]
+        for name, param, given in (("team_id", "team", team), ("agent_id", "agent", agent), ("channel", "channel", channel)):
+            if given:
+                clauses.append(table.c[name] == bindparam(param))
+        return and_(*clauses)
+    clauses = [table.c.agent_id == WILDCARD]
+    for name, param, given in (("team_id", "team", team), ("channel", "channel", channel)):
+        if given:
+            clauses.append(table.c[name] == bindparam(param))
+        elif by == name:
+            clauses.append(table.c[name] != WILDCARD)
+        else:
+            clauses.append(table.c[name] == WILDCARD)
+    return and_(*clauses)
+
+
+Shape = tuple[str, tuple[str, ...], str | None, bool, bool, bool, tuple[str, ...], bool]
+
+
+@lru_cache(maxsize=256)
+def _statement(shape: Shape):
+    """``[group value,] bucket_start, counters…, sketches…`` of the ranges' rows (and, for
+    tickets, of the pending deltas between the ``start`` and ``end`` parameters); built once per
+    shape, its values all bind parameters. ``summed`` (a grouped one-bucket read without
+    sketches): the database sums the counters per group, so one row per group comes back."""
+    kind, resolutions, by, team, agent, channel, sketches, summed = shape
+    if kind == SURVEYS:
+        table = SurveyAggregate.__table__
+        rows = select(*([table.c[by]] if by else []), table.c.bucket_start, *(table.c[name] for name in SURVEY_COUNTER_COLUMNS)).where(
+            _rows_clause(table, by, team, agent, channel),
+            window_clause(table, resolutions),
+            table.c.dimension == ALL_DIMENSIONS,
+        )
+        counters = SURVEY_COUNTER_COLUMNS
+    else:
+        table, deltas = TicketAggregate.__table__, TicketDelta.__table__
+        columns = (*COUNTER_COLUMNS, *sketches)
+        rows = union_all(
+            select(*([table.c[by]] if by else []), table.c.bucket_start, *(table.c[name] for name in columns)).where(
+                _rows_clause(table, by, team, agent, channel), window_clause(table, resolutions)
+            ),
+            select(*([deltas.c[by]] if by else []), deltas.c.bucket_start, *(deltas.c[name] for name in columns)).where(
+                delta_clause(deltas, team, agent, channel)
+            ),
+        )
+        counters = COUNTER_COLUMNS
+    if not summed:
+        return rows
+    inner = rows.subquery()
+    key = [inner.c[by]] if by else []
+    # CAST: PostgreSQL's sum of a bigint is a numeric; the counters stay integers
+    return select(
+        *key, func.min(inner.c.bucket_start), *(cast(func.sum(inner.c[name]), BigInteger) for name in counters)
+    ).group_by(*key)
+
+
+def plan(bounds: list[datetime]) -> list[tuple[int, int, list[Tile]]]:
+    """``(first bucket, end bucket, ranges)`` per statement: each bucket tiled, adjacent tiles of
+    one resolution joined, at most MAX_RANGES_PER_STATEMENT ranges per chunk of whole buckets."""
+    chunks: list[tuple[int, int, list[Tile]]] = []
+    ranges: list[Tile] = []
+    first = 0
+    for index in range(len(bounds) - 1):
+        pieces = tile(bounds[index], bounds[index + 1])
+        if ranges and len(ranges) + len(pieces) > MAX_RANGES_PER_STATEMENT:
+            chunks.append((first, index, ranges))
+            ranges, first = [], index
+        for piece in pieces:
+            last = ranges[-1] if ranges else None
+            if last is not None and last.resolution == piece.resolution and last.end == piece.start:
+                ranges[-1] = Tile(piece.resolution, last.start, piece.end)
+            else:
+                ranges.append(piece)
+    chunks.append((first, len(bounds) - 1, ranges))
+    return chunks
+
+
+class Cell:
+    """Summed counters and the sketch blobs of one (group, bucket)."""
+
+    __slots__ = ("counters", "blobs")
+
+    def __init__(self, width: int, sketches: int) -> None:
+        self.counters = [0] * width
+        self.blobs: list[list[bytes]] = [[] for _ in range(sketches)]
+
+    def add(self, other: "Cell") -> None:
+        for index, amount in enumerate(other.counters):
+            self.counters[index] += amount
+        for mine, theirs in zip(self.blobs, other.blobs):
+            mine.extend(theirs)
+
+
+Cells = dict[tuple[str | None, int], Cell]  # (group as shown, bucket index) → cell
+
+
+async def read_cells(
+    session: AsyncSession, kind: str, selection: Selection, bounds: list[datetime], sketches: tuple[str, ...] = ()
+) -> Cells:
+    """The cells of ``kind`` (TICKETS or SURVEYS) over the buckets ``bounds`` for ``selection``;
+    ``sketches`` names the ticket sketch columns to merge (none for surveys)."""
+    counters = COUNTER_COLUMNS if kind == TICKETS else SURVEY_COUNTER_COLUMNS
+    width, grouped = len(counters), selection.by is not None
+    first_counter = 2 if grouped else 1
+    filters = {
+        "team": stored(selection.team_id) if selection.team_id else None,
+        "agent": stored(selection.agent_id) if selection.agent_id else None,
+        "channel": stored(selection.channel) if selection.channel else None,
+    }
+    given = (filters["team"] is not None, filters["agent"] is not None, filters["channel"] is not None)
+    cells: Cells = {}
+    keys: dict[str, str | None] = {}
+    for first, end, ranges in plan(bounds):
+        single = end - first == 1
+        sketched = sketches if kind == TICKETS else ()
+        shape = (kind, tuple(r.resolution for r in ranges), selection.by, *given, sketched, grouped and single and not sketched)
+        params = {"start": bounds[first], "end": bounds[end], **filters}
+        for index, r in enumerate(ranges):
+            params[f"s{index}"], params[f"e{index}"] = r.start, r.end
+        for row in await fetch_prepared(session, _statement(shape), params):
+            if grouped:
+                value = row[0]
+                key = keys.get(value)
+                if key is None and value not in keys:
+                    key = keys[value] = output_key(value)
+            else:
+                key = None
+            bucket = first if single else bisect_right(bounds, row[first_counter - 1], first, end) - 1
+            cell = cells.get((key, bucket))
+            if cell is None:
+                cell = cells[(key, bucket)] = Cell(width, len(sketches))
+            sums = cell.counters
+            for index in range(width):
+                sums[index] += row[first_counter + index]
+            for index, blobs in enumerate(cell.blobs):
+                blob = row[first_counter + width + index]
+                if blob:
+                    blobs.append(blob)
+    return cells
+
+
+def values_of(kind: str, cell: Cell | None, sketches: tuple[str, ...] = ()) -> tuple[dict, dict]:
+    """``(values, counts)`` of every metric of ``kind`` from one cell (``None``: no data), the
+    way the summary computes them; percentiles only from the ``sketches`` read."""
+    if kind == SURVEYS:
+        sums = cell.counters if cell is not None else [0] * len(SURVEY_COUNTER_COLUMNS)
+        return survey_values_of(dict(zip(SURVEY_COUNTER_COLUMNS, sums)))
+    sums = cell.counters if cell is not None else [0] * len(COUNTER_COLUMNS)
+    merged = {name: sketch.merge_blobs(cell.blobs[index] if cell is not None else ()) for index, name in enumerate(sketches)}
+    empty = sketch.merge_blobs(())
+    return ticket_values(
+        dict(zip(COUNTER_COLUMNS, sums)), merged.get("frt_sketch", empty), merged.get("resolution_sketch", empty)
+    )

@@ -1,0 +1,81 @@
+"""Plain-Python series, breakdown and peak-hour figures over generated facts: each fact is put in
+its bucket by its own local wall-clock time (``astimezone``), then each bucket's KPIs come from
+``oracle.py`` / ``survey_oracle.py``. Shares no code with kpi_svc.read."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from tests import oracle, survey_oracle
+from tests.factories import History
+from tests.survey_factories import SurveyHistory
+
+EVERYTHING = (datetime.fromisoformat("2000-01-01T00:00:00+00:00"), datetime.fromisoformat("2100-01-01T00:00:00+00:00"))
+
+
+def label(moment: datetime, interval: str, tz) -> tuple:
+    """The local bucket a moment falls in: (date, hour, offset) for hours, the local date of the
+    day, of the week's Monday, or (year, month)."""
+    local = moment.astimezone(tz)
+    if interval == "hour":
+        return local.date(), local.hour, local.utcoffset()
+    if interval == "day":
+        return local.date()
+    if interval == "week":
+        return local.date() - timedelta(days=local.weekday())
+    if interval == "month":
+        return local.year, local.month
+    if interval == "peak":
+        return local.isoweekday(), local.hour
+    raise ValueError(interval)
+
+
+def labels_between(start: datetime, end: datetime, interval: str, tz) -> list:
+    """The distinct labels of every 15-minute instant of ``[start, end)``, in time order: the
+    buckets a series over that window must list."""
+    out = []
+    moment = start
+    while moment < end:
+        bucket = label(moment, interval, tz)
+        if not out or out[-1] != bucket:
+            out.append(bucket)
+        moment += timedelta(minutes=15)
+    return out
+
+
+def grouped_kpis(tickets: History, surveys: SurveyHistory, bucket_of, group_of=lambda fact: None, **filters) -> dict:
+    """``{(group, bucket): (values, counts)}`` of every ticket and survey KPI, facts filtered by
+    ``filters`` (team, agent, channel), grouped by ``group_of(fact)`` and bucketed by
+    ``bucket_of(moment)`` (None: left out)."""
+    def keyed(items, moment_of):
+        kept = [item for item in items if oracle.matches(item, **filters)]
+        out = defaultdict(list)
+        for item in kept:
+            bucket = bucket_of(moment_of(item))
+            if bucket is not None:
+                out[(group_of(item), bucket)].append(item)
+        return out
+
+    closures = keyed(tickets.closures, lambda f: f.closed_at)
+    firsts = keyed(tickets.first_responses, lambda f: f.at)
+    reopens = keyed(tickets.reopens, lambda f: f.at)
+    invitations = keyed(surveys.invitations, lambda f: f.invited_at)
+    answers = keyed(surveys.answers, lambda f: f.at)
+    credits = keyed(surveys.credits, lambda f: f.at)
+    result = {}
+    for key in {*closures, *firsts, *reopens, *invitations, *answers, *credits}:
+        part = History(closures=closures.get(key, []), first_responses=firsts.get(key, []), reopens=reopens.get(key, []))
+        values, counts = oracle.kpis(part, *EVERYTHING)
+        spart = SurveyHistory(invitations=invitations.get(key, []), answers=answers.get(key, []), credits=credits.get(key, []))
+        survey_values, survey_counts = survey_oracle.survey_kpis(spart, *EVERYTHING)
+        result[key] = ({**values, **survey_values}, {**counts, **survey_counts})
+    return result
+
+
+def assert_value(got, want, metric: str, context: str = "") -> None:
+    """Exact, except percentiles: within the sketch's 1 % relative error."""
+    if want is None or metric not in oracle.PERCENTILES:
+        assert got == want, f"{context} {metric}: got {got!r}, want {want!r}"
+    else:
+        assert got is not None and abs(got - want) <= 0.01 * want + 1e-9, f"{context} {metric}: got {got!r}, want {want!r}"
