@@ -341,6 +341,74 @@ class CustomerErased(EventData):
     requested_at: AwareDatetime
 
 
+# ---- feedback items (feedback-svc → csq.feedback, keyed by feedback id) ----------------------
+
+FeedbackKind = Literal["complaint", "suggestion", "praise", "enquiry"]
+FeedbackChannel = Literal["hotline", "chat", "email", "social", "ecommerce_review", "web", "app", "in_person"]
+FeedbackPriority = Literal["low", "normal", "high", "urgent"]
+
+
+class FeedbackEvent(EventData):
+    domain: ClassVar[str] = "feedback"
+
+
+class FeedbackReceived(FeedbackEvent):
+    """A complaint, suggestion, praise or enquiry arrived, classified and rated; the customer is
+    not in it (feedback-svc keeps their identity)."""
+
+    event_type: ClassVar[str] = "feedback.received"
+    feedback_id: Id
+    kind: FeedbackKind
+    channel: FeedbackChannel
+    source: str
+    category: str
+    severity: int = Field(ge=1, le=4)  # 1 low … 4 critical
+    priority: FeedbackPriority
+    received_at: AwareDatetime
+    team_id: str | None = None
+    agent_id: str | None = None
+    ticket_id: str | None = None
+    rating: int | None = Field(None, ge=1, le=5)
+    sentiment: float | None = Field(None, ge=-1, le=1)
+    language: str
+
+
+class FeedbackTriaged(FeedbackEvent):
+    """A feedback item got its team, owner and response due time."""
+
+    event_type: ClassVar[str] = "feedback.triaged"
+    feedback_id: Id
+    kind: FeedbackKind
+    category: str
+    severity: int = Field(ge=1, le=4)
+    priority: FeedbackPriority
+    team_id: str | None = None
+    assignee_id: str | None = None
+    triaged_at: AwareDatetime
+    due_at: AwareDatetime | None = None
+
+
+class FeedbackResolved(FeedbackEvent):
+    """A feedback item was resolved (``customer_confirmed`` null) or the customer answered the
+    confirmation link (true: confirmed; false would come with a reopen, so it is only sent true)."""
+
+    event_type: ClassVar[str] = "feedback.resolved"
+    feedback_id: Id
+    kind: FeedbackKind
+    category: str
+    severity: int = Field(ge=1, le=4)
+    team_id: str | None = None
+    agent_id: str | None = None
+    received_at: AwareDatetime
+    resolved_at: AwareDatetime
+    customer_confirmed: bool | None = None
+
+
+FEEDBACK_EVENTS: dict[str, type[FeedbackEvent]] = {
+    cls.event_type: cls for cls in (FeedbackReceived, FeedbackTriaged, FeedbackResolved)
+}
+
+
 # ---- audits (audit-svc → csq.audits) ----------------------------------------------------------
 
 
@@ -412,7 +480,7 @@ AUDIT_EVENTS: dict[str, type[AuditEvent]] = {
 }
 
 EVENT_TYPES: dict[str, type[EventData]] = {
-    **TICKET_EVENTS, **SURVEY_EVENTS, **NOTIFICATION_EVENTS, **AUDIT_EVENTS, CustomerErased.event_type: CustomerErased,
+    **TICKET_EVENTS, **SURVEY_EVENTS, **NOTIFICATION_EVENTS, **AUDIT_EVENTS, **FEEDBACK_EVENTS, CustomerErased.event_type: CustomerErased,
 }
 
 

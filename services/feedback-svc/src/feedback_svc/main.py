@@ -10,7 +10,10 @@ from csq_common.retention import RetentionRule, chain_lifespans, inbox_rule, ret
 from csq_common.runtime import create_service_app
 from csq_common.settings import load_settings
 from feedback_svc.consumers import consumers
+from feedback_svc.classification.router import router as classification_router
 from feedback_svc.customers.router import router as customers_router
+from feedback_svc.feedback.router import router as feedback_router, webhook_router as feedback_webhook_router
+from feedback_svc.feedback.warmup import warm_up_classifiers
 from feedback_svc.settings import Settings
 from feedback_svc.tickets.router import router as tickets_router
 from feedback_svc.webhooks.batcher import WebhookBatcher
@@ -55,8 +58,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         title="CSQ feedback-svc",
         service_root=SERVICE_ROOT,
-        routers=[webhooks_router, tickets_router, customers_router],
+        # classification_router's fixed paths (/v1/feedback/categories …) before /v1/feedback/{id}.
+        routers=[webhooks_router, tickets_router, customers_router, classification_router, feedback_router, feedback_webhook_router],
         consumers=consumers(settings),
-        extra_lifespan=chain_lifespans(webhook_intake, retention_lifespan(retention_rules)),
+        extra_lifespan=chain_lifespans(webhook_intake, retention_lifespan(retention_rules), warm_up_classifiers),
     )
     return app

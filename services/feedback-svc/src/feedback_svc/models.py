@@ -1,5 +1,7 @@
 """feedback-svc's tables, imported here so migrations/env.py sees them all on Base.metadata."""
 
 from csq_common.bus import models as bus_models  # noqa: F401
+from feedback_svc.classification import models as classification_models  # noqa: F401
+from feedback_svc.feedback import models as feedback_models  # noqa: F401
 from feedback_svc.tickets import models as ticket_models  # noqa: F401
 from feedback_svc.webhooks import models as webhook_models  # noqa: F401

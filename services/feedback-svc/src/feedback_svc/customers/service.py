@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from csq_common.bus import outbox
 from csq_common.errors import InvalidInput
 from csq_common.events import CustomerErased, make_event
+from feedback_svc.feedback.service import erase_customer_identity
 from feedback_svc.tickets.models import Ticket
 from feedback_svc.tickets.service import SOURCE
 
@@ -44,6 +45,7 @@ async def erase_customer(session: AsyncSession, customer_id: str, *, now: dateti
         .values(customer_id=None, customer_email=None, customer_name=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
+    await erase_customer_identity(session, customer_id, now=now)
     event = make_event(
         CustomerErased(customer_id=customer_id, requested_at=now), source=SOURCE, subject=customer_id, time=now
     )
