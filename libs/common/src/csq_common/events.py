@@ -389,8 +389,9 @@ class FeedbackTriaged(FeedbackEvent):
 
 
 class FeedbackResolved(FeedbackEvent):
-    """A feedback item was resolved (``customer_confirmed`` null) or the customer answered the
-    confirmation link (true: confirmed; false would come with a reopen, so it is only sent true)."""
+    """A feedback item was resolved by staff (``customer_confirmed`` null), then the customer
+    answered the confirmation link: true (confirmed) or false (not resolved: the item reopens and
+    a later resolution publishes this event again). Consumers keep the latest per feedback id."""
 
     event_type: ClassVar[str] = "feedback.resolved"
     feedback_id: Id
@@ -404,8 +405,28 @@ class FeedbackResolved(FeedbackEvent):
     customer_confirmed: bool | None = None
 
 
+class FeedbackReplied(FeedbackEvent):
+    """Staff answered a feedback item: notify-svc emails the customer from its ``feedback.reply``
+    template in ``locale``. ``sealed_message`` is the customer's :class:`SealedContact` and
+    ``sealed_content`` ``{"reply_text", "confirm_link"}`` (the one-time link where the customer
+    confirms the resolution or says it is not resolved), both sealed for notify-svc; both are
+    null when feedback-svc has no email address for the customer (the reply went another way)."""
+
+    event_type: ClassVar[str] = "feedback.replied"
+    feedback_id: Id
+    kind: FeedbackKind
+    category: str
+    team_id: str | None = None
+    agent_id: str | None = None
+    locale: str = Field(max_length=35)
+    replied_at: AwareDatetime
+    expires_at: AwareDatetime
+    sealed_message: str | None = None
+    sealed_content: str | None = None
+
+
 FEEDBACK_EVENTS: dict[str, type[FeedbackEvent]] = {
-    cls.event_type: cls for cls in (FeedbackReceived, FeedbackTriaged, FeedbackResolved)
+    cls.event_type: cls for cls in (FeedbackReceived, FeedbackTriaged, FeedbackReplied, FeedbackResolved)
 }
 
 

@@ -14,6 +14,7 @@ from feedback_svc.classification.router import router as classification_router
 from feedback_svc.customers.router import router as customers_router
 from feedback_svc.feedback.router import router as feedback_router, webhook_router as feedback_webhook_router
 from feedback_svc.feedback.warmup import warm_up_classifiers
+from feedback_svc.feedback.workflow_router import public_router as feedback_public_router, router as feedback_workflow_router
 from feedback_svc.settings import Settings
 from feedback_svc.tickets.router import router as tickets_router
 from feedback_svc.webhooks.batcher import WebhookBatcher
@@ -59,7 +60,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="CSQ feedback-svc",
         service_root=SERVICE_ROOT,
         # classification_router's fixed paths (/v1/feedback/categories …) before /v1/feedback/{id}.
-        routers=[webhooks_router, tickets_router, customers_router, classification_router, feedback_router, feedback_webhook_router],
+        routers=[
+            webhooks_router, tickets_router, customers_router, classification_router, feedback_router,
+            feedback_workflow_router, feedback_webhook_router, feedback_public_router,
+        ],
         consumers=consumers(settings),
         extra_lifespan=chain_lifespans(webhook_intake, retention_lifespan(retention_rules), warm_up_classifiers),
     )

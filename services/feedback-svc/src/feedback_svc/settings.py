@@ -30,6 +30,27 @@ class Settings(BaseServiceSettings):
     # Retention: webhook receipts (the duplicate check) are kept this long after their arrival.
     retention_webhook_receipt_days: float = Field(30.0, gt=0, le=36_500)
 
+    # Feedback handling (feedback/workflow.py): hours from triage to the first reply and to the
+    # resolution, per severity ("1" low … "4" critical), and the customer's confirmation link.
+    response_target_hours: dict[str, float] = Field(default_factory=lambda: {"1": 72, "2": 24, "3": 4, "4": 1})
+    resolution_target_hours: dict[str, float] = Field(default_factory=lambda: {"1": 336, "2": 168, "3": 72, "4": 24})
+    confirmation_link_days: float = Field(14.0, gt=0, le=365)
+    public_base_url: str = "http://127.0.0.1:8001"
+
+    @field_validator("response_target_hours", "resolution_target_hours")
+    @classmethod
+    def _per_severity(cls, value: dict[str, float]) -> dict[str, float]:
+        if set(value) != {"1", "2", "3", "4"} or not all(0 < hours <= 24 * 365 for hours in value.values()):
+            raise ValueError('needs hours (0 < h <= 8760) for each severity "1" to "4", e.g. {"1": 72, "2": 24, "3": 4, "4": 1}')
+        return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _http_base(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be the http(s) address customers reach feedback-svc's public pages at")
+        return value.rstrip("/")
+
     @field_validator("webhook_secret")
     @classmethod
     def _at_least_one_secret(cls, value: SecretStr) -> SecretStr:

@@ -20,7 +20,7 @@ class InvalidTransition(Conflict):
     def __init__(self, action: str, status: str, allowed_from: tuple[str, ...]) -> None:
         super().__init__(
             f"cannot {action} a feedback item that is {status!r} (only from {', '.join(allowed_from)})",
-            status=status,
+            state=status,
         )
 
 

@@ -115,8 +115,11 @@ class FeedbackRead(BaseModel):
     response_due_at: AwareDatetime | None
     resolution_due_at: AwareDatetime | None
     replied_at: AwareDatetime | None
+    reply_text: str | None
     resolved_at: AwareDatetime | None
     customer_confirmed: bool | None
+    confirmed_at: AwareDatetime | None
+    customer_comment: str | None
     reopen_count: int
     received_at: AwareDatetime
     updated_at: AwareDatetime
