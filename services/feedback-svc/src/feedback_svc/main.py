@@ -12,6 +12,7 @@ from csq_common.settings import load_settings
 from feedback_svc.consumers import consumers
 from feedback_svc.classification.router import router as classification_router
 from feedback_svc.customers.router import router as customers_router
+from feedback_svc.feedback.analysis_router import router as feedback_analysis_router
 from feedback_svc.feedback.router import router as feedback_router, webhook_router as feedback_webhook_router
 from feedback_svc.feedback.warmup import warm_up_classifiers
 from feedback_svc.feedback.workflow_router import public_router as feedback_public_router, router as feedback_workflow_router
@@ -59,9 +60,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         title="CSQ feedback-svc",
         service_root=SERVICE_ROOT,
-        # classification_router's fixed paths (/v1/feedback/categories …) before /v1/feedback/{id}.
+        # Fixed paths (/v1/feedback/categories, /analysis …) before /v1/feedback/{id}.
         routers=[
-            webhooks_router, tickets_router, customers_router, classification_router, feedback_router,
+            webhooks_router, tickets_router, customers_router, classification_router, feedback_analysis_router, feedback_router,
             feedback_workflow_router, feedback_webhook_router, feedback_public_router,
         ],
         consumers=consumers(settings),

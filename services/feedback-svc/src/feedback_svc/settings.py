@@ -36,6 +36,8 @@ class Settings(BaseServiceSettings):
     resolution_target_hours: dict[str, float] = Field(default_factory=lambda: {"1": 336, "2": 168, "3": 72, "4": 24})
     confirmation_link_days: float = Field(14.0, gt=0, le=365)
     public_base_url: str = "http://127.0.0.1:8001"
+    # The analysis counts the top terms over at most this many of the window's newest items.
+    analysis_term_items: int = Field(5000, ge=1, le=100_000)
 
     @field_validator("response_target_hours", "resolution_target_hours")
     @classmethod

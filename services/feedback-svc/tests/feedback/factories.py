@@ -27,3 +27,27 @@ def feedback_payload(**overrides: Any) -> dict[str, Any]:
     }
     payload.update(overrides)
     return payload
+
+
+async def add_item(session, *, received_at: str, kind: str, category: str, channel: str, text: str = "客服回复太慢", **fields: Any):
+    """A stored feedback item with exactly these values (no classification): for analysis tests."""
+    import uuid
+    from datetime import datetime
+
+    from feedback_svc.feedback.models import FeedbackItem
+
+    def when(value):
+        return None if value is None else datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+    received = when(received_at)
+    item = FeedbackItem(
+        id=str(uuid.uuid4()), source=fields.pop("source", "weibo"), channel=channel, text=text,
+        language=fields.pop("language", "zh-CN"), attachments=[], tags=[], kind=kind, category=category,
+        kind_given=True, predicted_kind=kind, predicted_category=category, reviewed=False, severity=2,
+        priority="normal", fired_rules=[], status="resolved" if fields.get("resolved_at") else "new", reopen_count=0,
+        received_at=received, created_at=received, updated_at=received,
+        resolved_at=when(fields.pop("resolved_at", None)), **fields,
+    )
+    session.add(item)
+    await session.flush()
+    return item
