@@ -125,6 +125,8 @@ async def test_the_csv_export_holds_the_same_numbers(client, generated):
         ({"interval": "hour"}, "interval"),
         ({"from": "2026-11-01"}, "from"),
         ({"from": "2000-01-01T00:00:00Z"}, "interval"),
+        ({"from": "0001-01-01T00:00:00+14:00"}, "from"),
+        ({"to": "9999-12-31T23:59:59-12:00"}, "to"),
         ({"chanel": "email"}, "chanel"),
         ({"format": "xlsx"}, "format"),
     ],

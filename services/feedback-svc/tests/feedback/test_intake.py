@@ -114,6 +114,7 @@ async def test_the_webhook_refuses_a_wrong_signature_and_names_bad_fields(client
         ({"language": "fr"}, "language"),
         ({"customer": {"email": "not-an-address"}}, "customer.email"),
         ({"received_at": "2099-01-01T00:00:00Z"}, "received_at"),
+        ({"received_at": "0001-01-01T00:00:00+14:00"}, "received_at"),
         ({"source": "Weibo China"}, "source"),
     ],
 )

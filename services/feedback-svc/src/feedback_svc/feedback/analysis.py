@@ -194,5 +194,8 @@ def zone(name: str) -> ZoneInfo:
         raise InvalidInput("tz", f"{name!r} is not an IANA time zone such as Asia/Shanghai") from None
 
 
-def utc(moment: datetime) -> datetime:
+def utc(moment: datetime, *, field: str) -> datetime:
+    """``moment`` in UTC, for a window bound between the years 2000 and 2100."""
+    if not 2000 <= moment.year <= 2100:
+        raise InvalidInput(field, "must lie between the years 2000 and 2100")
     return moment.astimezone(timezone.utc)

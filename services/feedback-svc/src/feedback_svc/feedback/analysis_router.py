@@ -45,7 +45,7 @@ async def feedback_analysis(
     format: Literal["json", "csv"] = "json",
 ):
     query = analysis.AnalysisQuery(
-        start=analysis.utc(start), end=analysis.utc(end), tz=analysis.zone(tz), interval=interval, channel=channel,
+        start=analysis.utc(start, field="from"), end=analysis.utc(end, field="to"), tz=analysis.zone(tz), interval=interval, channel=channel,
         source=source, kind=kind, category=category, team_id=team_id, agent_id=agent_id,
     )
     result = await analysis.analyse(session, query, max_term_items=settings.analysis_term_items)

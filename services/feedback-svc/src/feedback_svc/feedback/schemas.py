@@ -71,9 +71,11 @@ class FeedbackCreate(BaseModel):
     def _not_ahead(cls, value: datetime | None) -> datetime | None:
         if value is None:
             return None
+        if not 2000 <= value.year <= 2100:
+            raise ValueError("must lie between 2000 and now")
         value = value.astimezone(timezone.utc)
-        if value > datetime.now(timezone.utc) + CLOCK_SKEW or value.year < 2000:
-            raise ValueError("must not lie in the future (or before 2000)")
+        if value > datetime.now(timezone.utc) + CLOCK_SKEW:
+            raise ValueError("must not lie in the future")
         return value
 
 
