@@ -17,6 +17,7 @@ from feedback_svc.feedback.router import router as feedback_router, webhook_rout
 from feedback_svc.feedback.warmup import warm_up_classifiers
 from feedback_svc.feedback.workflow_router import public_router as feedback_public_router, router as feedback_workflow_router
 from feedback_svc.settings import Settings
+from feedback_svc.suggestions.router import router as suggestions_router
 from feedback_svc.tickets.router import router as tickets_router
 from feedback_svc.webhooks.batcher import WebhookBatcher
 from feedback_svc.webhooks.models import WebhookReceipt
@@ -63,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Fixed paths (/v1/feedback/categories, /analysis …) before /v1/feedback/{id}.
         routers=[
             webhooks_router, tickets_router, customers_router, classification_router, feedback_analysis_router, feedback_router,
-            feedback_workflow_router, feedback_webhook_router, feedback_public_router,
+            feedback_workflow_router, feedback_webhook_router, feedback_public_router, suggestions_router,
         ],
         consumers=consumers(settings),
         extra_lifespan=chain_lifespans(webhook_intake, retention_lifespan(retention_rules), warm_up_classifiers),

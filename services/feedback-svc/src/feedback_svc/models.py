@@ -3,5 +3,6 @@
 from csq_common.bus import models as bus_models  # noqa: F401
 from feedback_svc.classification import models as classification_models  # noqa: F401
 from feedback_svc.feedback import models as feedback_models  # noqa: F401
+from feedback_svc.suggestions import models as suggestion_models  # noqa: F401
 from feedback_svc.tickets import models as ticket_models  # noqa: F401
 from feedback_svc.webhooks import models as webhook_models  # noqa: F401

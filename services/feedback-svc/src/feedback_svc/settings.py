@@ -6,7 +6,7 @@ from pydantic_settings import SettingsConfigDict
 
 from csq_common.http.dependencies import get_settings
 from csq_common.sealing import DEVELOPMENT_PUBLIC_KEY, check_key
-from csq_common.settings import DEVELOPMENT_WEBHOOK_SECRET, BaseServiceSettings
+from csq_common.settings import DEVELOPMENT_WEBHOOK_SECRET, BaseServiceSettings, key_digest
 
 
 def split_secrets(raw: str) -> tuple[str, ...]:
@@ -36,6 +36,9 @@ class Settings(BaseServiceSettings):
     resolution_target_hours: dict[str, float] = Field(default_factory=lambda: {"1": 336, "2": 168, "3": 72, "4": 24})
     confirmation_link_days: float = Field(14.0, gt=0, le=365)
     public_base_url: str = "http://127.0.0.1:8001"
+    # Staff API keys (comma-separated) for anonymous suggestions: shared by all staff, so a key
+    # says nothing about who sent a suggestion; only digests are kept.
+    staff_api_keys: SecretStr = SecretStr("dev-staff-key")
     # The analysis counts the top terms over at most this many of the window's newest items.
     analysis_term_items: int = Field(5000, ge=1, le=100_000)
 
@@ -69,7 +72,15 @@ class Settings(BaseServiceSettings):
 
     def own_secrets(self) -> dict[str, tuple[list[str], str | None]]:
         # Every secret of a rotation list must be strong outside development, not just the list.
-        return {**super().own_secrets(), "CSQ_WEBHOOK_SECRET": (list(self.webhook_secrets), DEVELOPMENT_WEBHOOK_SECRET)}
+        return {
+            **super().own_secrets(),
+            "CSQ_WEBHOOK_SECRET": (list(self.webhook_secrets), DEVELOPMENT_WEBHOOK_SECRET),
+            "FEEDBACK_STAFF_API_KEYS": (list(split_secrets(self.staff_api_keys.get_secret_value())), "dev-staff-key"),
+        }
+
+    @property
+    def staff_key_digests(self) -> tuple[bytes, ...]:
+        return tuple(key_digest(key) for key in split_secrets(self.staff_api_keys.get_secret_value()))
 
     @property
     def webhook_secrets(self) -> tuple[str, ...]:
