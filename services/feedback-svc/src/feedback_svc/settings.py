@@ -9,6 +9,9 @@ from csq_common.sealing import DEVELOPMENT_PUBLIC_KEY, check_key
 from csq_common.settings import DEVELOPMENT_WEBHOOK_SECRET, BaseServiceSettings, key_digest
 
 
+DEVELOPMENT_STAFF_KEY = "dev-staff-key"
+
+
 def split_secrets(raw: str) -> tuple[str, ...]:
     """``CSQ_WEBHOOK_SECRET`` may hold several comma-separated secrets (rotation: new, old)."""
     return tuple(part.strip() for part in raw.split(",") if part.strip())
@@ -37,8 +40,9 @@ class Settings(BaseServiceSettings):
     confirmation_link_days: float = Field(14.0, gt=0, le=365)
     public_base_url: str = "http://127.0.0.1:8001"
     # Staff API keys (comma-separated) for anonymous suggestions: shared by all staff, so a key
-    # says nothing about who sent a suggestion; only digests are kept.
-    staff_api_keys: SecretStr = SecretStr("dev-staff-key")
+    # says nothing about who sent a suggestion; only digests are kept. Unset: anonymous
+    # suggestions are refused (401), except in development, where "dev-staff-key" works.
+    staff_api_keys: SecretStr | None = None
     # The analysis counts the top terms over at most this many of the window's newest items.
     analysis_term_items: int = Field(5000, ge=1, le=100_000)
 
@@ -75,12 +79,18 @@ class Settings(BaseServiceSettings):
         return {
             **super().own_secrets(),
             "CSQ_WEBHOOK_SECRET": (list(self.webhook_secrets), DEVELOPMENT_WEBHOOK_SECRET),
-            "FEEDBACK_STAFF_API_KEYS": (list(split_secrets(self.staff_api_keys.get_secret_value())), "dev-staff-key"),
+            **({"FEEDBACK_STAFF_API_KEYS": (list(self.staff_keys), DEVELOPMENT_STAFF_KEY)} if self.staff_api_keys else {}),
         }
 
     @property
+    def staff_keys(self) -> tuple[str, ...]:
+        if self.staff_api_keys is None:
+            return (DEVELOPMENT_STAFF_KEY,) if self.environment == "development" else ()
+        return split_secrets(self.staff_api_keys.get_secret_value())
+
+    @property
     def staff_key_digests(self) -> tuple[bytes, ...]:
-        return tuple(key_digest(key) for key in split_secrets(self.staff_api_keys.get_secret_value()))
+        return tuple(key_digest(key) for key in self.staff_keys)
 
     @property
     def webhook_secrets(self) -> tuple[str, ...]:

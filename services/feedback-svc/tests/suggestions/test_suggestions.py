@@ -111,3 +111,21 @@ async def test_reports_show_anonymous_counts_only_for_groups_of_five_or_more(cli
     by_category = (await client.get("/v1/suggestions/report", params={"group_by": "category"}, headers=READER)).json()
     assert by_category["groups"] == [{"group": "workload", "named": {**zero, "proposed": 3}, "anonymous": {**zero, "proposed": 10}}]
     assert by_category["anonymous_in_small_groups"] is None  # nothing hidden
+
+
+def test_staff_keys_are_off_outside_development_until_set_and_then_must_be_strong(monkeypatch):
+    from csq_common.sealing import generate_keypair
+    from pydantic import ValidationError
+
+    from feedback_svc.settings import Settings
+
+    monkeypatch.delenv("CSQ_ENV", raising=False)
+    monkeypatch.setenv("CSQ_API_KEYS", "k" * 32 + ":admin")
+    monkeypatch.setenv("CSQ_WEBHOOK_SECRET", "w" * 32)
+    monkeypatch.setenv("FEEDBACK_NOTIFY_PUBLIC_KEY", generate_keypair()[1])
+    assert Settings().staff_key_digests == ()  # no key: anonymous suggestions refused
+    monkeypatch.setenv("FEEDBACK_STAFF_API_KEYS", "dev-staff-key")
+    with pytest.raises(ValidationError, match="FEEDBACK_STAFF_API_KEYS"):
+        Settings()
+    monkeypatch.setenv("FEEDBACK_STAFF_API_KEYS", "s" * 32 + ", " + "t" * 32)
+    assert len(Settings().staff_key_digests) == 2 and "s" * 32 not in repr(Settings())
