@@ -13,6 +13,7 @@ from feedback_svc.consumers import consumers
 from feedback_svc.classification.router import router as classification_router
 from feedback_svc.customers.router import router as customers_router
 from feedback_svc.feedback.analysis_router import router as feedback_analysis_router
+from feedback_svc.feedback.retention import feedback_text_rule
 from feedback_svc.feedback.router import router as feedback_router, webhook_router as feedback_webhook_router
 from feedback_svc.feedback.warmup import warm_up_classifiers
 from feedback_svc.feedback.workflow_router import public_router as feedback_public_router, router as feedback_workflow_router
@@ -47,11 +48,13 @@ async def webhook_intake(app: FastAPI):
 
 
 def retention_rules(app: FastAPI) -> list[RetentionRule]:
-    """What grows with traffic here: the inbox and the webhook receipts (the duplicate check)."""
+    """What grows with traffic here: the inbox, the webhook receipts (the duplicate check) and
+    the feedback texts."""
     settings: Settings = app.state.settings
     return [
         inbox_rule(settings.retention_inbox_days),
         RetentionRule(WebhookReceipt.__table__, "received_at", timedelta(days=settings.retention_webhook_receipt_days)),
+        feedback_text_rule(timedelta(days=settings.retention_feedback_text_days)),
     ]
 
 

@@ -32,6 +32,9 @@ class Settings(BaseServiceSettings):
     notify_public_key: str = DEVELOPMENT_PUBLIC_KEY
     # Retention: webhook receipts (the duplicate check) are kept this long after their arrival.
     retention_webhook_receipt_days: float = Field(30.0, gt=0, le=36_500)
+    # Retention: a feedback item's text, attachments, replies and customer are cleared this long
+    # after it was received; its kind, category, times and counts stay for the analysis.
+    retention_feedback_text_days: float = Field(730.0, gt=0, le=36_500)
 
     # Feedback handling (feedback/workflow.py): hours from triage to the first reply and to the
     # resolution, per severity ("1" low … "4" critical), and the customer's confirmation link.

@@ -42,7 +42,7 @@ async def add_item(session, *, received_at: str, kind: str, category: str, chann
     received = when(received_at)
     item = FeedbackItem(
         id=str(uuid.uuid4()), source=fields.pop("source", "weibo"), channel=channel, text=text,
-        language=fields.pop("language", "zh-CN"), attachments=[], tags=[], kind=kind, category=category,
+        language=fields.pop("language", "zh-CN"), attachments=fields.pop("attachments", []), tags=[], kind=kind, category=category,
         kind_given=True, predicted_kind=kind, predicted_category=category, reviewed=False, severity=2,
         priority="normal", fired_rules=[], status="resolved" if fields.get("resolved_at") else "new", reopen_count=0,
         received_at=received, created_at=received, updated_at=received,
