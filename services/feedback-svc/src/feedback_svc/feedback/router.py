@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AwareDatetime, ValidationError
 
 from csq_common.db import utcnow
@@ -56,10 +56,12 @@ async def create_feedback(
         422: {"description": "Invalid JSON or fields; `errors` names each field", **_PROBLEM},
     },
 )
-async def feedback_webhook(request: Request, session: SessionDep, settings: SettingsDep, response: Response) -> FeedbackAccepted:
+async def feedback_webhook(
+    raw: Annotated[bytes, Depends(signed_body)], session: SessionDep, settings: SettingsDep, response: Response
+) -> FeedbackAccepted:
     """A platform pushes a feedback item, signed like the ticket webhook (``X-CSQ-Timestamp``,
-    ``X-CSQ-Signature``); its ``external_id`` makes a retried delivery a duplicate."""
-    raw = await signed_body(request)
+    ``X-CSQ-Signature``); its ``external_id`` makes a retried delivery a duplicate. The signature
+    is checked first, before a database session is opened."""
     try:
         body = FeedbackPush.model_validate_json(raw)
     except ValidationError as error:
