@@ -6,12 +6,16 @@ lower-case, punctuation and stop words removed, English words stemmed.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from functools import lru_cache
 
 import jieba
 import snowballstemmer
+
+# jieba reports its dictionary loading on its own stderr handler: keep that out of the JSON logs.
+jieba.setLogLevel(logging.WARNING)
 
 ZH = "zh-CN"
 EN = "en"
