@@ -22,6 +22,7 @@ from csq_common.errors import InvalidInput
 from csq_common.events import CustomerErased, make_event
 from feedback_svc.calls.models import CallRecord
 from feedback_svc.messages.models import TicketMessage
+from feedback_svc.feedback.service import erase_customer_identity
 from feedback_svc.tickets.models import Ticket
 from feedback_svc.tickets.service import SOURCE
 
@@ -67,6 +68,7 @@ async def erase_customer(session: AsyncSession, customer_id: str, *, now: dateti
         .values(customer_id=None, customer_email=None, customer_name=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
+    await erase_customer_identity(session, customer_id, now=now)
     event = make_event(
         CustomerErased(customer_id=customer_id, requested_at=now), source=SOURCE, subject=customer_id, time=now
     )

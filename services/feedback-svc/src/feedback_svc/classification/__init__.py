@@ -1,0 +1,1 @@
+"""Classification of feedback items: language, kind, category, sentiment, severity and priority."""

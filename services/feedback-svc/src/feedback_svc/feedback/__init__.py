@@ -1,0 +1,1 @@
+"""Feedback items: the customer's voice from every channel, and their handling workflow."""

@@ -1,0 +1,67 @@
+"""Reviewers correct kind and category; the report counts precision and recall per category of
+the rules against the reviewers' latest verdicts (expected numbers worked out by hand below)."""
+
+import pytest
+
+from tests.conftest import READER
+from tests.feedback.factories import WRITER, ZH_SLOW_REPLY, feedback_payload
+
+
+async def receive(client, external_id, text):
+    item = (await client.post("/v1/feedback", json=feedback_payload(external_id=external_id, text=text, customer=None), headers=WRITER)).json()
+    return item
+
+
+async def correct(client, item, kind, category, reviewer="QA-1"):
+    response = await client.post(
+        f"/v1/feedback/{item['id']}/classification",
+        json={"kind": kind, "category": category, "reviewer_id": reviewer, "note": "人工复核"},
+        headers=WRITER,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_precision_and_recall_per_category_against_the_reviewers(client):
+    a = await receive(client, "a", ZH_SLOW_REPLY)  # rules: complaint / response_speed
+    b = await receive(client, "b", "东西质量太差，用了两天就坏了")  # complaint / product_quality
+    c = await receive(client, "c", "My parcel was never delivered and tracking shows nothing")  # complaint / delivery
+    d = await receive(client, "d", "请问你们的发票怎么开？")  # enquiry / billing
+    await receive(client, "e", "快递三天了还没发货")  # never reviewed: not counted
+    assert [(x["predicted_kind"], x["predicted_category"]) for x in (a, b, c, d)] == [
+        ("complaint", "response_speed"), ("complaint", "product_quality"), ("complaint", "delivery"), ("enquiry", "billing"),
+    ]
+
+    corrected = await correct(client, a, "suggestion", "response_speed")
+    assert (corrected["kind"], corrected["category"], corrected["predicted_kind"], corrected["reviewed"]) == ("suggestion", "response_speed", "complaint", True)
+    await correct(client, b, "complaint", "delivery")
+    await correct(client, c, "complaint", "delivery")
+    await correct(client, d, "enquiry", "other")
+    await correct(client, d, "enquiry", "billing", reviewer="QA-2")  # the latest verdict counts
+
+    report = (await client.get("/v1/feedback/classification-report", headers=READER)).json()
+    # Reviewed: a (rs→rs), b (pq→delivery), c (delivery→delivery), d (billing→billing).
+    assert (report["reviewed_items"], report["corrections"]) == (4, 5)
+    assert report["category_accuracy"] == 0.75  # 3 of 4 categories right
+    assert report["kind_accuracy"] == 0.75  # a's kind was wrong
+    by_key = {row["category"]: row for row in report["categories"]}
+    assert by_key["response_speed"] == {"category": "response_speed", "predicted": 1, "actual": 1, "correct": 1, "precision": 1.0, "recall": 1.0}
+    assert by_key["product_quality"] == {"category": "product_quality", "predicted": 1, "actual": 0, "correct": 0, "precision": 0.0, "recall": None}
+    assert by_key["delivery"] == {"category": "delivery", "predicted": 1, "actual": 2, "correct": 1, "precision": 1.0, "recall": 0.5}
+    assert by_key["billing"] == {"category": "billing", "predicted": 1, "actual": 1, "correct": 1, "precision": 1.0, "recall": 1.0}
+    assert by_key["attitude"] == {"category": "attitude", "predicted": 0, "actual": 0, "correct": 0, "precision": None, "recall": None}
+
+    listed = (await client.get("/v1/feedback", params={"category": "delivery"}, headers=READER)).json()
+    assert {item["id"] for item in listed["items"]} >= {b["id"], c["id"]}
+
+
+async def test_a_correction_needs_a_known_item_and_category_and_the_write_scope(client):
+    item = await receive(client, "x", ZH_SLOW_REPLY)
+    body = {"kind": "complaint", "category": "weather", "reviewer_id": "QA-1"}
+    unknown_category = await client.post(f"/v1/feedback/{item['id']}/classification", json=body, headers=WRITER)
+    assert unknown_category.status_code == 422 and unknown_category.json()["errors"][0]["field"] == "category"
+    body["category"] = "attitude"
+    assert (await client.post("/v1/feedback/nope/classification", json=body, headers=WRITER)).status_code == 404
+    assert (await client.post(f"/v1/feedback/{item['id']}/classification", json=body, headers=READER)).status_code == 403
+    bad_kind = await client.post(f"/v1/feedback/{item['id']}/classification", json={**body, "kind": "rant"}, headers=WRITER)
+    assert bad_kind.status_code == 422 and bad_kind.json()["errors"][0]["field"] == "kind"
