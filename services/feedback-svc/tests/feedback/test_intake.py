@@ -6,7 +6,7 @@ import pytest
 
 from tests.conftest import READER, signed_headers
 from tests.feedback.factories import EN_RUDE_BILLING, WRITER, ZH_SLOW_REPLY, feedback_payload
-from tests.topic import published
+from csq_testing.topics import published
 
 RECEIVED_FIELDS = {
     "feedback_id", "kind", "channel", "source", "category", "severity", "priority", "received_at", "team_id",

@@ -11,7 +11,7 @@ from feedback_svc.feedback.models import FeedbackItem
 from feedback_svc.settings import Settings
 from tests.conftest import READER
 from tests.feedback.factories import WRITER, feedback_payload
-from tests.topic import published
+from csq_testing.topics import published
 
 REPLY = "您好，非常抱歉让您久等了。退款已于今天原路退回，预计1-3个工作日到账。"
 
