@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -28,31 +27,15 @@ from feedback_svc.rejections.router import router as rejections_router
 from feedback_svc.settings import Settings
 from feedback_svc.suggestions.router import router as suggestions_router
 from feedback_svc.tickets.router import router as tickets_router
-from feedback_svc.webhooks.batcher import WebhookBatcher
+from feedback_svc.webhooks.batcher import WebhookBatcher, batcher_lifespan
 from feedback_svc.webhooks.models import WebhookReceipt
 from feedback_svc.webhooks.router import router as webhooks_router
 
 SERVICE_ROOT = Path(__file__).resolve().parents[2]
 
 
-@asynccontextmanager
-async def webhook_intake(app: FastAPI):
-    """The webhook batcher, started after the engine exists and drained before it is disposed."""
-    settings: Settings = app.state.settings
-    batcher = WebhookBatcher(
-        app.state.sessions,
-        topic=settings.topic("tickets"),
-        notify_public_key=settings.notify_public_key,
-        max_items=settings.webhook_batch_max_items,
-        linger_seconds=settings.webhook_batch_linger_seconds,
-        max_queued=settings.webhook_queue_limit,
-    )
-    batcher.start()
-    app.state.webhook_batcher = batcher
-    try:
-        yield
-    finally:
-        await batcher.stop()
+#: The generic ticket webhook's group-commit batcher (``app.state.webhook_batcher``).
+webhook_intake = batcher_lifespan(WebhookBatcher, "webhook_batcher")
 
 
 def retention_rules(app: FastAPI) -> list[RetentionRule]:

@@ -7,17 +7,13 @@ batch fails twice); many concurrent deliveries share one commit.
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-
-from fastapi import FastAPI
 
 from csq_common.db import transaction
 from feedback_svc.connectors import service
 from feedback_svc.connectors.mapping import VendorChange
-from feedback_svc.settings import Settings
-from feedback_svc.webhooks.batcher import WebhookBatcher
+from feedback_svc.webhooks.batcher import WebhookBatcher, batcher_lifespan
 
 
 @dataclass(frozen=True)
@@ -42,21 +38,5 @@ class VendorBatcher(WebhookBatcher):
             )
 
 
-@asynccontextmanager
-async def vendor_intake(app: FastAPI):
-    """The vendor batcher, started after the engine exists and drained before it is disposed."""
-    settings: Settings = app.state.settings
-    batcher = VendorBatcher(
-        app.state.sessions,
-        topic=settings.topic("tickets"),
-        notify_public_key=settings.notify_public_key,
-        max_items=settings.webhook_batch_max_items,
-        linger_seconds=settings.webhook_batch_linger_seconds,
-        max_queued=settings.webhook_queue_limit,
-    )
-    batcher.start()
-    app.state.vendor_batcher = batcher
-    try:
-        yield
-    finally:
-        await batcher.stop()
+#: The vendor routes' batcher (``app.state.vendor_batcher``), an ``extra_lifespan``.
+vendor_intake = batcher_lifespan(VendorBatcher, "vendor_batcher")

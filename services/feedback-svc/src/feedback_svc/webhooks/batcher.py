@@ -17,8 +17,10 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Sequence
+from contextlib import asynccontextmanager
 
 import structlog
+from fastapi import FastAPI
 from prometheus_client import Histogram
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -135,6 +137,32 @@ class WebhookBatcher:
             return await service.receive_ticket_webhooks(
                 session, payloads, topic=self._topic, notify_public_key=self._notify_public_key
             )
+
+
+def batcher_lifespan(batcher_class: type[WebhookBatcher], state_attribute: str):
+    """An ``extra_lifespan`` running one ``batcher_class`` with the service's intake settings, kept
+    as ``app.state.<state_attribute>`` for its route; started after the engine exists and drained
+    before it is disposed."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        settings = app.state.settings
+        batcher = batcher_class(
+            app.state.sessions,
+            topic=settings.topic("tickets"),
+            notify_public_key=settings.notify_public_key,
+            max_items=settings.webhook_batch_max_items,
+            linger_seconds=settings.webhook_batch_linger_seconds,
+            max_queued=settings.webhook_queue_limit,
+        )
+        batcher.start()
+        setattr(app.state, state_attribute, batcher)
+        try:
+            yield
+        finally:
+            await batcher.stop()
+
+    return lifespan
 
 
 def _refusal(exc: Exception, payload: Webhook) -> CsqError:
