@@ -10,6 +10,7 @@ from csq_common.retention import chain_lifespans, inbox_rules, retention_lifespa
 from csq_common.runtime import create_service_app
 from csq_common.settings import load_settings
 from kpi_svc.aggregates.rollup import RollupWorker
+from kpi_svc.calendars.router import router as calendars_router
 from kpi_svc.consumers import consumers
 from kpi_svc.gauges import refresher_lifespan
 from kpi_svc.kpis.router import router as kpis_router
@@ -38,7 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         title="CSQ kpi-svc",
         service_root=SERVICE_ROOT,
-        routers=[kpis_router],
+        routers=[kpis_router, calendars_router],
         consumers=consumers(settings),
         extra_lifespan=chain_lifespans(background, retention_lifespan(inbox_rules)),
         # Each KPI read is one statement over the aggregates (a summary: one for tickets, one for
