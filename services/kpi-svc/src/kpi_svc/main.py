@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -15,21 +16,29 @@ from kpi_svc.consumers import consumers
 from kpi_svc.gauges import refresher_lifespan
 from kpi_svc.kpis.router import router as kpis_router
 from kpi_svc.settings import Settings
+from kpi_svc.sla.notices import SlaNoticeWorker
+from kpi_svc.sla.router import router as sla_router
 
 SERVICE_ROOT = Path(__file__).resolve().parents[2]
 
 
 @asynccontextmanager
 async def background(app: FastAPI) -> AsyncIterator[None]:
-    """The roll-up of pending deltas and the gauge refresher, while the app runs."""
+    """The roll-up of pending deltas, the SLA notice worker and the gauge refresher, while the app runs."""
     settings: Settings = app.state.settings
     rollup = RollupWorker(app.state.sessions, batch_size=settings.rollup_batch_size, poll_seconds=settings.rollup_poll_seconds)
+    sla_notices = SlaNoticeWorker(
+        app.state.sessions, topic=settings.topic("kpi"), poll_seconds=settings.sla_poll_seconds,
+        warning_before=timedelta(seconds=settings.sla_warning_seconds), batch_size=settings.sla_batch_size,
+    )
     rollup.start()
+    sla_notices.start()
     app.state.rollup = rollup
     try:
         async with refresher_lifespan(app):
             yield
     finally:
+        await sla_notices.stop()
         await rollup.stop()
 
 
@@ -39,7 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         title="CSQ kpi-svc",
         service_root=SERVICE_ROOT,
-        routers=[kpis_router, calendars_router],
+        routers=[kpis_router, calendars_router, sla_router],
         consumers=consumers(settings),
         extra_lifespan=chain_lifespans(background, retention_lifespan(inbox_rules)),
         # Each KPI read is one statement over the aggregates (a summary: one for tickets, one for

@@ -12,6 +12,7 @@ from csq_common.http.dependencies import ReadSessionDep, SessionDep, reject_unkn
 from csq_common.types import CursorStr
 from kpi_svc.calendars import service
 from kpi_svc.calendars.schemas import CalendarCreate, CalendarPage, CalendarRead
+from kpi_svc.sla import service as sla
 
 router = APIRouter(prefix="/v1/calendars", tags=["calendars"], dependencies=[Depends(reject_unknown_query_parameters)])
 
@@ -23,8 +24,9 @@ NOT_FOUND = {404: {"description": "Unknown calendar"}}
 async def create_calendar(body: CalendarCreate, _: AdminScope, session: SessionDep) -> CalendarRead:
     """A business calendar: weekly opening intervals in a zone, holidays, extra working days (open
     with Monday's hours), optionally a country's public holidays and make-up days, and the teams
-    whose SLA clocks and business-hour KPIs use it."""
-    return await service.create_calendar(session, body, now=utcnow())
+    whose SLA clocks and business-hour KPIs use it. Clocks still short of their target switch to
+    it at once."""
+    return await sla.create_calendar(session, body, now=utcnow())
 
 
 @router.get("", response_model=CalendarPage)
