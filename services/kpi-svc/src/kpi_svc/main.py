@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from csq_common.retention import chain_lifespans, inbox_rules, retention_lifespan
+from csq_common.retention import RetentionRule, chain_lifespans, inbox_rule, retention_lifespan
 from csq_common.runtime import create_service_app
 from csq_common.settings import load_settings
 from kpi_svc.aggregates.rollup import RollupWorker
@@ -17,6 +17,7 @@ from kpi_svc.gauges import refresher_lifespan
 from kpi_svc.kpis.router import router as kpis_router
 from kpi_svc.settings import Settings
 from kpi_svc.sla.notices import SlaNoticeWorker
+from kpi_svc.sla.retention import sla_rules
 from kpi_svc.sla.router import router as sla_router
 
 SERVICE_ROOT = Path(__file__).resolve().parents[2]
@@ -42,6 +43,12 @@ async def background(app: FastAPI) -> AsyncIterator[None]:
         await rollup.stop()
 
 
+def retention_rules(app: FastAPI) -> list[RetentionRule]:
+    """The inbox, and the SLA tables (kpi_svc.sla.retention)."""
+    settings: Settings = app.state.settings
+    return [inbox_rule(settings.retention_inbox_days), *sla_rules(settings.sla_retention_days)]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings(Settings)
     return create_service_app(
@@ -50,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service_root=SERVICE_ROOT,
         routers=[kpis_router, calendars_router, sla_router],
         consumers=consumers(settings),
-        extra_lifespan=chain_lifespans(background, retention_lifespan(inbox_rules)),
+        extra_lifespan=chain_lifespans(background, retention_lifespan(retention_rules)),
         # Each KPI read is one statement over the aggregates (a summary: one for tickets, one for
         # surveys, independent): no transaction needed around them.
         autocommit_reads=True,

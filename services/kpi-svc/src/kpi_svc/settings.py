@@ -28,6 +28,9 @@ class Settings(BaseServiceSettings):
     # notice worker looks for warnings and breaches that fell due.
     sla_poll_seconds: float = Field(5.0, gt=0, le=600)
     sla_batch_size: int = Field(500, ge=1, le=100_000)
+    # KPI_SLA_RETENTION_DAYS: SLA clock states of tickets whose clocks both stopped, measured timers
+    # and the notices of stopped timers are deleted this long after (SLA KPIs read the timers).
+    sla_retention_days: float = Field(400.0, gt=0, le=36_500)
 
 
 #: The running service's settings, for routers: ``settings: SettingsDep``.
