@@ -82,6 +82,7 @@ def upgrade() -> None:
         sa.Column("stopped_at", UtcDateTime(), nullable=True),
     )
     op.create_index("ix_kpi_sla_timers_due", "kpi_sla_timers", ["state", "due_at"])
+    op.create_index("ix_kpi_sla_timers_stopped", "kpi_sla_timers", ["metric", "stopped_at"])
     op.create_table(
         "kpi_sla_notices",
         sa.Column("notice_key", sa.String(400), primary_key=True),

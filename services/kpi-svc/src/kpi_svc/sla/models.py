@@ -61,7 +61,7 @@ class SlaTicket(Base):
 
 class SlaTimer(Base):
     __tablename__ = "kpi_sla_timers"
-    __table_args__ = (Index("ix_kpi_sla_timers_due", "state", "due_at"),)
+    __table_args__ = (Index("ix_kpi_sla_timers_due", "state", "due_at"), Index("ix_kpi_sla_timers_stopped", "metric", "stopped_at"))
 
     ticket_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     metric: Mapped[str] = mapped_column(String(20), primary_key=True)

@@ -69,16 +69,12 @@ class TicketClocks:
         return tuple(values[name] for name in _TICKET_COLUMNS)
 
     def add_status(self, at: datetime, status: str) -> None:
-        """Record a status seen at ``at``; only changes are kept, in time order."""
-        if (at, status) in self.statuses:
-            return
-        self.statuses.append((at, status))
-        self.statuses.sort()
-        changes = []
-        for entry in self.statuses:
-            if not changes or changes[-1][1] != entry[1]:
-                changes.append(entry)
-        self.statuses = changes
+        """Record the status a snapshot at ``at`` carried, in time order. Every one is kept, repeats
+        included: events may arrive out of order, and a repeat dropped now could be the change back
+        after a status that arrives later."""
+        if (at, status) not in self.statuses:
+            self.statuses.append((at, status))
+            self.statuses.sort()
 
 
 def merge_event(state: TicketClocks | None, event_type: str, event: Any) -> TicketClocks:
@@ -136,9 +132,10 @@ async def refresh_timers(
     session: AsyncSession, tickets: Sequence[TicketClocks], *, policies: Sequence[SlaPolicy], book: CalendarBook,
     breached_before: datetime | None = None,
 ) -> None:
-    """Re-read every clock of ``tickets`` under the first matching policy. Timers already measured
-    keep their result, and so do those already due before ``breached_before`` (a policy or
-    calendar created now changes only clocks still short of their target)."""
+    """Re-read every clock of ``tickets`` under the first matching policy (a measured one under the
+    policy it was measured by). With ``breached_before`` (a policy or calendar created now), timers
+    already measured or due before it are left as they are: only clocks still short of their
+    target change."""
     clocks = []
     for ticket in tickets:
         clocks.append((ticket, FIRST_RESPONSE, ticket.created_at, ticket.first_response_at))
@@ -149,22 +146,30 @@ async def refresh_timers(
         (row.ticket_id, row.metric, row.started_at): row
         for row in (
             await session.execute(
-                select(table.c.ticket_id, table.c.metric, table.c.started_at, table.c.state, table.c.due_at).where(
+                select(table.c.ticket_id, table.c.metric, table.c.started_at, table.c.state, table.c.due_at, table.c.policy_id).where(
                     tuple_(table.c.ticket_id, table.c.metric, table.c.started_at).in_(keys)
                 )
             )
         ).all()
     } if keys else {}
+    by_id = {policy.id: policy for policy in policies}
     rows = []
     for (ticket, metric, start, stop), key in zip(clocks, keys):
         known = existing.get(key)
         if known is None and stop is not None and breached_before is not None:
             continue  # stopped before any policy covered it: never measured, and not now either
-        if known is not None and (
-            known.state in (MET, MISSED) or (breached_before is not None and known.due_at is not None and known.due_at <= breached_before)
+        measured = known is not None and known.state in (MET, MISSED)
+        if breached_before is not None and known is not None and (
+            measured or (known.due_at is not None and known.due_at <= breached_before)
         ):
             continue
-        policy = first_match(policies, ticket.priority, ticket.tags)
+        if measured:
+            # A measured clock keeps its policy; a late or out-of-order event may still correct it.
+            policy = by_id.get(known.policy_id)
+            if policy is None:
+                continue
+        else:
+            policy = first_match(policies, ticket.priority, ticket.tags)
         if policy is None:
             if known is not None and known.state != CANCELLED:
                 rows.append(_timer_row(ticket, metric, start, stop, None, None, CANCELLED, None))
