@@ -27,13 +27,17 @@ from kpi_svc.sla.policies import first_match, policies_in_order
 #: The ticket events that start, pause, stop or restart a clock (all of today's ticket types).
 CLOCK_EVENTS = frozenset(TICKET_EVENTS)
 _STOPPED = {TicketResolved.event_type, TicketClosed.event_type}
-_TICKET_COLUMNS = tuple(column.name for column in SlaTicket.__table__.columns)
+_TICKET_COLUMNS = (
+    "ticket_id", "team_id", "agent_id", "channel", "priority", "tags", "created_at", "first_response_at",
+    "resolution_started_at", "resolved_at", "statuses", "updated_at", "active",
+)
+assert set(_TICKET_COLUMNS) == set(SlaTicket.__table__.columns.keys())
 _TIMER_COLUMNS = tuple(column.name for column in SlaTimer.__table__.columns)
 _REFRESH_CHUNK = 500
 
 
 def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc)
+    return moment if moment.tzinfo is timezone.utc else moment.astimezone(timezone.utc)
 
 
 @dataclass
@@ -65,8 +69,12 @@ class TicketClocks:
         return self.first_response_at is None or self.resolved_at is None
 
     def row(self) -> tuple:
-        values = {**self.__dict__, "active": self.active, "statuses": [[at.isoformat(), status] for at, status in self.statuses]}
-        return tuple(values[name] for name in _TICKET_COLUMNS)
+        """The ``kpi_sla_tickets`` row, in ``_TICKET_COLUMNS`` order."""
+        return (
+            self.ticket_id, self.team_id, self.agent_id, self.channel, self.priority, self.tags, self.created_at,
+            self.first_response_at, self.resolution_started_at, self.resolved_at,
+            [[at.isoformat(), status] for at, status in self.statuses], self.updated_at, self.active,
+        )
 
     def add_status(self, at: datetime, status: str) -> None:
         """Record the status a snapshot at ``at`` carried, in time order. Every one is kept, repeats
@@ -125,7 +133,9 @@ async def apply_ticket_events(session: AsyncSession, facts: Sequence[tuple[str, 
         states[ticket_id] = merge_event(states.get(ticket_id), event_type, event)
     tickets = sorted(states.values(), key=lambda state: state.ticket_id)
     await add_to_counters(session, SlaTicket.__table__, _TICKET_COLUMNS, [t.row() for t in tickets], added=(), replaced=_TICKET_COLUMNS[1:])
-    await refresh_timers(session, tickets, policies=await policies_in_order(session), book=await load_book(session))
+    policies = await policies_in_order(session)
+    if policies:  # without a policy there is no timer to start; a policy created later reads the tickets
+        await refresh_timers(session, tickets, policies=policies, book=await load_book(session))
 
 
 async def refresh_timers(
@@ -146,7 +156,7 @@ async def refresh_timers(
         (row.ticket_id, row.metric, row.started_at): row
         for row in (
             await session.execute(
-                select(table.c.ticket_id, table.c.metric, table.c.started_at, table.c.state, table.c.due_at, table.c.policy_id).where(
+                select(*(table.c[name] for name in _TIMER_COLUMNS)).where(
                     tuple_(table.c.ticket_id, table.c.metric, table.c.started_at).in_(keys)
                 )
             )
@@ -180,8 +190,9 @@ async def refresh_timers(
         segments = running_segments(start, stop, ticket.statuses, frozenset(policy.paused_statuses))
         reading = read_clock(segments, stopped=stop is not None, target_seconds=target, calendar=calendar)
         rows.append(_timer_row(ticket, metric, start, stop, policy, calendar is not None, reading.state, reading.due_at))
-    rows.sort(key=lambda row: row[:3])
-    await add_to_counters(session, table, _TIMER_COLUMNS, rows, added=(), replaced=_TIMER_COLUMNS[3:])
+    # Only the timers that changed are written (most events move no clock).
+    changed = sorted((row for row in rows if (known := existing.get(row[:3])) is None or tuple(known) != row), key=lambda row: row[:3])
+    await add_to_counters(session, table, _TIMER_COLUMNS, changed, added=(), replaced=_TIMER_COLUMNS[3:])
 
 
 def _timer_row(ticket: TicketClocks, metric: str, start: datetime, stop: datetime | None, policy: SlaPolicy | None,
