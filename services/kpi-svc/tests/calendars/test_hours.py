@@ -78,6 +78,8 @@ def day_hours(draw):
 def cases(draw):
     tz = draw(st.sampled_from(ZONES))
     hours = {day: draw(day_hours()) for day in WEEKDAYS}
+    if not any(hours.values()):  # a calendar that never opens is refused
+        hours["mon"] = ["09:00-17:30"]
     anchor = draw(st.sampled_from(ANCHORS))
     start = anchor + timedelta(minutes=draw(st.integers(-2 * 1440, 2 * 1440)))
     end = start + timedelta(minutes=draw(st.integers(0, 3 * 1440)))

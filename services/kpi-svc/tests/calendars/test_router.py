@@ -25,6 +25,7 @@ async def test_an_admin_creates_a_calendar_that_readers_list_and_get(client):
     assert [item["id"] for item in listed["items"]] == [body["id"]] and listed["next_cursor"] is None
     assert (await client.post("/v1/calendars", json=calendar_body(team_ids=[]), headers=READER)).status_code == 403
     assert (await client.get("/v1/calendars/nope", headers=READER)).status_code == 404
+    assert (await client.get("/v1/calendars/x%00y", headers=READER)).status_code == 422
 
 
 @pytest.mark.parametrize(
@@ -38,6 +39,7 @@ async def test_an_admin_creates_a_calendar_that_readers_list_and_get(client):
         ({"tz": "Asia/Beijing"}, "tz"),
         ({"country": "XX"}, "country"),
         ({"holidays": ["2026-09-27"]}, "extra_working_days"),
+        ({"hours": {"mon": [], "sat": []}}, "hours"),
     ],
 )
 async def test_a_bad_calendar_is_a_422_naming_the_field(client, changes, field):

@@ -6,6 +6,7 @@ import pytest
 
 from csq_common.bus.kafka import BrokerProducer
 from csq_common.db import utcnow
+from csq_common.pagination import encode_cursor
 from csq_common.events import TicketAssigned, TicketCreated
 from csq_testing import wait_until
 from tests.sla.factories import ADMIN, READER, policy_body, ticket_event
@@ -75,5 +76,7 @@ async def test_open_timers_from_ticket_events_on_the_broker_sorted_by_time_left(
         seen += [(item["ticket_id"], item["metric"]) for item in page["items"]]
         cursor = page["next_cursor"]
     assert seen == [("T-a", "first_response"), ("T-b", "resolution"), ("T-a", "resolution")]
-    bad = await client.get("/v1/sla/open", params={"cursor": "bm90LWEtY3Vyc29y"}, headers=READER)
-    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
+    naive = encode_cursor("2026-12-01T10:00:00", "T-a", "resolution")  # a well-formed cursor without an offset
+    for cursor in ("bm90LWEtY3Vyc29y", naive):
+        bad = await client.get("/v1/sla/open", params={"cursor": cursor}, headers=READER)
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"

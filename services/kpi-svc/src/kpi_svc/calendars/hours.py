@@ -95,7 +95,10 @@ class Calendar:
         both = sorted(set(holidays) & set(extra_working_days))
         if both:
             raise CalendarRuleError("extra_working_days", f"{both[0].isoformat()} is also listed as a holiday")
-        return cls(parse_zone(tz), parse_week(hours), frozenset(holidays), frozenset(extra_working_days), country)
+        week = parse_week(hours)
+        if not any(week):
+            raise CalendarRuleError("hours", "the calendar never opens: give at least one weekday an interval")
+        return cls(parse_zone(tz), week, frozenset(holidays), frozenset(extra_working_days), country)
 
     def intervals_on(self, day: date) -> tuple[Interval, ...]:
         """The opening intervals of local date ``day``."""

@@ -9,14 +9,14 @@ from fastapi import APIRouter, Depends, Path, Query
 from csq_common.db import utcnow
 from csq_common.http.auth import AdminScope, ReadScope
 from csq_common.http.dependencies import ReadSessionDep, SessionDep, reject_unknown_query_parameters
-from csq_common.types import CursorStr
+from csq_common.types import CursorStr, storable_str
 from kpi_svc.calendars import service
 from kpi_svc.calendars.schemas import CalendarCreate, CalendarPage, CalendarRead
 from kpi_svc.sla import service as sla
 
 router = APIRouter(prefix="/v1/calendars", tags=["calendars"], dependencies=[Depends(reject_unknown_query_parameters)])
 
-CalendarId = Annotated[str, Path(max_length=36)]
+CalendarId = Annotated[storable_str(max_length=36), Path()]
 NOT_FOUND = {404: {"description": "Unknown calendar"}}
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from csq_common.db import utcnow
 from csq_common.http.auth import AdminScope, ReadScope
 from csq_common.http.dependencies import ReadSessionDep, SessionDep, reject_unknown_query_parameters
-from csq_common.types import CursorStr, IdStr
+from csq_common.types import CursorStr, IdStr, storable_str
 from kpi_svc.sla import policies, service
 from kpi_svc.sla.models import SlaPolicy
 from kpi_svc.sla.schemas import OpenTimerPage, PolicyCreate, PolicyPage, PolicyRead
@@ -34,7 +34,7 @@ async def list_policies(_: ReadScope, session: ReadSessionDep, limit: Limit = 50
 
 
 @router.get("/v1/sla-policies/{policy_id}", response_model=PolicyRead, responses={404: {"description": "Unknown policy"}})
-async def get_policy(policy_id: Annotated[str, Path(max_length=36)], _: ReadScope, session: ReadSessionDep) -> SlaPolicy:
+async def get_policy(policy_id: Annotated[storable_str(max_length=36), Path()], _: ReadScope, session: ReadSessionDep) -> SlaPolicy:
     return await policies.get_policy(session, policy_id)
 
 

@@ -45,7 +45,9 @@ async def open_timers(
         try:
             due_at = datetime.fromisoformat(due_text)
         except ValueError:
-            raise InvalidInput("cursor", "is not a cursor this API issued") from None
+            due_at = None
+        if due_at is None or due_at.tzinfo is None:
+            raise InvalidInput("cursor", "is not a cursor this API issued")
         statement = statement.where(
             or_(
                 SlaTimer.due_at > due_at,
