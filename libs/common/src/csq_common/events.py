@@ -552,13 +552,45 @@ class AuditCompleted(AuditEvent):
     counts_for_agent: bool
 
 
+# ---- SLA timers (kpi-svc → csq.kpi, keyed by ticket id) ---------------------------------------
+
+SlaMetric = Literal["first_response", "next_response", "resolution"]
+
+
+class SlaEvent(EventData):
+    """An SLA target of a ticket about to fall due (``sla.warning``) or fallen due (``sla.breached``):
+    once per ticket, metric and ``due_at``; ``at`` is when the warning or breach happened."""
+
+    domain: ClassVar[str] = "kpi"
+    ticket_id: str
+    policy_id: str
+    metric: SlaMetric
+    priority: str | None = None
+    team_id: str | None = None
+    agent_id: str | None = None
+    due_at: AwareDatetime
+    at: AwareDatetime
+    business_hours: bool
+
+
+class SlaWarning(SlaEvent):
+    event_type: ClassVar[str] = "sla.warning"
+
+
+class SlaBreached(SlaEvent):
+    event_type: ClassVar[str] = "sla.breached"
+
+
+SLA_EVENTS: dict[str, type[SlaEvent]] = {cls.event_type: cls for cls in (SlaWarning, SlaBreached)}
+
+
 AUDIT_EVENTS: dict[str, type[AuditEvent]] = {
     cls.event_type: cls for cls in (AuditCompleted, FindingRaised, ActionOverdue)
 }
 
 EVENT_TYPES: dict[str, type[EventData]] = {
     **TICKET_EVENTS, **CALL_EVENTS, **SURVEY_EVENTS, **NOTIFICATION_EVENTS, **AUDIT_EVENTS, **FEEDBACK_EVENTS,
-    CustomerErased.event_type: CustomerErased,
+    **SLA_EVENTS, CustomerErased.event_type: CustomerErased,
 }
 
 

@@ -25,6 +25,7 @@ from kpi_svc.aggregates import service as aggregates
 from kpi_svc.aggregates import surveys
 from kpi_svc.decoding import decode_payload, envelope_decoder
 from kpi_svc.settings import Settings
+from kpi_svc.sla import timers as sla_timers
 
 SURVEY_EVENTS = {model.event_type: model for model in (SurveyInvited, SurveyAnswered)}
 
@@ -57,6 +58,7 @@ async def handle_events(session: AsyncSession, events: list) -> None:
             survey_payloads.append(_pydantic_payload(model, event.data))
     if tickets:
         await aggregates.apply_ticket_events(session, tickets)
+        await sla_timers.apply_ticket_events(session, [fact for fact in tickets if fact[0] in sla_timers.CLOCK_EVENTS])
     if survey_payloads:
         await surveys.apply_survey_events(session, survey_payloads)
 

@@ -2,35 +2,52 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from csq_common.retention import chain_lifespans, inbox_rules, retention_lifespan
+from csq_common.retention import RetentionRule, chain_lifespans, inbox_rule, retention_lifespan
 from csq_common.runtime import create_service_app
 from csq_common.settings import load_settings
 from kpi_svc.aggregates.rollup import RollupWorker
+from kpi_svc.calendars.router import router as calendars_router
 from kpi_svc.consumers import consumers
 from kpi_svc.gauges import refresher_lifespan
 from kpi_svc.kpis.router import router as kpis_router
 from kpi_svc.read.router import router as read_router
 from kpi_svc.settings import Settings
+from kpi_svc.sla.notices import SlaNoticeWorker
+from kpi_svc.sla.retention import sla_rules
+from kpi_svc.sla.router import router as sla_router
 
 SERVICE_ROOT = Path(__file__).resolve().parents[2]
 
 
 @asynccontextmanager
 async def background(app: FastAPI) -> AsyncIterator[None]:
-    """The roll-up of pending deltas and the gauge refresher, while the app runs."""
+    """The roll-up of pending deltas, the SLA notice worker and the gauge refresher, while the app runs."""
     settings: Settings = app.state.settings
     rollup = RollupWorker(app.state.sessions, batch_size=settings.rollup_batch_size, poll_seconds=settings.rollup_poll_seconds)
+    sla_notices = SlaNoticeWorker(
+        app.state.sessions, topic=settings.topic("kpi"), poll_seconds=settings.sla_poll_seconds,
+        warning_before=timedelta(seconds=settings.sla_warning_seconds), batch_size=settings.sla_batch_size,
+    )
     rollup.start()
+    sla_notices.start()
     app.state.rollup = rollup
     try:
         async with refresher_lifespan(app):
             yield
     finally:
+        await sla_notices.stop()
         await rollup.stop()
+
+
+def retention_rules(app: FastAPI) -> list[RetentionRule]:
+    """The inbox, and the SLA tables (kpi_svc.sla.retention)."""
+    settings: Settings = app.state.settings
+    return [inbox_rule(settings.retention_inbox_days), *sla_rules(settings.sla_retention_days)]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -39,9 +56,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         title="CSQ kpi-svc",
         service_root=SERVICE_ROOT,
-        routers=[kpis_router, read_router],
+        routers=[kpis_router, read_router, calendars_router, sla_router],
         consumers=consumers(settings),
-        extra_lifespan=chain_lifespans(background, retention_lifespan(inbox_rules)),
+        extra_lifespan=chain_lifespans(background, retention_lifespan(retention_rules)),
         # Each KPI read is one statement over the aggregates (a summary: one for tickets, one for
         # surveys, independent): no transaction needed around them.
         autocommit_reads=True,

@@ -22,6 +22,15 @@ class Settings(BaseServiceSettings):
     # delaying the consumer's next batch meanwhile.
     rollup_poll_seconds: float = Field(0.5, gt=0, le=60)
     rollup_batch_size: int = Field(4000, ge=100, le=1_000_000)
+    # KPI_SLA_WARNING_SECONDS: how long before an SLA target falls due sla.warning is published.
+    sla_warning_seconds: float = Field(900.0, ge=0, le=7 * 86400)
+    # KPI_SLA_POLL_SECONDS / KPI_SLA_BATCH_SIZE: how often, and how many timers at a time, the SLA
+    # notice worker looks for warnings and breaches that fell due.
+    sla_poll_seconds: float = Field(5.0, gt=0, le=600)
+    sla_batch_size: int = Field(500, ge=1, le=100_000)
+    # KPI_SLA_RETENTION_DAYS: SLA clock states of tickets whose clocks both stopped, measured timers
+    # and the notices of stopped timers are deleted this long after (SLA KPIs read the timers).
+    sla_retention_days: float = Field(400.0, gt=0, le=36_500)
 
 
 #: The running service's settings, for routers: ``settings: SettingsDep``.

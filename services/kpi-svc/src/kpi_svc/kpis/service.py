@@ -20,6 +20,7 @@ from functools import lru_cache
 from sqlalchemy import and_, bindparam, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csq_common.db import utcnow
 from csq_common.errors import InvalidInput
 from csq_common.sql import fetch_prepared
 from kpi_svc.aggregates import sketch
@@ -27,6 +28,7 @@ from kpi_svc.aggregates.buckets import Tile, tile, widen
 from kpi_svc.aggregates.dimensions import WILDCARD, stored
 from kpi_svc.aggregates.models import COUNTER_COLUMNS, SKETCH_COLUMNS, SurveyAggregate, TicketAggregate, TicketDelta
 from kpi_svc.kpis.surveys import check_dimension, survey_statement, survey_values
+from kpi_svc.sla.kpis import sla_values
 
 MAX_WINDOW = timedelta(days=400)
 
@@ -199,7 +201,12 @@ async def kpi_summary(
     if dimension is not None:
         return Summary(start=start, end=end, filters=filters, values=dict(survey), counts=survey_counts)
     values, counts = await _ticket_values(session, shape, params)
-    return Summary(start=start, end=end, filters=filters, values={**values, **survey}, counts={**counts, **survey_counts})
+    sla, sla_counts = await sla_values(
+        session, start=start, end=end, now=utcnow(), team_id=filters.team_id, agent_id=filters.agent_id, channel=filters.channel
+    )
+    return Summary(
+        start=start, end=end, filters=filters, values={**values, **sla, **survey}, counts={**counts, **sla_counts, **survey_counts}
+    )
 
 
 def merge_rows(rows: Sequence[Sequence]) -> tuple[dict[str, int], sketch.Bins, sketch.Bins]:

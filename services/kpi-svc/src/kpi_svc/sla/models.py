@@ -1,0 +1,90 @@
+"""SLA tables: policies, the tickets as their clocks see them, the timers, and the notices.
+
+- ``kpi_sla_policies``: targets per priority and tags; the first by creation that matches applies.
+- ``kpi_sla_tickets``: per ticket only what the clocks need (dimensions, priority, tags, the
+  timestamps that start and stop them, and the status changes that pause them), so a policy or a
+  calendar created later can be applied to every clock still running.
+- ``kpi_sla_timers``: one per ticket, metric and clock start (a reopen starts a new resolution
+  clock): the policy applied, its state and ``due_at``, the instant the target falls (or fell) due.
+- ``kpi_sla_notices``: one row per (ticket, metric, due_at, kind) published, inserted in the
+  transaction of its outbox row, so each warning and breach goes out once across replicas.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from csq_common.db import Base, UtcDateTime
+
+RUNNING, PAUSED, MET, MISSED, CANCELLED = "running", "paused", "met", "missed", "cancelled"
+FIRST_RESPONSE, NEXT_RESPONSE, RESOLUTION = "first_response", "next_response", "resolution"
+WARNING, BREACH = "warning", "breach"
+
+
+class SlaPolicy(Base):
+    __tablename__ = "kpi_sla_policies"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    priorities: Mapped[list[str]] = mapped_column(JSON)
+    tags: Mapped[list[str]] = mapped_column(JSON)
+    first_response_seconds: Mapped[int] = mapped_column(BigInteger)
+    next_response_seconds: Mapped[int | None] = mapped_column(BigInteger)
+    resolution_seconds: Mapped[int] = mapped_column(BigInteger)
+    business_hours: Mapped[bool] = mapped_column(Boolean)
+    paused_statuses: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SlaTicket(Base):
+    __tablename__ = "kpi_sla_tickets"
+    __table_args__ = (Index("ix_kpi_sla_tickets_active", "active", "updated_at"),)
+
+    ticket_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    team_id: Mapped[str | None] = mapped_column(String(200))
+    agent_id: Mapped[str | None] = mapped_column(String(200))
+    channel: Mapped[str | None] = mapped_column(String(50))
+    priority: Mapped[str | None] = mapped_column(String(50))
+    tags: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    resolution_started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    statuses: Mapped[list[Any]] = mapped_column(JSON)  # [[RFC 3339 instant, status], …] in time order
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)  # the latest event applied
+    active: Mapped[bool] = mapped_column(Boolean)  # a clock still runs (not responded or not resolved)
+
+
+class SlaTimer(Base):
+    __tablename__ = "kpi_sla_timers"
+    __table_args__ = (Index("ix_kpi_sla_timers_due", "state", "due_at"), Index("ix_kpi_sla_timers_stopped", "metric", "stopped_at"))
+
+    ticket_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(20), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    policy_id: Mapped[str | None] = mapped_column(String(36))
+    priority: Mapped[str | None] = mapped_column(String(50))
+    team_id: Mapped[str | None] = mapped_column(String(200))
+    agent_id: Mapped[str | None] = mapped_column(String(200))
+    channel: Mapped[str | None] = mapped_column(String(50))
+    business_hours: Mapped[bool] = mapped_column(Boolean)
+    target_seconds: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(10))
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # when it falls (fell) due; null while paused or met
+    stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # the response or resolution
+
+
+class SlaNotice(Base):
+    __tablename__ = "kpi_sla_notices"
+    __table_args__ = (Index("ix_kpi_sla_notices_timer", "ticket_id", "metric", "due_at", "kind"),)
+
+    notice_key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(String(200))
+    metric: Mapped[str] = mapped_column(String(20))
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    kind: Mapped[str] = mapped_column(String(10))
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

@@ -1,0 +1,224 @@
+"""Live SLA timers from ticket events, and their refresh when a policy or calendar is created.
+
+The consumer's batch is folded per ticket into ``kpi_sla_tickets`` (only what the clocks need) and
+each ticket's first-response and resolution clocks are re-read (``clock.read_clock``) into
+``kpi_sla_timers``: two reads and two upserts per batch, whatever its size. A timer already
+measured (met, or missed after it stopped) keeps its result; a reopen starts a new resolution
+clock (a new timer row) from the reopen time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from csq_common.events import TICKET_EVENTS, TicketClosed, TicketFirstResponded, TicketReopened, TicketResolved
+from csq_common.sql import add_to_counters
+from kpi_svc.calendars.service import CalendarBook, load_book
+from kpi_svc.sla.clock import read_clock, running_segments
+from kpi_svc.sla.models import CANCELLED, FIRST_RESPONSE, MET, MISSED, RESOLUTION, SlaPolicy, SlaTicket, SlaTimer
+from kpi_svc.sla.policies import first_match, policies_in_order
+
+#: The ticket events that start, pause, stop or restart a clock (all of today's ticket types).
+CLOCK_EVENTS = frozenset(TICKET_EVENTS)
+_STOPPED = {TicketResolved.event_type, TicketClosed.event_type}
+_TICKET_COLUMNS = (
+    "ticket_id", "team_id", "agent_id", "channel", "priority", "tags", "created_at", "first_response_at",
+    "resolution_started_at", "resolved_at", "statuses", "updated_at", "active",
+)
+assert set(_TICKET_COLUMNS) == set(SlaTicket.__table__.columns.keys())
+_TIMER_COLUMNS = tuple(column.name for column in SlaTimer.__table__.columns)
+_REFRESH_CHUNK = 500
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is timezone.utc else moment.astimezone(timezone.utc)
+
+
+@dataclass
+class TicketClocks:
+    """A ticket as its SLA clocks see it (one ``kpi_sla_tickets`` row)."""
+
+    ticket_id: str
+    created_at: datetime
+    resolution_started_at: datetime
+    updated_at: datetime
+    team_id: str | None = None
+    agent_id: str | None = None
+    channel: str | None = None
+    priority: str | None = None
+    tags: list[str] = field(default_factory=list)
+    first_response_at: datetime | None = None
+    resolved_at: datetime | None = None
+    statuses: list[tuple[datetime, str]] = field(default_factory=list)
+
+    @classmethod
+    def from_row(cls, row: Any) -> "TicketClocks":
+        values = dict(row._mapping)
+        values["statuses"] = [(datetime.fromisoformat(at), status) for at, status in values["statuses"]]
+        values.pop("active")
+        return cls(**values)
+
+    @property
+    def active(self) -> bool:
+        return self.first_response_at is None or self.resolved_at is None
+
+    def row(self) -> tuple:
+        """The ``kpi_sla_tickets`` row, in ``_TICKET_COLUMNS`` order."""
+        return (
+            self.ticket_id, self.team_id, self.agent_id, self.channel, self.priority, self.tags, self.created_at,
+            self.first_response_at, self.resolution_started_at, self.resolved_at,
+            [[at.isoformat(), status] for at, status in self.statuses], self.updated_at, self.active,
+        )
+
+    def add_status(self, at: datetime, status: str) -> None:
+        """Record the status a snapshot at ``at`` carried, in time order. Every one is kept, repeats
+        included: events may arrive out of order, and a repeat dropped now could be the change back
+        after a status that arrives later."""
+        if (at, status) not in self.statuses:
+            self.statuses.append((at, status))
+            self.statuses.sort()
+
+
+def merge_event(state: TicketClocks | None, event_type: str, event: Any) -> TicketClocks:
+    """``state`` with one ticket event applied (order-tolerant: the dimensions come from the
+    latest event, the first response is the earliest seen, a resolution counts only for the
+    resolution clock running at that time)."""
+    ticket = event.ticket
+    occurred_at = _utc(event.occurred_at)
+    fresh = state is None
+    if state is None:
+        created_at = _utc(ticket.created_at)
+        state = TicketClocks(ticket.id, created_at=created_at, resolution_started_at=created_at, updated_at=occurred_at)
+    if fresh or occurred_at >= state.updated_at:
+        state.team_id, state.agent_id, state.channel = ticket.team_id, ticket.agent_id, ticket.channel
+        state.priority, state.tags = ticket.priority, list(ticket.tags)
+        state.updated_at = max(state.updated_at, occurred_at)
+    if ticket.status:
+        state.add_status(occurred_at, ticket.status)
+    responded = ticket.first_response_at or (occurred_at if event_type == TicketFirstResponded.event_type else None)
+    if responded is not None:
+        responded = _utc(responded)
+        state.first_response_at = min(state.first_response_at or responded, responded)
+    if event_type == TicketReopened.event_type and occurred_at > state.resolution_started_at:
+        state.resolution_started_at = occurred_at
+        if state.resolved_at is not None and state.resolved_at <= occurred_at:
+            state.resolved_at = None
+    elif event_type in _STOPPED:
+        candidates = [_utc(moment) for moment in (ticket.resolved_at, ticket.closed_at, occurred_at) if moment is not None]
+        stop = next((moment for moment in candidates if moment >= state.resolution_started_at), None)
+        if stop is not None and (state.resolved_at is None or stop < state.resolved_at):
+            state.resolved_at = stop
+    return state
+
+
+async def _load_tickets(session: AsyncSession, ticket_ids: Iterable[str]) -> dict[str, TicketClocks]:
+    table = SlaTicket.__table__
+    rows = (await session.execute(select(table).where(table.c.ticket_id.in_(list(ticket_ids))))).all()
+    return {row.ticket_id: TicketClocks.from_row(row) for row in rows}
+
+
+async def apply_ticket_events(session: AsyncSession, facts: Sequence[tuple[str, Any]]) -> None:
+    """Fold a consumer batch of ``(event type, ticket event)`` into the tickets' clocks and timers."""
+    if not facts:
+        return
+    states = await _load_tickets(session, {event.ticket.id for _, event in facts})
+    for event_type, event in sorted(facts, key=lambda fact: fact[1].occurred_at):
+        ticket_id = event.ticket.id
+        states[ticket_id] = merge_event(states.get(ticket_id), event_type, event)
+    tickets = sorted(states.values(), key=lambda state: state.ticket_id)
+    await add_to_counters(session, SlaTicket.__table__, _TICKET_COLUMNS, [t.row() for t in tickets], added=(), replaced=_TICKET_COLUMNS[1:])
+    policies = await policies_in_order(session)
+    if policies:  # without a policy there is no timer to start; a policy created later reads the tickets
+        await refresh_timers(session, tickets, policies=policies, book=await load_book(session))
+
+
+async def refresh_timers(
+    session: AsyncSession, tickets: Sequence[TicketClocks], *, policies: Sequence[SlaPolicy], book: CalendarBook,
+    breached_before: datetime | None = None,
+) -> None:
+    """Re-read every clock of ``tickets`` under the first matching policy (a measured one under the
+    policy it was measured by). With ``breached_before`` (a policy or calendar created now), timers
+    already measured or due before it are left as they are: only clocks still short of their
+    target change."""
+    clocks = []
+    for ticket in tickets:
+        clocks.append((ticket, FIRST_RESPONSE, ticket.created_at, ticket.first_response_at))
+        clocks.append((ticket, RESOLUTION, ticket.resolution_started_at, ticket.resolved_at))
+    table = SlaTimer.__table__
+    keys = [(ticket.ticket_id, metric, start) for ticket, metric, start, _ in clocks]
+    existing = {
+        (row.ticket_id, row.metric, row.started_at): row
+        for row in (
+            await session.execute(
+                select(*(table.c[name] for name in _TIMER_COLUMNS)).where(
+                    tuple_(table.c.ticket_id, table.c.metric, table.c.started_at).in_(keys)
+                )
+            )
+        ).all()
+    } if keys else {}
+    by_id = {policy.id: policy for policy in policies}
+    rows = []
+    for (ticket, metric, start, stop), key in zip(clocks, keys):
+        known = existing.get(key)
+        if known is None and stop is not None and breached_before is not None:
+            continue  # stopped before any policy covered it: never measured, and not now either
+        measured = known is not None and known.state in (MET, MISSED)
+        if breached_before is not None and known is not None and (
+            measured or (known.due_at is not None and known.due_at <= breached_before)
+        ):
+            continue
+        if measured:
+            # A measured clock keeps its policy; a late or out-of-order event may still correct it.
+            policy = by_id.get(known.policy_id)
+            if policy is None:
+                continue
+        else:
+            policy = first_match(policies, ticket.priority, ticket.tags)
+        if policy is None:
+            if known is not None and known.state != CANCELLED:
+                rows.append(_timer_row(ticket, metric, start, stop, None, None, CANCELLED, None))
+            continue
+        found = book.for_team(ticket.team_id) if policy.business_hours else None
+        calendar = found[1] if found else None
+        target = policy.first_response_seconds if metric == FIRST_RESPONSE else policy.resolution_seconds
+        segments = running_segments(start, stop, ticket.statuses, frozenset(policy.paused_statuses))
+        reading = read_clock(segments, stopped=stop is not None, target_seconds=target, calendar=calendar)
+        rows.append(_timer_row(ticket, metric, start, stop, policy, calendar is not None, reading.state, reading.due_at))
+    # Only the timers that changed are written (most events move no clock).
+    changed = sorted((row for row in rows if (known := existing.get(row[:3])) is None or tuple(known) != row), key=lambda row: row[:3])
+    await add_to_counters(session, table, _TIMER_COLUMNS, changed, added=(), replaced=_TIMER_COLUMNS[3:])
+
+
+def _timer_row(ticket: TicketClocks, metric: str, start: datetime, stop: datetime | None, policy: SlaPolicy | None,
+               business_hours: bool | None, state: str, due_at: datetime | None) -> tuple:
+    target = 0 if policy is None else (policy.first_response_seconds if metric == FIRST_RESPONSE else policy.resolution_seconds)
+    values = {
+        "ticket_id": ticket.ticket_id, "metric": metric, "started_at": start, "policy_id": policy.id if policy else None,
+        "priority": ticket.priority, "team_id": ticket.team_id, "agent_id": ticket.agent_id, "channel": ticket.channel,
+        "business_hours": bool(business_hours), "target_seconds": target, "state": state, "due_at": due_at, "stopped_at": stop,
+    }
+    return tuple(values[name] for name in _TIMER_COLUMNS)
+
+
+async def refresh_running(session: AsyncSession, *, now: datetime) -> None:
+    """Apply the policies and calendars as they are now to every ticket whose clock still runs
+    (after a policy or calendar is created), leaving measured and already breached timers alone."""
+    policies, book = await policies_in_order(session), await load_book(session)
+    table = SlaTicket.__table__
+    after = ""
+    while True:
+        rows = (
+            await session.execute(
+                select(table).where(table.c.active.is_(True), table.c.ticket_id > after).order_by(table.c.ticket_id).limit(_REFRESH_CHUNK)
+            )
+        ).all()
+        if not rows:
+            return
+        await refresh_timers(session, [TicketClocks.from_row(row) for row in rows], policies=policies, book=book, breached_before=now)
+        after = rows[-1].ticket_id

@@ -1,0 +1,82 @@
+"""/v1/sla-policies and /v1/sla/open through the app, with ticket events through the real broker."""
+
+from datetime import timedelta
+
+import pytest
+
+from csq_common.bus.kafka import BrokerProducer
+from csq_common.db import utcnow
+from csq_common.pagination import encode_cursor
+from csq_common.events import TicketAssigned, TicketCreated
+from csq_testing import wait_until
+from tests.sla.factories import ADMIN, READER, policy_body, ticket_event
+
+
+async def test_an_admin_creates_policies_that_readers_list_and_get(client):
+    created = await client.post("/v1/sla-policies", json=policy_body(tags=["投诉"], next_response_seconds=1200), headers=ADMIN)
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["tags"] == ["投诉"] and body["next_response_seconds"] == 1200 and body["paused_statuses"] == ["pending", "on_hold"]
+    assert (await client.get(f"/v1/sla-policies/{body['id']}", headers=READER)).json() == body
+    assert [p["id"] for p in (await client.get("/v1/sla-policies", headers=READER)).json()["items"]] == [body["id"]]
+    assert (await client.post("/v1/sla-policies", json=policy_body(), headers=READER)).status_code == 403
+    assert (await client.get("/v1/sla-policies/nope", headers=READER)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"first_response_seconds": 0}, "first_response_seconds"),
+        ({"resolution_seconds": -5}, "resolution_seconds"),
+        ({"priorities": ["high\x00"]}, "priorities[0]"),
+        ({"name": ""}, "name"),
+        ({"business_hour": True}, "business_hour"),
+    ],
+)
+async def test_a_bad_policy_is_a_422_naming_the_field(client, changes, field):
+    response = await client.post("/v1/sla-policies", json=policy_body(**changes), headers=ADMIN)
+    assert response.status_code == 422, response.text
+    assert [error["field"] for error in response.json()["errors"]] == [field]
+
+
+async def test_open_timers_from_ticket_events_on_the_broker_sorted_by_time_left(client, settings):
+    assert (await client.post("/v1/sla-policies", json=policy_body(first_response_seconds=3600), headers=ADMIN)).status_code == 201
+    now = utcnow().replace(microsecond=0)
+    events = [
+        ticket_event(TicketCreated, "T-a", now - timedelta(minutes=10), now - timedelta(minutes=10), status="open"),
+        ticket_event(TicketCreated, "T-b", now - timedelta(minutes=50), now - timedelta(minutes=50), status="open"),
+        ticket_event(TicketCreated, "T-c", now - timedelta(minutes=30), now - timedelta(minutes=30), status="open", team="tech"),
+        ticket_event(TicketCreated, "T-d", now - timedelta(minutes=40), now - timedelta(minutes=40), status="open"),
+        ticket_event(TicketAssigned, "T-d", now - timedelta(minutes=39), now - timedelta(minutes=40), status="pending"),
+    ]
+    producer = BrokerProducer(settings)
+    producer.start()
+    await wait_until(lambda: producer.connected, message="producer connected")
+    try:
+        for item in events:
+            await producer.send_and_wait(settings.topic("tickets"), item.to_bytes(), key=item.subject.encode())
+    finally:
+        await producer.stop()
+
+    async def first_responses():
+        body = (await client.get("/v1/sla/open", params={"limit": 50}, headers=READER)).json()
+        rows = [(item["ticket_id"], item["seconds_left"]) for item in body["items"] if item["metric"] == "first_response"]
+        return rows if len(rows) == 3 else None
+
+    rows = await wait_until(first_responses, timeout=30, message="three running first-response timers")
+    assert [ticket for ticket, _ in rows] == ["T-b", "T-c", "T-a"]  # T-d is pending: its clock is stopped
+    assert 9 * 60 < rows[0][1] <= 10 * 60 + 5
+
+    page = (await client.get("/v1/sla/open", params={"team_id": "billing", "limit": 1}, headers=READER)).json()
+    assert [item["ticket_id"] for item in page["items"]] == ["T-b"]
+    seen = []
+    cursor = page["next_cursor"]
+    while cursor:
+        page = (await client.get("/v1/sla/open", params={"team_id": "billing", "limit": 1, "cursor": cursor}, headers=READER)).json()
+        seen += [(item["ticket_id"], item["metric"]) for item in page["items"]]
+        cursor = page["next_cursor"]
+    assert seen == [("T-a", "first_response"), ("T-b", "resolution"), ("T-a", "resolution")]
+    naive = encode_cursor("2026-12-01T10:00:00", "T-a", "resolution")  # a well-formed cursor without an offset
+    for cursor in ("bm90LWEtY3Vyc29y", naive):
+        bad = await client.get("/v1/sla/open", params={"cursor": cursor}, headers=READER)
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
