@@ -12,7 +12,7 @@ from csq_testing import app_client, wait_until
 from kpi_svc.main import SERVICE_ROOT, create_app
 from kpi_svc.sla.notices import publish_notices
 from tests.sla.factories import ADMIN, add_policy, feed, outbox_events, policy_body, ticket_event
-from tests.sla.topic import published
+from csq_testing.topics import published
 
 TOPIC = "csq.kpi"
 LEAD = timedelta(minutes=15)
