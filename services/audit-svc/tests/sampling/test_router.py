@@ -4,6 +4,7 @@ the dashboard per reviewer."""
 from datetime import datetime, timedelta
 
 from csq_common.db import utcnow
+from audit_svc.sampling import assignments as assignment_service
 from audit_svc.sampling.periods import period_containing
 from audit_svc.tickets import service as intake
 from tests.plans.factories import READER, WRITER, plan_body
@@ -71,6 +72,14 @@ async def test_cycle_assignments_reassign_complete_and_dashboard(client):
     assert rows[target]["done"] == 1 and rows[target]["open"] == rows[target]["assigned"] - 1
     assert all(row["overdue"] == (row["open"] if overdue_expected else 0) for row in rows.values())
     assert rows["A-0"]["goal"] == 10 and rows["Q-9"]["goal"] is None
+    # Overdue pinned on both sides of the due time (the HTTP answer above uses today's clock).
+    due = last_week.end + timedelta(days=2)
+    async with client.app.state.sessions() as session:
+        before = await assignment_service.dashboard(session, plan_id, now=due - timedelta(seconds=1))
+        after = await assignment_service.dashboard(session, plan_id, now=due + timedelta(seconds=1))
+    assert sum(row["open"] for row in after["reviewers"]) == 39
+    assert [row["overdue"] for row in before["reviewers"]] == [0, 0, 0]
+    assert [row["overdue"] for row in after["reviewers"]] == [row["open"] for row in after["reviewers"]]
 
     mine = (await client.get("/v1/assignments", params={"reviewer_id": target, "status": "done"}, headers=READER)).json()
     assert [item["id"] for item in mine["items"]] == [billing_ticket["id"]]
