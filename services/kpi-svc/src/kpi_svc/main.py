@@ -20,26 +20,34 @@ from kpi_svc.settings import Settings
 from kpi_svc.sla.notices import SlaNoticeWorker
 from kpi_svc.sla.retention import sla_rules
 from kpi_svc.sla.router import router as sla_router
+from kpi_svc.targets.evaluator import TargetEvaluator
+from kpi_svc.targets.router import router as targets_router
 
 SERVICE_ROOT = Path(__file__).resolve().parents[2]
 
 
 @asynccontextmanager
 async def background(app: FastAPI) -> AsyncIterator[None]:
-    """The roll-up of pending deltas, the SLA notice worker and the gauge refresher, while the app runs."""
+    """The roll-up of pending deltas, the SLA notice worker, the target evaluator and the gauge
+    refresher, while the app runs."""
     settings: Settings = app.state.settings
     rollup = RollupWorker(app.state.sessions, batch_size=settings.rollup_batch_size, poll_seconds=settings.rollup_poll_seconds)
     sla_notices = SlaNoticeWorker(
         app.state.sessions, topic=settings.topic("kpi"), poll_seconds=settings.sla_poll_seconds,
         warning_before=timedelta(seconds=settings.sla_warning_seconds), batch_size=settings.sla_batch_size,
     )
+    targets = TargetEvaluator(
+        app.state.sessions, app.state.read_sessions, topic=settings.topic("kpi"), poll_seconds=settings.target_poll_seconds
+    )
     rollup.start()
     sla_notices.start()
+    targets.start()
     app.state.rollup = rollup
     try:
         async with refresher_lifespan(app):
             yield
     finally:
+        await targets.stop()
         await sla_notices.stop()
         await rollup.stop()
 
@@ -56,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         title="CSQ kpi-svc",
         service_root=SERVICE_ROOT,
-        routers=[kpis_router, read_router, calendars_router, sla_router],
+        routers=[kpis_router, read_router, calendars_router, sla_router, targets_router],
         consumers=consumers(settings),
         extra_lifespan=chain_lifespans(background, retention_lifespan(retention_rules)),
         # Each KPI read is one statement over the aggregates (a summary: one for tickets, one for

@@ -31,6 +31,9 @@ class Settings(BaseServiceSettings):
     # KPI_SLA_RETENTION_DAYS: SLA clock states of tickets whose clocks both stopped, measured timers
     # and the notices of stopped timers are deleted this long after (SLA KPIs read the timers).
     sla_retention_days: float = Field(400.0, gt=0, le=36_500)
+    # KPI_TARGET_POLL_SECONDS: how often the target evaluator reads every KPI target's metric and
+    # moves its state on (one evaluation per interval counts towards breach_after/recover_after).
+    target_poll_seconds: float = Field(30.0, gt=0, le=3600)
 
 
 #: The running service's settings, for routers: ``settings: SettingsDep``.

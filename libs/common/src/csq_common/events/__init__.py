@@ -5,7 +5,7 @@ envelope with :meth:`CloudEvent.from_bytes` and the payload with :func:`parse_da
 models ignore unknown fields so older consumers keep working when producers add fields.
 
 The models live in one module per domain (``envelope``, ``tickets``, ``surveys``, ``feedback``,
-``audits``, ``sla``, ``notifications``); this package exports them all, so ``from
+``audits``, ``sla``, ``kpi``, ``notifications``); this package exports them all, so ``from
 csq_common.events import TicketClosed`` works as it always did.
 """
 
@@ -90,10 +90,18 @@ from csq_common.events.sla import (  # noqa: F401 (re-exported)
     SlaBreached,
     SLA_EVENTS,
 )
+from csq_common.events.kpi import (  # noqa: F401 (re-exported)
+    TargetDirection,
+    TargetWindow,
+    KpiTargetEvent,
+    KpiTargetBreached,
+    KpiTargetRecovered,
+    KPI_TARGET_EVENTS,
+)
 
 EVENT_TYPES: dict[str, type[EventData]] = {
     **TICKET_EVENTS, **CALL_EVENTS, **SURVEY_EVENTS, **NOTIFICATION_EVENTS, **AUDIT_EVENTS, **FEEDBACK_EVENTS,
-    **SLA_EVENTS, CustomerErased.event_type: CustomerErased,
+    **SLA_EVENTS, **KPI_TARGET_EVENTS, CustomerErased.event_type: CustomerErased,
 }
 
 
