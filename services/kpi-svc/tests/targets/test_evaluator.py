@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from csq_common.bus.migration import upgrade_to_head
-from csq_common.db import create_engine, session_factory
+from csq_common.db import create_engine, session_factory, transaction
 from kpi_svc.main import SERVICE_ROOT
+from kpi_svc.targets.evaluator import apply, read_targets
 from kpi_svc.targets.models import BREACHED, INSUFFICIENT, OK, KpiTargetState
 from tests.targets.factories import TOPIC, add_target, closure, feed, run, target_events
 
@@ -132,7 +133,15 @@ async def test_two_evaluators_at_once_publish_each_change_once(sessions, databas
     await upgrade_to_head(replica, SERVICE_ROOT)
     other = session_factory(replica)
     try:
-        for minute in range(4):
+        # Both read the same version before either writes: only the first write counts.
+        readings = []
+        for factory in (sessions, other):
+            async with factory() as session:
+                readings.append(await read_targets(session, now=NOON, min_gap=timedelta(0)))
+        for factory, (reading,) in zip((other, sessions), readings):
+            async with transaction(factory) as session:
+                await apply(session, reading, topic=TOPIC, now=NOON)
+        for minute in range(1, 4):
             now = NOON + timedelta(minutes=minute)
             await asyncio.gather(run(sessions, now), run(other, now), run(other, now, read_sessions=sessions))
         await feed(sessions, [closure(NOON - timedelta(hours=2), first_contact=True) for _ in range(30)])
