@@ -1,7 +1,7 @@
 """The pure rules: windows in non-UTC zones (expected instants worked out by hand from the zones'
 offsets), and the hysteresis on a value that hovers around the threshold."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,7 +10,6 @@ from kpi_svc.targets.models import BREACHED, INSUFFICIENT, OK, PENDING
 from kpi_svc.targets.rules import BREACH, RECOVERY, Before, Limits, step, window_of
 
 T = datetime.fromisoformat
-UTC = timezone.utc
 
 
 @pytest.mark.parametrize(

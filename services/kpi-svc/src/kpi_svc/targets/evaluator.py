@@ -30,7 +30,7 @@ from csq_common.bus import outbox
 from csq_common.db import transaction, utcnow
 from csq_common.errors import CsqError
 from csq_common.events import KpiTargetBreached, KpiTargetRecovered, make_event
-from csq_common.worker import PollingWorker
+from csq_common.worker import DEFAULT_STOP_SECONDS, PollingWorker
 from kpi_svc.kpis.service import KpiFilters, kpi_summary
 from kpi_svc.read import zones
 from kpi_svc.targets.models import KpiTarget, KpiTargetState
@@ -176,7 +176,8 @@ class TargetEvaluator(PollingWorker):
             self._exported = export(await breached_flags(session), self._exported)
         return False
 
-    async def stop(self, timeout: float | None = None) -> bool:
-        stopped = await (super().stop() if timeout is None else super().stop(timeout))
+    async def stop(self, timeout: float = DEFAULT_STOP_SECONDS) -> bool:
+        """Stop, and withdraw this process's gauge values (another replica exports its own)."""
+        stopped = await super().stop(timeout)
         self._exported = export({}, self._exported)
         return stopped
