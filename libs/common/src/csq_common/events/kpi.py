@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import AwareDatetime
 
@@ -22,7 +22,7 @@ class KpiTargetEvent(EventData):
     domain: ClassVar[str] = "kpi"
     target_id: str
     metric: str
-    scope: dict[str, str]
+    scope: dict[str, Any]  # team_id, agent_id, channel: the ones set
     window: TargetWindow
     tz: str = "UTC"
     value: float
