@@ -9,7 +9,7 @@ from alembic import op
 
 from csq_common.db import UtcDateTime
 
-revision = "kpitargets_0001"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
