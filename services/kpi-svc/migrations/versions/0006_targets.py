@@ -1,6 +1,6 @@
 """KPI targets and their evaluation states
 
-Revision ID: kpitargets_0001
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-06
 """
