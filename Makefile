@@ -19,7 +19,7 @@ RUN_ARGS ?=
 SUITE_TIMEOUT ?= 1500
 STACK_DUMP_SECONDS ?= 300
 
-.PHONY: install system-packages run mail-links test test-sqlite test-postgres test-common test-services test-system bench outbox-requeue clean
+.PHONY: install system-packages run mail-links test test-sqlite test-postgres test-common test-services test-system bench outbox-requeue kpi-rebuild clean
 
 install: $(STAMP)
 
@@ -90,6 +90,13 @@ bench: install
 outbox-requeue: install
 	@test -n "$(DATABASE_URL)" || { echo "make outbox-requeue: set DATABASE_URL (the service's database)"; exit 2; }
 	$(BIN)/python -m csq_common.bus.outbox requeue --database-url "$(DATABASE_URL)"
+
+# Replay kpi-svc's topics into a fresh database and compare every KPI with the live one (exit 1 if
+# any differs): make kpi-rebuild DATABASE_URL=postgresql+asyncpg://…/kpi_rebuild; the live database,
+# broker and topic prefix come from KPI_DATABASE_URL (or LIVE_DATABASE_URL=…), KAFKA_BOOTSTRAP_SERVERS, CSQ_TOPIC_PREFIX.
+kpi-rebuild: install
+	@test -n "$(DATABASE_URL)" || { echo "make kpi-rebuild: set DATABASE_URL (a fresh database to rebuild into)"; exit 2; }
+	$(BIN)/python -m kpi_svc.rebuild --database-url "$(DATABASE_URL)" $(if $(LIVE_DATABASE_URL),--live-database-url "$(LIVE_DATABASE_URL)")
 
 clean:
 	rm -rf $(VENV) var

@@ -1,7 +1,8 @@
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Depends
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from csq_common.http.dependencies import get_settings
@@ -16,6 +17,30 @@ class Settings(BaseServiceSettings):
     port: int = 8003
     # KPI_GAUGE_REFRESH_SECONDS: how often the csq_kpi_today_* Prometheus gauges are recomputed.
     gauge_refresh_seconds: float = Field(10.0, gt=0, le=3600)
+    # KPI_ORGANISATION_TZ: the IANA zone whose midnight starts "today" for the Prometheus gauges.
+    organisation_tz: str = "UTC"
+    # KPI_GAUGE_METRICS: the KPIs exported as today's gauges, by name (comma-separated; any metric
+    # of the summary, see kpi_svc.gauges). KPI_GAUGE_MAX_TEAMS: at most this many teams get series
+    # (the first in team order; csq_kpi_gauge_teams_dropped counts the rest).
+    gauge_metrics: str = "tickets_closed,frt_avg_seconds,aht_seconds,fcr_pct,reopen_pct,csat_pct,nps,sla_frt_pct,sla_resolution_pct"
+    gauge_max_teams: int = Field(100, ge=1, le=10_000)
+
+    @field_validator("organisation_tz")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ValueError("must be an IANA time zone name such as Asia/Shanghai") from None
+        return value
+
+    @field_validator("gauge_metrics")
+    @classmethod
+    def _known_metrics(cls, value: str) -> str:
+        from kpi_svc.gauges import check_gauge_metrics  # the metric lists live with the reads
+
+        check_gauge_metrics(value)
+        return value
     # KPI_ROLLUP_POLL_SECONDS / KPI_ROLLUP_BATCH_SIZE: how often, and how many pending deltas at a
     # time, the roll-up folds into the aggregates (reads include what is still pending). A larger
     # batch shares more aggregate rows between deltas but holds SQLite's write lock longer,

@@ -35,6 +35,7 @@ __all__ = [
     "lock_out_other_writers",
     "rows_by_keys",
     "set_where_ids",
+    "snapshot_reads",
     "transaction_locks_available",
     "try_transaction_lock",
 ]
@@ -178,3 +179,11 @@ async def try_transaction_lock(session: AsyncSession, name: int) -> bool:
     """Take the lock ``name`` (an int64) until the transaction ends, without waiting: False if
     another transaction holds it. Only where :func:`transaction_locks_available`."""
     return await backend(session).try_transaction_lock(session, name)
+
+
+async def snapshot_reads(session: AsyncSession) -> None:
+    """Make every read of the session's (new) transaction see one snapshot of the database, so a
+    scan in several statements is consistent while writers go on: PostgreSQL ``REPEATABLE READ
+    READ ONLY`` (the transaction's first statement); SQLite's read transaction already keeps the
+    snapshot of its first read until it ends."""
+    await backend(session).snapshot_reads(session)

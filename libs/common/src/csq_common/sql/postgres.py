@@ -228,3 +228,7 @@ async def set_where_ids(session: AsyncSession, table: Table, ids: list[int], val
 async def try_transaction_lock(session: AsyncSession, name: int) -> bool:
     driver = await driver_connection(session)
     return bool(await driver.fetchval("SELECT pg_try_advisory_xact_lock($1)", name))
+
+
+async def snapshot_reads(session: AsyncSession) -> None:
+    await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))

@@ -189,3 +189,7 @@ async def set_where_ids(session: AsyncSession, table: Table, ids: list[int], val
 
 async def try_transaction_lock(session: AsyncSession, name: int) -> bool:
     raise NotImplementedError("SQLite has no named transaction locks (see transaction_locks_available)")
+
+
+async def snapshot_reads(session: AsyncSession) -> None:
+    return None  # a deferred transaction's reads share the snapshot of its first read (WAL)

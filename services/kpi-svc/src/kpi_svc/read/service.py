@@ -59,6 +59,10 @@ def _kind(metric: str) -> str:
     return TICKETS if metric in TICKET_METRICS else SURVEYS
 
 
+#: The kind (read.grouped: TICKETS, SURVEYS…) whose cells hold a metric; the gauges read it too.
+kind_of = _kind
+
+
 def _sketches(metrics) -> tuple[str, ...]:
     needed = {SKETCH_OF[m] for m in metrics if m in SKETCH_OF}
     return tuple(name for name in ("frt_sketch", "resolution_sketch") if name in needed)
