@@ -17,6 +17,7 @@ from audit_svc.calibration.router import router as calibration_router
 from audit_svc.disputes.router import router as disputes_router
 from audit_svc.findings.overdue import OverdueWorker
 from audit_svc.findings.router import router as findings_router
+from audit_svc.grades.router import router as grades_router
 from audit_svc.plans.router import router as plans_router
 from audit_svc.reviews.router import router as reviews_router
 from audit_svc.sampling.router import router as sampling_router
@@ -70,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service_root=SERVICE_ROOT,
         routers=[
             scorecards_router, reviews_router, disputes_router, calibration_router,
-            plans_router, sampling_router, findings_router,
+            plans_router, sampling_router, findings_router, grades_router,
         ],
         consumers=consumers(settings),
         extra_lifespan=chain_lifespans(retention_lifespan(retention_rules), audit_workers(settings)),
