@@ -1,4 +1,4 @@
-"""ticket transcripts (ticket.message_added) and each ticket's customer id for erasures
+"""ticket transcripts (ticket.message_added) and each ticket's customer (hashed) for erasures
 
 Revision ID: auditrev_0001
 Revises: 0003
@@ -33,17 +33,17 @@ def upgrade() -> None:
     op.create_table(
         "ticket_customers",
         sa.Column("ticket_id", sa.String(200), nullable=False),
-        sa.Column("customer_id", sa.String(200), nullable=False),
+        sa.Column("customer_key", sa.String(64), nullable=False),
         sa.Column("seen_at", UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("ticket_id", name="pk_ticket_customers"),
     )
-    op.create_index("ix_ticket_customers_customer_id", "ticket_customers", ["customer_id"])
+    op.create_index("ix_ticket_customers_customer_key", "ticket_customers", ["customer_key"])
     op.create_index("ix_ticket_customers_seen_at", "ticket_customers", ["seen_at"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_ticket_customers_seen_at", table_name="ticket_customers")
-    op.drop_index("ix_ticket_customers_customer_id", table_name="ticket_customers")
+    op.drop_index("ix_ticket_customers_customer_key", table_name="ticket_customers")
     op.drop_table("ticket_customers")
     op.drop_index("ix_ticket_messages_sent_at", table_name="ticket_messages")
     op.drop_table("ticket_messages")

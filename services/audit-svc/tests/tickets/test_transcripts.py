@@ -82,6 +82,9 @@ async def test_an_erased_customers_messages_are_blanked_even_on_a_ticket_closed_
         message("T-1", "m-2", sent_at=T0 + timedelta(minutes=3), author_role="agent", author_id="A-7", text="好的，稍后联系您。"),
         message("T-2", "m-1", sent_at=T0, author_id="C-2", text="发票抬头写错了，需要重开。"),
     ])
+    async with sessions() as session:
+        kept = [(row.ticket_id, row.customer_key) for row in (await session.execute(select(TicketCustomer))).scalars()]
+    assert sorted(ticket for ticket, _ in kept) == ["T-1", "T-2"] and not any("C-" in key for _, key in kept)  # no id in clear
     await handle(sessions, [erased("C-1", at=at)])
     # The closure after the erasure no longer names the customer; a redelivered message stays blank.
     await handle(sessions, [cloud_event(closed("T-1", closed_at=at)), message("T-1", "m-1", sent_at=T0, author_id="C-1", text="我的手机号是 138 0013 8000，请回电。")])

@@ -78,11 +78,12 @@ class TicketMessage(Base):
 
 class TicketCustomer(Base):
     """Which customer a ticket is about, from the first ticket event that named one: what finds a
-    ticket's messages when the customer is erased (the closure may come after the erasure)."""
+    ticket's messages when the customer is erased (the closure may come after the erasure). Only
+    the SHA-256 of the customer id is kept: the erasure hashes the id it is given."""
 
     __tablename__ = "ticket_customers"
-    __table_args__ = (Index("ix_ticket_customers_customer_id", "customer_id"), Index("ix_ticket_customers_seen_at", "seen_at"))
+    __table_args__ = (Index("ix_ticket_customers_customer_key", "customer_key"), Index("ix_ticket_customers_seen_at", "seen_at"))
 
     ticket_id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    customer_id: Mapped[str] = mapped_column(String(200))
+    customer_key: Mapped[str] = mapped_column(String(64))
     seen_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -2,12 +2,13 @@
 conversation order for a review, and blanked when the customer is erased. Nothing here commits.
 
 The customer of a ticket is learnt from the ticket events that carry its snapshot (the first one
-naming a customer is kept): an erasure must find the messages of a ticket still open at the time,
-whose later closure no longer names the customer.
+naming a customer is kept, as the SHA-256 of the id): an erasure must find the messages of a
+ticket still open at the time, whose later closure no longer names the customer.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,11 @@ from audit_svc.tickets.models import TicketCustomer, TicketMessage
 
 MESSAGE_COLUMNS = ("ticket_id", "message_id", "author_role", "author_id", "public", "sent_at", "text", "language", "erased_at")
 CUSTOMER = "customer"
+
+
+def customer_key(customer_id: str) -> str:
+    """What is kept of a customer id: its SHA-256, hex."""
+    return hashlib.sha256(customer_id.encode("utf-8")).hexdigest()
 
 
 async def record_messages(session: AsyncSession, events: list[TicketMessageAdded]) -> int:
@@ -41,14 +47,15 @@ async def record_customers(session: AsyncSession, events: list[TicketEvent], *, 
     for event in events:
         customer = event.ticket.customer
         if customer is not None and customer.id:
-            rows.setdefault(event.ticket.id, {"ticket_id": event.ticket.id, "customer_id": customer.id, "seen_at": now})
+            rows.setdefault(event.ticket.id, {"ticket_id": event.ticket.id, "customer_key": customer_key(customer.id), "seen_at": now})
     await insert_unless_exist(session, TicketCustomer.__table__, [rows[key] for key in sorted(rows)], key="ticket_id")
 
 
 async def erase_customer(session: AsyncSession, customer_id: str, *, now: datetime) -> int:
     """Blank the text and author id of the messages ``customer_id`` wrote (their place in the
     conversation stays, as at feedback-svc) and forget which tickets were theirs; how many messages."""
-    tickets = select(TicketCustomer.ticket_id).where(TicketCustomer.customer_id == customer_id).scalar_subquery()
+    key = customer_key(customer_id)
+    tickets = select(TicketCustomer.ticket_id).where(TicketCustomer.customer_key == key).scalar_subquery()
     blanked = await session.execute(
         update(TicketMessage)
         .where(TicketMessage.ticket_id.in_(tickets), TicketMessage.author_role == CUSTOMER, TicketMessage.erased_at.is_(None))
@@ -56,7 +63,7 @@ async def erase_customer(session: AsyncSession, customer_id: str, *, now: dateti
         .execution_options(synchronize_session=False)
     )
     await session.execute(
-        delete(TicketCustomer).where(TicketCustomer.customer_id == customer_id).execution_options(synchronize_session=False)
+        delete(TicketCustomer).where(TicketCustomer.customer_key == key).execution_options(synchronize_session=False)
     )
     return max(blanked.rowcount or 0, 0)
 
