@@ -17,7 +17,7 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table(
-        "ticket_messages",
+        "transcript_messages",
         sa.Column("ticket_id", sa.String(200), nullable=False),
         sa.Column("message_id", sa.String(200), nullable=False),
         sa.Column("author_role", sa.String(20), nullable=False),
@@ -27,23 +27,23 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("language", sa.String(35), nullable=True),
         sa.Column("erased_at", UtcDateTime(), nullable=True),
-        sa.PrimaryKeyConstraint("ticket_id", "message_id", name="pk_ticket_messages"),
+        sa.PrimaryKeyConstraint("ticket_id", "message_id", name="pk_transcript_messages"),
     )
-    op.create_index("ix_ticket_messages_sent_at", "ticket_messages", ["sent_at"])
+    op.create_index("ix_transcript_messages_sent_at", "transcript_messages", ["sent_at"])
     op.create_table(
-        "ticket_customers",
+        "transcript_customers",
         sa.Column("ticket_id", sa.String(200), nullable=False),
         sa.Column("customer_key", sa.String(64), nullable=False),
         sa.Column("seen_at", UtcDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("ticket_id", name="pk_ticket_customers"),
+        sa.PrimaryKeyConstraint("ticket_id", name="pk_transcript_customers"),
     )
-    op.create_index("ix_ticket_customers_customer_key", "ticket_customers", ["customer_key"])
-    op.create_index("ix_ticket_customers_seen_at", "ticket_customers", ["seen_at"])
+    op.create_index("ix_transcript_customers_customer_key", "transcript_customers", ["customer_key"])
+    op.create_index("ix_transcript_customers_seen_at", "transcript_customers", ["seen_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_ticket_customers_seen_at", table_name="ticket_customers")
-    op.drop_index("ix_ticket_customers_customer_key", table_name="ticket_customers")
-    op.drop_table("ticket_customers")
-    op.drop_index("ix_ticket_messages_sent_at", table_name="ticket_messages")
-    op.drop_table("ticket_messages")
+    op.drop_index("ix_transcript_customers_seen_at", table_name="transcript_customers")
+    op.drop_index("ix_transcript_customers_customer_key", table_name="transcript_customers")
+    op.drop_table("transcript_customers")
+    op.drop_index("ix_transcript_messages_sent_at", table_name="transcript_messages")
+    op.drop_table("transcript_messages")

@@ -62,8 +62,8 @@ class TicketMessage(Base):
     """One message of a ticket's conversation (``ticket.message_added``), kept once per
     (ticket, message id); a customer's text and author id are blanked when they are erased."""
 
-    __tablename__ = "ticket_messages"
-    __table_args__ = (Index("ix_ticket_messages_sent_at", "sent_at"),)
+    __tablename__ = "transcript_messages"
+    __table_args__ = (Index("ix_transcript_messages_sent_at", "sent_at"),)
 
     ticket_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     message_id: Mapped[str] = mapped_column(String(200), primary_key=True)
@@ -81,8 +81,8 @@ class TicketCustomer(Base):
     ticket's messages when the customer is erased (the closure may come after the erasure). Only
     the SHA-256 of the customer id is kept: the erasure hashes the id it is given."""
 
-    __tablename__ = "ticket_customers"
-    __table_args__ = (Index("ix_ticket_customers_customer_key", "customer_key"), Index("ix_ticket_customers_seen_at", "seen_at"))
+    __tablename__ = "transcript_customers"
+    __table_args__ = (Index("ix_transcript_customers_customer_key", "customer_key"), Index("ix_transcript_customers_seen_at", "seen_at"))
 
     ticket_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     customer_key: Mapped[str] = mapped_column(String(64))
