@@ -36,7 +36,13 @@ def test_api_keys_parse_with_scope_implication():
     assert (k3.digest, k3.scopes) == (key_digest("k3"), {"read", "write", "admin"})
 
 
-@pytest.mark.parametrize("raw", ["k1", "k1:owner", ":read", "k1:read,k1:admin"])
+def test_an_agents_key_names_its_agent_and_is_never_admin():
+    supervisor, agent = parse_api_keys("k1:read, k2:write:agent=freshdesk:A-7")
+    assert supervisor.agent_id is None
+    assert (agent.digest, agent.scopes, agent.agent_id) == (key_digest("k2"), {"read", "write"}, "freshdesk:A-7")
+
+
+@pytest.mark.parametrize("raw", ["k1", "k1:owner", ":read", "k1:read,k1:admin", "k1:admin:agent=A-7", "k1:read:agent=", "k1:agent=A-7"])
 def test_bad_api_keys_are_refused(raw):
     with pytest.raises(ValueError):
         parse_api_keys(raw)

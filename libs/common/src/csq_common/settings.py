@@ -41,6 +41,9 @@ class ApiKey:
     name: str
     digest: bytes = field(repr=False)
     scopes: frozenset[str]
+    # An agent's own key: it reads (and acts on) only that agent's data, and only on the routes
+    # that say so (``require_scope(..., agent_scoped=True)``); every other route refuses it.
+    agent_id: str | None = None
 
 
 def weak_secret(value: str) -> str | None:
@@ -52,15 +55,24 @@ def weak_secret(value: str) -> str | None:
     return None
 
 
+AGENT_MARK = ":agent="
+
+
 def parse_api_keys(raw: str, *, strong: bool = False) -> tuple[ApiKey, ...]:
-    """``key:scope[:scope…]`` comma-separated. ``admin`` implies write and read, ``write`` read.
-    ``strong`` (outside development) refuses short and ``dev-`` keys. Messages name the entry by
-    its position, never by the key."""
+    """``key:scope[:scope…][:agent=<agent id>]`` comma-separated. ``admin`` implies write and
+    read, ``write`` read. ``agent=`` (last; the id may hold colons, not commas) makes the key an
+    agent's own, which can never be admin. ``strong`` (outside development) refuses short and
+    ``dev-`` keys. Messages name the entry by its position, never by the key."""
     keys: list[ApiKey] = []
     seen: dict[bytes, int] = {}
     for index, item in enumerate(part.strip() for part in raw.split(",")):
         if not item:
             continue
+        agent_id = None
+        if AGENT_MARK in item:
+            item, agent_id = item.split(AGENT_MARK, 1)
+            if not agent_id.strip() or len(agent_id) > 200:
+                raise ValueError(f"entry {index + 1} names no agent after 'agent=' (1 to 200 characters)")
         key, *scopes = item.split(":")
         if not key or not scopes:
             raise ValueError(f"entry {index + 1} must look like key:scope[:scope…]")
@@ -75,11 +87,13 @@ def parse_api_keys(raw: str, *, strong: bool = False) -> tuple[ApiKey, ...]:
             raise ValueError(f"entry {index + 1} repeats the key of entry {seen[digest]}")
         seen[digest] = index + 1
         granted = set(scopes)
+        if agent_id is not None and "admin" in granted:
+            raise ValueError(f"entry {index + 1} is an agent's key: it cannot have the admin scope")
         if "admin" in granted:
             granted |= {"write", "read"}
         if "write" in granted:
             granted.add("read")
-        keys.append(ApiKey(name=f"key-{index + 1}", digest=digest, scopes=frozenset(granted)))
+        keys.append(ApiKey(name=f"key-{index + 1}", digest=digest, scopes=frozenset(granted), agent_id=agent_id))
     return tuple(keys)
 
 

@@ -9,3 +9,4 @@ from audit_svc.tickets import models as ticket_models  # noqa: F401
 from audit_svc.plans import models as plan_models  # noqa: F401
 from audit_svc.sampling import models as sampling_models  # noqa: F401
 from audit_svc.findings import models as finding_models  # noqa: F401
+from audit_svc.grades import models as grade_models  # noqa: F401

@@ -24,6 +24,9 @@ class Settings(BaseServiceSettings):
     overdue_batch_size: int = Field(200, ge=1, le=10_000)
     # How many days after a review is submitted its agent may still dispute it.
     dispute_window_days: int = Field(7, ge=0, le=365)
+    # Retention: ticket messages (the transcripts reviews show) are deleted this long after they
+    # were sent, and a ticket's customer id this long after it was first seen.
+    retention_message_days: float = Field(365.0, gt=0, le=36_500)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -37,12 +37,15 @@ def compare_session(calibration: CalibrationSession, reviews: list[tuple[Review,
             continue
         benchmark_review, benchmark = benchmarks[review.ticket_id]
         mine = by_category(rows)
-        for key, value in compared_categories(mine, benchmark).items():
+        per_category = compared_categories(mine, benchmark)
+        for key, value in per_category.items():
             category_values[key].append(value)
             reviewer_category_values[(review.reviewer_id, key)].append(value)
         compared.append({
             "review_id": review.id, "reviewer_id": review.reviewer_id, "ticket_id": review.ticket_id, "score": review.score,
             "benchmark_score": benchmark_review.score, "alignment": review_alignment(mine, benchmark),
+            # key → (alignment, score − benchmark score): what grading the grader aggregates.
+            "categories": {key: (value, mine[key].score - benchmark[key].score) for key, value in per_category.items()},
         })
     reviewers: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for item in compared:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import AwareDatetime
@@ -13,6 +13,7 @@ from audit_svc.calibration.models import CalibrationSession
 from audit_svc.calibration.schemas import (
     BenchmarkCreate, CalibrationCreate, GradingReport, CalibrationPage, CalibrationRead, CalibrationResults, CalibrationReviewCreate,
 )
+from audit_svc.plans.schemas import Zone
 from audit_svc.reviews.schemas import ReviewRead
 from audit_svc.settings import SettingsDep
 
@@ -46,9 +47,12 @@ async def grade_reviewers(
     from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
     to: Annotated[AwareDatetime | None, Query(description="exclusive")] = None,
     reviewer_id: Annotated[IdStr | None, Query()] = None,
+    period: Annotated[Literal["week", "month"], Query(description="the series' buckets")] = "week",
+    timezone: Annotated[Zone, Query(description="IANA zone the weeks and months are counted in")] = "UTC",
 ) -> dict[str, Any]:
-    """Grade the grader: alignment over time, strictness or leniency, average review time."""
-    return await grading.grade_reviewers(session, since=from_, until=to, reviewer_id=reviewer_id)
+    """Grade the grader: alignment over time against calibration benchmarks and reviews of
+    reviews, strictness or leniency overall and per category, average review time."""
+    return await grading.grade_reviewers(session, since=from_, until=to, reviewer_id=reviewer_id, period=period, timezone=timezone)
 
 
 @router.get("/{calibration_id}", response_model=CalibrationRead, responses=NOT_FOUND)

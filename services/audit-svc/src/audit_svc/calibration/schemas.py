@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -109,15 +110,38 @@ class SessionGrade(ReviewerAlignment):
     deadline: AwareDatetime
 
 
+class CategoryGrade(BaseModel):
+    key: str
+    compared: int = Field(description="reviews of the reviewer in which both they and the benchmark answered the category")
+    alignment: float
+    mean_difference: float = Field(description="mean of (their category score − the benchmark's): below 0 stricter, above 0 more lenient")
+
+
+class PeriodGrade(BaseModel):
+    period: dt.date = Field(description="the local date the week (Monday) or month starts on")
+    start: AwareDatetime
+    end: AwareDatetime
+    calibrated: int
+    graded: int
+    alignment: float | None
+    mean_difference: float | None
+
+
 class ReviewerGrade(BaseModel):
     reviewer_id: str
-    calibrated_reviews: int
-    alignment: float | None
+    calibrated_reviews: int = Field(description="calibration reviews compared with their session's benchmark")
+    graded_reviews: int = Field(description="reviews of theirs graded by a review of review")
+    alignment: float | None = Field(description="mean alignment with the benchmark over calibrated and graded reviews")
     mean_difference: float | None = Field(description="mean of (score − benchmark score): below 0 stricter, above 0 more lenient")
+    mean_grade_score: float | None = Field(description="mean score of the reviews of their reviews (the review_of_review scorecard)")
+    categories: list[CategoryGrade] = Field(description="alignment and strictness per category of the reviewed scorecards")
+    series: list[PeriodGrade] = Field(description="the same per week or month, oldest first")
     timed_reviews: int
     mean_review_seconds: float | None = Field(description="mean of reviewed_at − started_at over the reviews that sent started_at")
-    sessions: list[SessionGrade] = Field(description="the alignment series, one entry per calibration session in deadline order")
+    sessions: list[SessionGrade] = Field(description="one entry per calibration session in deadline order")
 
 
 class GradingReport(BaseModel):
+    period: Literal["week", "month"]
+    timezone: str
     reviewers: list[ReviewerGrade]

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import AwareDatetime
 
-from csq_common.http.auth import ReadScope, WriteScope
+from csq_common.http.auth import AgentWriteScope, ReadScope, WriteScope, agent_filter
 from csq_common.http.dependencies import ReadSessionDep, SessionDep, reject_unknown_query_parameters
 from csq_common.types import CursorStr, IdStr
 from audit_svc.disputes import report, service
@@ -20,8 +20,10 @@ FORBIDDEN = {403: {"description": "Not the reviewed agent / not the arbitrator"}
 
 
 @router.post("/v1/reviews/{review_id}/disputes", status_code=201, response_model=DisputeRead, responses={404: {"description": "Unknown review"}, **CONFLICT, **FORBIDDEN})
-async def open_dispute(review_id: ItemId, body: DisputeCreate, _: WriteScope, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
-    """The reviewed agent disputes categories of a review within AUDIT_DISPUTE_WINDOW_DAYS."""
+async def open_dispute(review_id: ItemId, body: DisputeCreate, principal: AgentWriteScope, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
+    """The reviewed agent disputes categories of a review within AUDIT_DISPUTE_WINDOW_DAYS (with
+    their own key, only as themselves)."""
+    agent_filter(principal, body.agent_id)
     return await service.open_dispute(session, review_id, body, window_days=settings.dispute_window_days)
 
 

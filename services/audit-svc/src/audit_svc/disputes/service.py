@@ -20,6 +20,7 @@ from audit_svc.disputes.errors import (
 )
 from audit_svc.disputes.models import Dispute, DisputeItem
 from audit_svc.disputes.schemas import DisputeCreate, DisputeResolve
+from audit_svc.plans.models import AuditPlan
 from audit_svc.reviews.answers import NA, categories_of, score_answers
 from audit_svc.reviews.events import publish_completed
 from audit_svc.reviews.models import Review, ReviewAnswer
@@ -66,9 +67,10 @@ async def open_dispute(
     if errors:
         raise InvalidInput(errors=errors)
 
+    arbitrator_id = await _arbitrator(session, review, body.arbitrator_id)
     dispute = Dispute(
         id=str(uuid.uuid4()), review_id=review.id, agent_id=review.agent_id, reviewer_id=review.reviewer_id,
-        arbitrator_id=body.arbitrator_id or review.reviewer_id, comment=body.comment, status=OPEN,
+        arbitrator_id=arbitrator_id, comment=body.comment, status=OPEN,
         review_version=review.version, created_at=now,
     )
     session.add(dispute)
@@ -83,6 +85,20 @@ async def open_dispute(
     session.add_all(items)
     await session.flush()
     return dispute_view(dispute, items)
+
+
+async def _arbitrator(session: AsyncSession, review: Review, asked: str | None) -> str:
+    """Who resolves a dispute of ``review``: the arbitrator of its plan when the plan names one
+    (unless that is the disputing agent), else the one the request names, else the review's
+    reviewer; never the disputing agent."""
+    plan = await session.get(AuditPlan, review.plan_id) if review.plan_id is not None and could_be_key(review.plan_id, 36) else None
+    planned = plan.arbitrator_id if plan is not None and plan.arbitrator_id != review.agent_id else None
+    if planned is not None and asked is not None and asked != planned:
+        raise InvalidInput("arbitrator_id", f"disputes of plan {plan.id!r} go to its arbitrator {planned!r}; leave arbitrator_id out")
+    arbitrator = planned or asked or review.reviewer_id
+    if arbitrator == review.agent_id:
+        raise InvalidInput("arbitrator_id", f"{arbitrator!r} is the disputing agent: name another arbitrator")
+    return arbitrator
 
 
 async def resolve_dispute(

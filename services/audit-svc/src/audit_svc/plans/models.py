@@ -40,6 +40,8 @@ class AuditPlan(Base):
     # [{"id": "Q-1", "team_id": "qa", "goal": 20}, …]
     reviewers: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     due_days: Mapped[int] = mapped_column(Integer, default=7)
+    # Who resolves disputes of the plan's reviews; null: each review's own reviewer.
+    arbitrator_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

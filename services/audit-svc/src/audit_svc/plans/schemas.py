@@ -114,6 +114,7 @@ class PlanCreate(_Strict):
     sampling: Sampling = Field(default_factory=Sampling)
     reviewers: list[Reviewer] = Field(min_length=1, max_length=500)
     due_days: int = Field(7, ge=1, le=180, description="assignments are due this many days after the cycle's period ends")
+    arbitrator_id: IdStr | None = Field(None, description="resolves disputes of the plan's reviews; null: the review's own reviewer")
 
 
 class PlanPatch(_Strict):
@@ -128,6 +129,7 @@ class PlanPatch(_Strict):
     sampling: Sampling | None = None
     reviewers: list[Reviewer] | None = Field(None, min_length=1, max_length=500)
     due_days: int | None = Field(None, ge=1, le=180)
+    arbitrator_id: IdStr | None = Field(None, description="null removes the plan's arbitrator")
     status: PlanStatus | None = None
 
 
@@ -158,6 +160,7 @@ class PlanRead(BaseModel):
     sampling: SamplingRead
     reviewers: list[Reviewer]
     due_days: int
+    arbitrator_id: str | None
     created_by: str
     created_at: AwareDatetime
     updated_at: AwareDatetime

@@ -57,6 +57,8 @@ async def _resolved(session: AsyncSession, body: PlanCreate) -> dict[str, Any]:
         seen[reviewer.id] = index
         if body.method == "peer" and reviewer.team_id is None:
             raise InvalidInput(f"reviewers[{index}].team_id", "required for a peer plan (no team reviews its own tickets)")
+    if body.arbitrator_id is not None and body.arbitrator_id in body.scope.agent_ids:
+        raise InvalidInput("arbitrator_id", "is one of the plan's agents: nobody arbitrates disputes of their own reviews")
     sampling = body.sampling.model_dump(mode="json")
     sampling["rate"] = rate_text(Decimal(rate))
     return {
@@ -70,6 +72,7 @@ async def _resolved(session: AsyncSession, body: PlanCreate) -> dict[str, Any]:
         "sampling": sampling,
         "reviewers": [reviewer.model_dump(mode="json") for reviewer in body.reviewers],
         "due_days": body.due_days,
+        "arbitrator_id": body.arbitrator_id,
     }
 
 
@@ -105,13 +108,14 @@ def _as_body(plan: AuditPlan, *, keep_preset_values: bool) -> dict[str, Any]:
     return {
         "name": plan.name, "method": plan.method, "scorecard_id": plan.scorecard_id, "scope": plan.scope,
         "schedule": schedule, "preset": plan.preset, "sampling": sampling, "reviewers": plan.reviewers, "due_days": plan.due_days,
+        "arbitrator_id": plan.arbitrator_id,
     }
 
 
 async def update_plan(session: AsyncSession, plan_id: str, patch: PlanPatch) -> AuditPlan:
     plan = await _locked(session, plan_id)
     changes = patch.model_dump(exclude_unset=True, mode="json")
-    nulls = [{"field": name, "message": "must not be null"} for name, value in changes.items() if value is None and name != "preset"]
+    nulls = [{"field": name, "message": "must not be null"} for name, value in changes.items() if value is None and name not in ("preset", "arbitrator_id")]
     if nulls:
         raise InvalidInput(errors=nulls)
     status = changes.pop("status", None)
@@ -191,5 +195,5 @@ def plan_read(plan: AuditPlan) -> dict[str, Any]:
         "id": plan.id, "name": plan.name, "status": plan.status, "method": plan.method, "scorecard_id": plan.scorecard_id,
         "scope": plan.scope, "schedule": {"frequency": plan.frequency, "timezone": plan.timezone}, "preset": plan.preset,
         "sampling": {**plan.sampling, "rate": Decimal(plan.sampling["rate"])}, "reviewers": plan.reviewers,
-        "due_days": plan.due_days, "created_by": plan.created_by, "created_at": plan.created_at, "updated_at": plan.updated_at,
+        "due_days": plan.due_days, "arbitrator_id": plan.arbitrator_id, "created_by": plan.created_by, "created_at": plan.created_at, "updated_at": plan.updated_at,
     }

@@ -5,11 +5,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import AwareDatetime
 
-from csq_common.http.auth import ReadScope, WriteScope
+from csq_common.http.auth import AgentReadScope, WriteScope, agent_filter
 from csq_common.http.dependencies import ReadSessionDep, SessionDep, reject_unknown_query_parameters
 from csq_common.types import CursorStr, IdStr
 from audit_svc.reviews import service
-from audit_svc.reviews.schemas import Method, ReviewCreate, ReviewPage, ReviewRead
+from audit_svc.reviews.schemas import Method, ReviewCreate, ReviewDetail, ReviewPage, ReviewRead
 from audit_svc.settings import SettingsDep
 
 router = APIRouter(prefix="/v1/reviews", tags=["reviews"], dependencies=[Depends(reject_unknown_query_parameters)])
@@ -26,11 +26,11 @@ async def create_review(body: ReviewCreate, _: WriteScope, session: SessionDep, 
 
 @router.get("", response_model=ReviewPage)
 async def list_reviews(
-    _: ReadScope,
+    principal: AgentReadScope,
     session: ReadSessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[CursorStr | None, Query()] = None,
-    agent_id: Annotated[IdStr | None, Query(description="an agent reads their own reviews with it")] = None,
+    agent_id: Annotated[IdStr | None, Query(description="a supervisor's filter; an agent's own key reads only that agent's reviews")] = None,
     team_id: Annotated[IdStr | None, Query()] = None,
     scorecard_id: Annotated[IdStr | None, Query()] = None,
     reviewer_id: Annotated[IdStr | None, Query()] = None,
@@ -40,11 +40,13 @@ async def list_reviews(
     to: Annotated[AwareDatetime | None, Query(description="exclusive")] = None,
 ) -> service.Page:
     return await service.list_reviews(
-        session, limit=limit, cursor=cursor, agent_id=agent_id, team_id=team_id, scorecard_id=scorecard_id,
+        session, limit=limit, cursor=cursor, agent_id=agent_filter(principal, agent_id), team_id=team_id, scorecard_id=scorecard_id,
         reviewer_id=reviewer_id, plan_id=plan_id, method=method, reviewed_from=from_, reviewed_to=to,
     )
 
 
-@router.get("/{review_id}", response_model=ReviewRead, responses={**NOT_FOUND, 403: {"description": "A calibration review still blind"}})
-async def get_review(review_id: ReviewId, _: ReadScope, session: ReadSessionDep) -> dict[str, Any]:
-    return await service.get_review(session, review_id)
+@router.get("/{review_id}", response_model=ReviewDetail, responses={**NOT_FOUND, 403: {"description": "A calibration review still blind"}})
+async def get_review(review_id: ReviewId, principal: AgentReadScope, session: ReadSessionDep) -> dict[str, Any]:
+    """The review with its categories and the transcript of its ticket (an agent's own key reads
+    only that agent's reviews: another one is 404)."""
+    return await service.get_review(session, review_id, agent_id=principal.agent_id)

@@ -90,6 +90,25 @@ class ReviewRead(BaseModel):
     categories: list[CategoryRead]
 
 
+class TranscriptMessage(BaseModel):
+    """One message of the reviewed ticket's conversation, as audit-svc received it."""
+
+    message_id: str
+    author_role: Literal["customer", "agent", "bot", "system"]
+    author_id: str | None
+    public: bool = Field(description="false: an internal note")
+    sent_at: AwareDatetime
+    text: str = Field(description="empty once the customer who wrote it was erased")
+    language: str | None
+    erased: bool
+
+
+class ReviewDetail(ReviewRead):
+    """A review with the transcript of its ticket (empty for an observation without a ticket)."""
+
+    transcript: list[TranscriptMessage] = Field(description="the ticket's messages in the order they were sent")
+
+
 class ReviewPage(BaseModel):
     items: list[ReviewRead]
     next_cursor: str | None

@@ -21,7 +21,9 @@ from audit_svc.reviews.errors import CalibrationStillBlind, ReviewNotFound
 from audit_svc.reviews.events import publish_completed
 from audit_svc.reviews.models import Review, ReviewAnswer
 from audit_svc.reviews.schemas import ReviewAnswers, ReviewCreate
+from audit_svc.sampling.assignments import complete_for_review
 from audit_svc.scorecards.service import published_version
+from audit_svc.tickets.transcripts import transcript
 
 # Methods that observe a contact instead of reviewing a ticket: they may go without one.
 OBSERVATIONS = frozenset({"mystery_shopper", "on_site", "external", "third_party"})
@@ -79,6 +81,10 @@ async def submit_review(
     session.add_all(rows)
     await session.flush()
     await publish_completed(session, review, rows, topic=topic, now=now)
+    if review.plan_id is not None and review.ticket_id is not None and calibration_id is None:
+        await complete_for_review(
+            session, plan_id=review.plan_id, ticket_id=review.ticket_id, reviewer_id=review.reviewer_id, review_id=review.id, now=now
+        )
     return review_view(review, rows)
 
 
@@ -128,15 +134,19 @@ async def answers_of(session: AsyncSession, review_ids: list[str]) -> dict[str, 
     return found
 
 
-async def get_review(session: AsyncSession, review_id: str, *, now: datetime | None = None) -> dict[str, Any]:
-    """A review with its categories. A calibration review stays blind here while its session is
-    open (its session's endpoint decides who may read it)."""
+async def get_review(session: AsyncSession, review_id: str, *, agent_id: str | None = None, now: datetime | None = None) -> dict[str, Any]:
+    """A review with its categories and its ticket's transcript; with ``agent_id``, only a review
+    of that agent (another one is not found). A calibration review stays blind here while its
+    session is open (its session's endpoint decides who may read it)."""
     review = await review_row(session, review_id)
+    if agent_id is not None and (review.agent_id != agent_id or review.calibration_id is not None):
+        raise ReviewNotFound(review_id)
     if review.calibration_id is not None:
         calibration = await session.get(CalibrationSession, review.calibration_id)
         if calibration is not None and calibration.is_open(now or utcnow()):
             raise CalibrationStillBlind(review.calibration_id)
-    return review_view(review, (await answers_of(session, [review.id]))[review.id])
+    view = review_view(review, (await answers_of(session, [review.id]))[review.id])
+    return {**view, "transcript": await transcript(session, review.ticket_id)}
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,25 @@ async def complete(session: AsyncSession, assignment_id: str, *, review_id: str,
     return sample
 
 
+async def complete_for_review(
+    session: AsyncSession, *, plan_id: str, ticket_id: str, reviewer_id: str, review_id: str, now: datetime
+) -> AuditSample | None:
+    """The plan's assignment of the ticket, completed by the review its reviewer just submitted
+    (in the review's transaction). An assignment of someone else, one already done or none at
+    all is left as it is: the review stands, the assignment is reassigned or completed by hand."""
+    statement = (
+        select(AuditSample)
+        .where(AuditSample.plan_id == plan_id, AuditSample.ticket_id == ticket_id, AuditSample.reviewer_id == reviewer_id, AuditSample.status == ASSIGNED)
+        .with_for_update()
+    )
+    sample = (await session.execute(statement)).scalar_one_or_none()
+    if sample is None:
+        return None
+    sample.status, sample.review_id, sample.completed_at = DONE, review_id, now
+    await session.flush()
+    return sample
+
+
 # ---- reads ------------------------------------------------------------------------------
 
 

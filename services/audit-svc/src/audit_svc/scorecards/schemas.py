@@ -80,6 +80,11 @@ class Selection(_Strict):
     tags: list[Tag] = Field(default_factory=list, max_length=100)
 
 
+#: What a scorecard scores: a conversation (a ticket or an observation), or a reviewer's review.
+ScorecardUse = Literal["conversation", "review_of_review"]
+USE_DESCRIPTION = "conversation: reviews of tickets and observations; review_of_review: grading a reviewer's review (POST /v1/reviews/{id}/grades)"
+
+
 class ScorecardDefinition(_Strict):
     """A whole scorecard: the body of POST and PUT, and what a published version freezes."""
 
@@ -88,6 +93,7 @@ class ScorecardDefinition(_Strict):
     titles: dict[Language, Title] = Field(default_factory=dict)
     sections: list[Section] = Field(min_length=1, max_length=50)
     selection: Selection = Field(default_factory=Selection)
+    use: ScorecardUse = Field("conversation", description=USE_DESCRIPTION)
 
 
 class ScorecardRead(BaseModel):
@@ -102,6 +108,7 @@ class ScorecardRead(BaseModel):
     titles: dict[str, str]
     sections: list[Section]
     selection: Selection
+    use: ScorecardUse = "conversation"
     created_at: AwareDatetime
     updated_at: AwareDatetime
     published_at: AwareDatetime | None
@@ -127,6 +134,7 @@ class ScorecardVersionRead(BaseModel):
     titles: dict[str, str]
     sections: list[Section]
     selection: Selection
+    use: ScorecardUse = "conversation"
 
     @model_validator(mode="before")
     @classmethod

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit_svc.scorecards.errors import NoApplicableScorecard
 from audit_svc.scorecards.models import Scorecard, ScorecardVersion
+from audit_svc.scorecards.service import CONVERSATION
 
 
 def specificity(selection: dict, *, channel: str | None, team_id: str | None, tags: list[str]) -> int | None:
@@ -37,6 +38,8 @@ async def applicable_scorecard(session: AsyncSession, *, channel: str | None, te
     )
     best: tuple | None = None
     for card, version in (await session.execute(statement)).all():
+        if version.definition.get("use", CONVERSATION) != CONVERSATION:
+            continue
         selection = version.definition.get("selection") or {}
         matched = specificity(selection, channel=channel, team_id=team_id, tags=tags)
         if matched is None:

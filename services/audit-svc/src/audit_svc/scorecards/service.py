@@ -11,11 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.db import could_be_key, utcnow
+from csq_common.errors import InvalidInput
 from csq_common.pagination import newest_first
 from audit_svc.scorecards.definitions import validate_definition
 from audit_svc.scorecards.errors import NothingToPublish, ScorecardNotFound, ScorecardRetired, ScorecardVersionNotFound
 from audit_svc.scorecards.models import Scorecard, ScorecardVersion
 from audit_svc.scorecards.schemas import ScorecardDefinition
+
+CONVERSATION, REVIEW_OF_REVIEW = "conversation", "review_of_review"
 
 DRAFT, PUBLISHED = "draft", "published"
 
@@ -148,9 +151,15 @@ async def get_version(session: AsyncSession, scorecard_id: str, version: int) ->
     return await _version(session, scorecard_id, version)
 
 
-async def published_version(session: AsyncSession, scorecard_id: str, version: int | None = None) -> ScorecardVersion:
+def use_of(definition: dict[str, Any]) -> str:
+    """What a stored definition scores (versions stored before ``use`` existed score conversations)."""
+    return definition.get("use", CONVERSATION)
+
+
+async def published_version(session: AsyncSession, scorecard_id: str, version: int | None = None, *, use: str = CONVERSATION) -> ScorecardVersion:
     """The published ``version`` of a scorecard (the newest published when None) for a review;
-    a draft is not reviewable and a retired scorecard takes no new reviews."""
+    a draft is not reviewable, a retired scorecard takes no new reviews, and a scorecard of
+    another ``use`` is a 422 naming ``scorecard_id``."""
     card = await get_scorecard_row(session, scorecard_id)
     if card.retired:
         raise ScorecardRetired(scorecard_id, "used for new reviews")
@@ -158,6 +167,8 @@ async def published_version(session: AsyncSession, scorecard_id: str, version: i
     found = await session.get(ScorecardVersion, (scorecard_id, number)) if number is not None else None
     if found is None or found.status != PUBLISHED:
         raise ScorecardVersionNotFound(scorecard_id, version)
+    if use_of(found.definition) != use:
+        raise InvalidInput("scorecard_id", f"scorecard {scorecard_id!r} is for {use_of(found.definition)}, not {use}")
     return found
 
 

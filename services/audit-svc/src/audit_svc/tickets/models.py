@@ -1,14 +1,16 @@
-"""What audit-svc keeps of closed tickets and their survey answers: only what sampling reads.
+"""What audit-svc keeps of tickets: what sampling reads and the transcript a review shows.
 
-One row per ticket (its latest closure as the CRM reported it) and one row per survey response
-about a ticket. Both are written by the consumer and only read elsewhere.
+One row per ticket (its latest closure as the CRM reported it), one row per survey response
+about a ticket, one row per message of a ticket's conversation, and each ticket's customer id
+(only to find the messages a ``customer.erased`` blanks). All are written by the consumer and
+only read elsewhere.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Float, Index, Integer, String
+from sqlalchemy import JSON, Boolean, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from csq_common.db import Base, UtcDateTime, utcnow
@@ -54,3 +56,34 @@ class TicketSurveyAnswer(Base):
     csat: Mapped[int | None] = mapped_column(Integer)
     nps: Mapped[int | None] = mapped_column(Integer)
     answered_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class TicketMessage(Base):
+    """One message of a ticket's conversation (``ticket.message_added``), kept once per
+    (ticket, message id); a customer's text and author id are blanked when they are erased."""
+
+    __tablename__ = "transcript_messages"
+    __table_args__ = (Index("ix_transcript_messages_sent_at", "sent_at"),)
+
+    ticket_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    author_role: Mapped[str] = mapped_column(String(20))  # customer | agent | bot | system
+    author_id: Mapped[str | None] = mapped_column(String(200))
+    public: Mapped[bool] = mapped_column(Boolean)
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(35))
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class TicketCustomer(Base):
+    """Which customer a ticket is about, from the first ticket event that named one: what finds a
+    ticket's messages when the customer is erased (the closure may come after the erasure). Only
+    the SHA-256 of the customer id is kept: the erasure hashes the id it is given."""
+
+    __tablename__ = "transcript_customers"
+    __table_args__ = (Index("ix_transcript_customers_customer_key", "customer_key"), Index("ix_transcript_customers_seen_at", "seen_at"))
+
+    ticket_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    customer_key: Mapped[str] = mapped_column(String(64))
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
