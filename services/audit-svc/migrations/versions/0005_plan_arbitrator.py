@@ -1,14 +1,14 @@
 """audit plans name an arbitrator for disputes of their reviews
 
-Revision ID: auditrev_0002
-Revises: auditrev_0001
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-06
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "auditrev_0002"
-down_revision = "auditrev_0001"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

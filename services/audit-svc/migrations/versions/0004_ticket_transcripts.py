@@ -1,6 +1,6 @@
 """ticket transcripts (ticket.message_added) and each ticket's customer (hashed) for erasures
 
-Revision ID: auditrev_0001
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-06
 """
@@ -9,7 +9,7 @@ from alembic import op
 
 from csq_common.db import UtcDateTime
 
-revision = "auditrev_0001"
+revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """reviews of reviews (grading the grader)
 
-Revision ID: auditrev_0003
-Revises: auditrev_0002
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-06
 """
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 from csq_common.db import UtcDateTime
 
-revision = "auditrev_0003"
-down_revision = "auditrev_0002"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
