@@ -1,5 +1,5 @@
-"""audit-svc's app: scorecards, reviews, disputes, calibration, audit plans, sampling, findings
-and corrective actions over HTTP, their workers, and the consumer of ticket and survey events."""
+"""audit-svc's app: scorecards, reviews, disputes, calibration, audit plans, sampling, findings,
+corrective actions and the audit report over HTTP, their workers, and the consumer of ticket and survey events."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from audit_svc.disputes.router import router as disputes_router
 from audit_svc.findings.overdue import OverdueWorker
 from audit_svc.findings.router import router as findings_router
 from audit_svc.plans.router import router as plans_router
+from audit_svc.reports.router import router as reports_router
 from audit_svc.reviews.router import router as reviews_router
 from audit_svc.sampling.router import router as sampling_router
 from audit_svc.sampling.worker import SamplingWorker
@@ -57,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service_root=SERVICE_ROOT,
         routers=[
             scorecards_router, reviews_router, disputes_router, calibration_router,
-            plans_router, sampling_router, findings_router,
+            plans_router, sampling_router, findings_router, reports_router,
         ],
         consumers=consumers(settings),
         extra_lifespan=chain_lifespans(retention_lifespan(inbox_rules), audit_workers(settings)),
