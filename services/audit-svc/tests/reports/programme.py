@@ -27,7 +27,7 @@ from audit_svc.reviews.schemas import ReviewAnswers, ReviewCreate
 from audit_svc.tickets import service as intake
 from tests.reviews.oracle import categories, category_score, expected, random_answer
 from tests.plans.factories import plan
-from tests.scorecards.factories import definition
+from tests.scorecards.factories import READER, definition
 from tests.tickets.factories import closed
 
 UTC = timezone.utc
@@ -36,8 +36,8 @@ TOPIC = "test.audits"
 # Monday 5 October to Monday 30 November 2026 in New York: the clocks go back on 1 November.
 START = datetime(2026, 10, 5, tzinfo=NEW_YORK).astimezone(UTC)
 END = datetime(2026, 11, 30, tzinfo=NEW_YORK).astimezone(UTC)
-# No review in the week of 19 October (New York): its bucket must be listed, empty.
-GAP = (datetime(2026, 10, 19, tzinfo=NEW_YORK).astimezone(UTC), datetime(2026, 10, 26, tzinfo=NEW_YORK).astimezone(UTC))
+# No review in the week of 16 November (New York): its bucket must be listed, empty.
+GAP = (datetime(2026, 11, 16, tzinfo=NEW_YORK).astimezone(UTC), datetime(2026, 11, 23, tzinfo=NEW_YORK).astimezone(UTC))
 AGENTS = {"A-1": "billing", "A-2": "billing", "A-3": "billing", "A-4": "sales", "A-5": "sales"}
 
 
@@ -192,6 +192,14 @@ def _create(scorecard_id: str, review: Given) -> ReviewCreate:
         "team_id": review.team_id, "channel": "phone", "method": review.method, "reviewer_id": "QA-王芳",
         "answers": review.answers, "root_causes": review.root_causes,
     })
+
+
+async def report(client, **params) -> dict:
+    """GET /v1/audits/report over the programme's window (unless ``from``/``to`` are given) as JSON."""
+    query = {"from": START.isoformat(), "to": END.isoformat(), **params}
+    response = await client.get("/v1/audits/report", params=query, headers=READER)
+    assert response.status_code == 200, response.text
+    return response.json()
 
 
 # ---- the oracle ------------------------------------------------------------------------------

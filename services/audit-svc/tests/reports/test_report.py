@@ -11,22 +11,8 @@ from audit_svc.findings import actions, service as findings
 from audit_svc.findings.schemas import ActionCreate, Evidence, FindingCreate
 from tests.findings.factories import finding_body
 from tests.reports import programme as oracle
-from tests.reports.programme import END, START, all_na_definition, store
-from tests.scorecards.factories import READER, published
-
-
-async def report(client, **params) -> dict:
-    query = {"from": START.isoformat(), "to": END.isoformat(), **params}
-    response = await client.get("/v1/audits/report", params=query, headers=READER)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-@pytest.fixture
-async def generated(client):
-    body = all_na_definition()
-    card = await published(client, body)
-    return await store(client.app.state.sessions, card, body)
+from tests.reports.programme import END, START, report
+from tests.scorecards.factories import READER
 
 
 async def test_figures_match_the_oracle(client, generated):
