@@ -1,5 +1,5 @@
-"""audit-svc's app: scorecards, reviews, disputes, calibration, audit plans, sampling, findings
-and corrective actions over HTTP, their workers, and the consumer of ticket and survey events."""
+"""audit-svc's app: scorecards, reviews, disputes, calibration, audit plans, sampling, findings,
+corrective actions and the audit report over HTTP, their workers, and the consumer of ticket and survey events."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from audit_svc.findings.overdue import OverdueWorker
 from audit_svc.findings.router import router as findings_router
 from audit_svc.grades.router import router as grades_router
 from audit_svc.plans.router import router as plans_router
+from audit_svc.reports.router import router as reports_router
 from audit_svc.reviews.router import router as reviews_router
 from audit_svc.sampling.router import router as sampling_router
 from audit_svc.sampling.worker import SamplingWorker
@@ -71,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service_root=SERVICE_ROOT,
         routers=[
             scorecards_router, reviews_router, disputes_router, calibration_router,
-            plans_router, sampling_router, findings_router, grades_router,
+            plans_router, sampling_router, findings_router, grades_router, reports_router,
         ],
         consumers=consumers(settings),
         extra_lifespan=chain_lifespans(retention_lifespan(retention_rules), audit_workers(settings)),

@@ -43,6 +43,22 @@ def new_seed() -> int:
     return secrets.randbelow(MAX_SEED + 1)
 
 
+def scope_conditions(scope: dict) -> list:
+    """The SQL part of a plan's scope over ``closed_tickets``: teams, channels, agents (an empty
+    list matches any). Tags are JSON and checked in Python by ``tags_in_scope``."""
+    conditions = []
+    for column, key in ((ClosedTicket.team_id, "team_ids"), (ClosedTicket.channel, "channels"), (ClosedTicket.agent_id, "agent_ids")):
+        if scope.get(key):
+            conditions.append(column.in_(scope[key]))
+    return conditions
+
+
+def tags_in_scope(scope: dict, tags: list[str]) -> bool:
+    """A ticket is in the scope's tags if it has at least one of them, or the scope names none."""
+    wanted = set(scope.get("tags") or ())
+    return not wanted or bool(wanted.intersection(tags))
+
+
 async def candidates(session: AsyncSession, plan: AuditPlan, period: Period) -> list[Candidate]:
     """Tickets in the plan's scope closed in ``period`` and not sampled by the plan before."""
     lowest = (
@@ -56,17 +72,10 @@ async def candidates(session: AsyncSession, plan: AuditPlan, period: Period) -> 
         .outerjoin(lowest, lowest.c.ticket_id == ClosedTicket.ticket_id)
         .where(ClosedTicket.closed_at >= period.start, ClosedTicket.closed_at < period.end, ~sampled_before)
     )
-    scope = plan.scope
-    if scope.get("team_ids"):
-        statement = statement.where(ClosedTicket.team_id.in_(scope["team_ids"]))
-    if scope.get("channels"):
-        statement = statement.where(ClosedTicket.channel.in_(scope["channels"]))
-    if scope.get("agent_ids"):
-        statement = statement.where(ClosedTicket.agent_id.in_(scope["agent_ids"]))
-    wanted_tags = set(scope.get("tags") or ())
+    statement = statement.where(*scope_conditions(plan.scope))
     found = []
     for ticket, csat in (await session.execute(statement)).all():
-        if wanted_tags and not wanted_tags.intersection(ticket.tags):
+        if not tags_in_scope(plan.scope, ticket.tags):
             continue
         found.append(
             Candidate(
