@@ -11,6 +11,9 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csq_common.bus import outbox
+from csq_common.events import make_event
+from csq_common.events.feedback import FeedbackReclassified
 from feedback_svc.classification.defaults import DEFAULT_CATEGORIES, DEFAULT_KINDS, DEFAULT_SEVERITY_RULES
 from feedback_svc.classification.errors import UnknownCategory
 from feedback_svc.classification.models import ClassificationCorrectionRow, RuleSet
@@ -20,6 +23,7 @@ from feedback_svc.classification.schemas import (
 from feedback_svc.feedback.errors import FeedbackNotFound
 from feedback_svc.feedback.models import FeedbackItem
 
+SOURCE = "feedback-svc"
 CLASSIFICATION = "classification"
 SEVERITY = "severity"
 
@@ -77,9 +81,12 @@ async def replace_severity_rules(session: AsyncSession, rules: SeverityRules, *,
     return await _replace(session, SEVERITY, rules, by=by, now=now)
 
 
-async def correct(session: AsyncSession, feedback_id: str, correction: ClassificationCorrection, *, now: datetime) -> FeedbackItem:
+async def correct(
+    session: AsyncSession, feedback_id: str, correction: ClassificationCorrection, *, now: datetime, topic: str
+) -> FeedbackItem:
     """Record a reviewer's kind and category for an item; the item takes them, and the rules'
-    own guess stays beside them for the report."""
+    own guess stays beside them for the report. A change of either stages
+    ``feedback.reclassified`` so that what counted the item (kpi-svc) can move it."""
     known = (await classification_rules(session)).rules.category_keys()
     if correction.category not in known:
         raise UnknownCategory(correction.category, known)
@@ -93,7 +100,16 @@ async def correct(session: AsyncSession, feedback_id: str, correction: Classific
             note=correction.note, corrected_at=now,
         )
     )
+    previous_kind, previous_category = item.kind, item.category
     item.kind, item.category, item.reviewed, item.updated_at = correction.kind, correction.category, True, now
+    if (previous_kind, previous_category) != (item.kind, item.category):
+        event = FeedbackReclassified(
+            feedback_id=item.id, kind=item.kind, category=item.category, previous_kind=previous_kind,
+            previous_category=previous_category, channel=item.channel, source=item.source, severity=item.severity,
+            priority=item.priority, received_at=item.received_at, resolved_at=item.resolved_at, team_id=item.team_id,
+            agent_id=item.agent_id, reviewer_id=correction.reviewer_id, corrected_at=now,
+        )
+        await outbox.add(session, make_event(event, source=SOURCE, subject=item.id, time=now), topic=topic, key=item.id)
     await session.flush()
     return item
 
