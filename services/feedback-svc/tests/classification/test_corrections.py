@@ -92,8 +92,24 @@ async def test_a_change_of_kind_or_category_publishes_feedback_reclassified_and_
     )
     # What the item was counted under at feedback.received, so a consumer moves it in the same buckets.
     for moved in (first, second):
-        for field in ("received_at", "channel", "source", "team_id", "agent_id", "severity", "priority"):
+        for field in ("received_at", "channel", "source", "team_id", "agent_id"):
             assert moved[field] == received[field], field
+    # A public social complaint is severity 3 (high); as a suggestion it is the kind's base, 1 (low).
+    assert (received["severity"], received["priority"]) == (3, "high")
+    assert (first["previous_severity"], first["previous_priority"], first["severity"], first["priority"]) == (3, "high", 1, "low")
+    assert (second["previous_severity"], second["severity"]) == (1, 1)  # a new category alone rates nothing again
     assert first["resolved_at"] is None
     assert datetime.fromisoformat(second["resolved_at"]) == datetime.fromisoformat(resolved["resolved_at"])
     assert "李雷" not in str(first) and "li.lei" not in str(first)
+
+
+async def test_a_corrected_kind_rates_severity_and_priority_again(client):
+    # Praise on Weibo is severity 1 (the kind's base); the same post as a complaint is a public
+    # social complaint: severity 3, priority high (the default rules).
+    praise = await receive(client, "p", "客服小王态度很好，谢谢")
+    assert (praise["kind"], praise["severity"], praise["priority"]) == ("praise", 1, "low")
+    corrected = await correct(client, praise, "complaint", "attitude")
+    assert (corrected["severity"], corrected["priority"]) == (3, "high")
+    assert [rule["type"] for rule in corrected["fired_rules"]] == ["channel"]
+    back = await correct(client, praise, "praise", "attitude")
+    assert (back["severity"], back["priority"], back["fired_rules"]) == (1, "low", [])
