@@ -7,9 +7,9 @@ reminder with no invitation delivery to remind of) raises, so the runner
 isolates it, dead-letters it and applies the rest of the batch. ``feedback.replied`` (on
 ``feedback``) becomes the reply's email through :func:`notify_svc.deliveries.replies.accept_reply`
 (poison is dead-lettered the same way; a reply without an address is skipped). ``customer.erased``
-(on ``feedback``) clears that customer's deliveries. Every other type, and the
-``kpi``, ``audits`` and ``feedback`` domains (escalations arrive with their issue), is only
-recorded in the inbox by the runner.
+(on ``feedback``) clears that customer's deliveries. Every other type (the rest of
+``feedback``, and the ``kpi`` and ``audits`` domains, whose escalations arrive with their issue)
+is only recorded in the inbox by the runner.
 """
 
 from __future__ import annotations
