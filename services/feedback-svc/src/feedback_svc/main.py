@@ -16,6 +16,7 @@ from feedback_svc.connectors.router import router as connectors_router
 from feedback_svc.consumers import consumers
 from feedback_svc.customers.router import router as customers_router
 from feedback_svc.feedback.analysis_router import router as feedback_analysis_router
+from feedback_svc.feedback.confirmation_page import router as feedback_confirmation_page_router
 from feedback_svc.feedback.retention import feedback_text_rule
 from feedback_svc.feedback.router import router as feedback_router, webhook_router as feedback_webhook_router
 from feedback_svc.feedback.warmup import warm_up_classifiers
@@ -64,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routers=[
             webhooks_router, call_webhook_router, connectors_router, rejections_router, messages_router, tickets_router,
             calls_router, customers_router, classification_router, feedback_analysis_router, feedback_router,
-            feedback_workflow_router, feedback_webhook_router, feedback_public_router, suggestions_router,
+            feedback_workflow_router, feedback_webhook_router, feedback_public_router, feedback_confirmation_page_router, suggestions_router,
         ],
         consumers=consumers(settings),
         extra_lifespan=chain_lifespans(webhook_intake, vendor_intake, retention_lifespan(retention_rules), warm_up_classifiers),

@@ -1,8 +1,11 @@
 """Reviewers correct kind and category; the report counts precision and recall per category of
 the rules against the reviewers' latest verdicts (expected numbers worked out by hand below)."""
 
+from datetime import datetime
+
 import pytest
 
+from csq_testing.topics import published
 from tests.conftest import READER
 from tests.feedback.factories import WRITER, ZH_SLOW_REPLY, feedback_payload
 
@@ -65,3 +68,48 @@ async def test_a_correction_needs_a_known_item_and_category_and_the_write_scope(
     assert (await client.post(f"/v1/feedback/{item['id']}/classification", json=body, headers=READER)).status_code == 403
     bad_kind = await client.post(f"/v1/feedback/{item['id']}/classification", json={**body, "kind": "rant"}, headers=WRITER)
     assert bad_kind.status_code == 422 and bad_kind.json()["errors"][0]["field"] == "kind"
+
+
+async def test_a_change_of_kind_or_category_publishes_feedback_reclassified_and_a_confirmation_does_not(client, settings):
+    item = await receive(client, "r", ZH_SLOW_REPLY)  # rules: complaint / response_speed
+    await correct(client, item, "complaint", "response_speed")  # the reviewer agrees: nothing moves
+    await correct(client, item, "suggestion", "response_speed", reviewer="QA-2")
+    await client.post(f"/v1/feedback/{item['id']}/triage", json={"team_id": "care-sh", "assignee_id": "U-12"}, headers=WRITER)
+    resolved = (await client.post(f"/v1/feedback/{item['id']}/resolve", headers=WRITER)).json()
+    await correct(client, item, "suggestion", "attitude", reviewer="QA-3")
+
+    events = [(key, event) for key, event in await published(client.app, settings, "feedback") if event.data.get("feedback_id") == item["id"]]
+    events = [(key, event) for key, event in events if event.type in ("feedback.received", "feedback.reclassified")]
+    assert [event.type for _, event in events] == ["feedback.received", "feedback.reclassified", "feedback.reclassified"]
+    assert {key for key, _ in events} == {item["id"]}
+    received = events[0][1].data
+    first, second = (event.data for _, event in events[1:])
+    assert (first["previous_kind"], first["previous_category"], first["kind"], first["category"], first["reviewer_id"]) == (
+        "complaint", "response_speed", "suggestion", "response_speed", "QA-2",
+    )
+    assert (second["previous_kind"], second["previous_category"], second["kind"], second["category"]) == (
+        "suggestion", "response_speed", "suggestion", "attitude",
+    )
+    # What the item was counted under at feedback.received, so a consumer moves it in the same buckets.
+    for moved in (first, second):
+        for field in ("received_at", "channel", "source", "team_id", "agent_id"):
+            assert moved[field] == received[field], field
+    # A public social complaint is severity 3 (high); as a suggestion it is the kind's base, 1 (low).
+    assert (received["severity"], received["priority"]) == (3, "high")
+    assert (first["previous_severity"], first["previous_priority"], first["severity"], first["priority"]) == (3, "high", 1, "low")
+    assert (second["previous_severity"], second["severity"]) == (1, 1)  # a new category alone rates nothing again
+    assert first["resolved_at"] is None
+    assert datetime.fromisoformat(second["resolved_at"]) == datetime.fromisoformat(resolved["resolved_at"])
+    assert "李雷" not in str(first) and "li.lei" not in str(first)
+
+
+async def test_a_corrected_kind_rates_severity_and_priority_again(client):
+    # Praise on Weibo is severity 1 (the kind's base); the same post as a complaint is a public
+    # social complaint: severity 3, priority high (the default rules).
+    praise = await receive(client, "p", "客服小王态度很好，谢谢")
+    assert (praise["kind"], praise["severity"], praise["priority"]) == ("praise", 1, "low")
+    corrected = await correct(client, praise, "complaint", "attitude")
+    assert (corrected["severity"], corrected["priority"]) == (3, "high")
+    assert [rule["type"] for rule in corrected["fired_rules"]] == ["channel"]
+    back = await correct(client, praise, "praise", "attitude")
+    assert (back["severity"], back["priority"], back["fired_rules"]) == (1, "low", [])

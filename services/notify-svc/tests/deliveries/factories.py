@@ -1,4 +1,4 @@
-"""Request bodies for POST /v1/deliveries, and the survey.invited events survey-svc publishes."""
+"""Request bodies for POST /v1/deliveries, and the survey.invited and feedback.replied events notify-svc consumes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from csq_common.db import utcnow
-from csq_common.events import CloudEvent, SurveyInvited, make_event
+from csq_common.events import CloudEvent, FeedbackReplied, SurveyInvited, make_event
 from csq_common.sealing import DEVELOPMENT_PUBLIC_KEY, seal
 
 WRITER = {"Authorization": "Bearer writer-key"}
@@ -98,3 +98,40 @@ def survey_invited(
 def invited_event(invited: SurveyInvited) -> CloudEvent:
     """The CloudEvent survey-svc would publish (a new event id each call)."""
     return make_event(invited, source="survey-svc", subject=invited.invitation_id, time=invited.invited_at)
+
+
+# ---- feedback.replied events (feedback-svc → csq.feedback) --------------------------------------
+
+CONFIRM_LINK = "https://feedback.example.com/v1/public/feedback/Zq3-confirm-tok"
+REPLY_TEXT_ZH = "王女士您好，非常抱歉给您带来不便。\n您的退款 ¥199.00 已于今天原路退回，预计 1-3 个工作日到账。"
+REPLY_TEXT_EN = "Hello Mr Smith,\nwe are sorry for the late parcel. A replacement left our warehouse today."
+
+
+def sealed_reply(*, reply_text: str = REPLY_TEXT_ZH, confirm_link: str = CONFIRM_LINK, public_key: str = DEVELOPMENT_PUBLIC_KEY) -> str:
+    """The reply and confirmation link feedback-svc seals for notify-svc (``sealed_content``)."""
+    return seal({"reply_text": reply_text, "confirm_link": confirm_link}, public_key)
+
+
+def feedback_replied(*, sealed_message: Any = _DEFAULT, sealed_content: Any = _DEFAULT, **overrides: Any) -> FeedbackReplied:
+    """A ``feedback.replied`` as feedback-svc publishes it, to 王芳 in Chinese by default."""
+    now = utcnow()
+    fields: dict[str, Any] = {
+        "feedback_id": f"fb-{uuid.uuid4().hex[:12]}",
+        "kind": "complaint",
+        "category": "billing",
+        "team_id": "billing",
+        "agent_id": "A-7",
+        "locale": "zh-CN",
+        "replied_at": now,
+        "expires_at": now + timedelta(days=14),
+        "sealed_message": sealed_invitation(email="wang.fang@example.com", name="王芳", customer_name="王芳", customer_id="C-42")
+        if sealed_message is _DEFAULT else sealed_message,
+        "sealed_content": sealed_reply() if sealed_content is _DEFAULT else sealed_content,
+    }
+    fields.update(overrides)
+    return FeedbackReplied.model_validate(fields)
+
+
+def replied_event(replied: FeedbackReplied) -> CloudEvent:
+    """The CloudEvent feedback-svc would publish (a new event id each call)."""
+    return make_event(replied, source="feedback-svc", subject=replied.feedback_id, time=replied.replied_at)

@@ -18,7 +18,8 @@ from notify_svc.deliveries.invitations import accept_invitation
 from notify_svc.deliveries.models import Delivery
 from notify_svc.main import SERVICE_ROOT
 from notify_svc.settings import Settings
-from tests.deliveries.factories import sealed_invitation, survey_invited
+from notify_svc.deliveries.replies import accept_reply
+from tests.deliveries.factories import feedback_replied, sealed_invitation, survey_invited
 
 MAIL_FROM = "CSQ <no-reply@csq.local>"
 
@@ -90,3 +91,22 @@ async def test_retention_clears_the_content_of_deliveries_ended_long_enough_ago(
     assert rows[old].status == "delivered" and rows[old].message_id  # the log line stays
     assert rows[recent].text_body and rows[recent].recipient_email == "li.lei@example.com"
     assert rows[waiting].text_body and rows[waiting].status == "queued"  # not sent yet: kept whatever its age
+
+
+async def test_erasure_clears_a_feedback_reply_to_the_customer(sessions, database_url):
+    replied = feedback_replied(sealed_message=sealed_invitation(email="wang.fang@example.com", name="王芳", customer_name="王芳", customer_id="C-42"))
+    async with sessions() as session:
+        accepted = await accept_reply(session, replied, private_key=DEVELOPMENT_PRIVATE_KEY, mail_from=MAIL_FROM, now=utcnow())
+        await session.commit()
+    assert accepted.delivery.customer_id == "C-42"
+
+    [consumer] = consumers(Settings(database_url=database_url, environment="development"))
+    event = make_event(CustomerErased(customer_id="C-42", requested_at=utcnow()), source="feedback-svc", subject="C-42", time=utcnow())
+    async with sessions() as session:
+        await consumer.handler(session, [event])
+        await session.commit()
+    async with sessions() as session:
+        row = await session.get(Delivery, accepted.delivery.id)
+    for secret in ("wang.fang", "王芳", "退款", "confirm-tok"):
+        assert secret not in _content(row)
+    assert (row.status, row.last_error, row.template) == ("failed", "customer erased", "feedback.reply")

@@ -106,6 +106,35 @@ class FeedbackReplied(FeedbackEvent):
     sealed_content: str | None = None
 
 
+class FeedbackReclassified(FeedbackEvent):
+    """A reviewer changed a feedback item's kind or category (``previous_*`` are what it had; a
+    new kind also rates severity and priority again). It carries what the item was counted under
+    at ``feedback.received`` (``received_at``, channel, source, team, agent) and ``resolved_at``
+    when it is resolved, so a
+    consumer that counted the item moves it from the previous kind and category to the new ones
+    in the same buckets (complaints, praise rate, complaint resolution time). Later events of the
+    item carry the new values; a correction that changes neither publishes nothing."""
+
+    event_type: ClassVar[str] = "feedback.reclassified"
+    feedback_id: Id
+    kind: FeedbackKind
+    category: str
+    previous_kind: FeedbackKind
+    previous_category: str
+    channel: FeedbackChannel
+    source: str
+    severity: int = Field(ge=1, le=4)
+    priority: FeedbackPriority
+    previous_severity: int = Field(ge=1, le=4)
+    previous_priority: FeedbackPriority
+    received_at: AwareDatetime
+    resolved_at: AwareDatetime | None = None
+    team_id: str | None = None
+    agent_id: str | None = None
+    reviewer_id: str
+    corrected_at: AwareDatetime
+
+
 FEEDBACK_EVENTS: dict[str, type[FeedbackEvent]] = {
-    cls.event_type: cls for cls in (FeedbackReceived, FeedbackTriaged, FeedbackReplied, FeedbackResolved)
+    cls.event_type: cls for cls in (FeedbackReceived, FeedbackTriaged, FeedbackReplied, FeedbackResolved, FeedbackReclassified)
 }

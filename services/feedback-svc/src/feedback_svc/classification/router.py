@@ -15,6 +15,7 @@ from feedback_svc.classification.schemas import (
 )
 from feedback_svc.feedback.models import FeedbackItem
 from feedback_svc.feedback.schemas import FeedbackRead
+from feedback_svc.settings import SettingsDep
 
 router = APIRouter(prefix="/v1/feedback", tags=["feedback classification"], dependencies=[Depends(reject_unknown_query_parameters)])
 
@@ -56,7 +57,8 @@ async def classification_report(_: ReadScope, session: ReadSessionDep) -> Classi
     responses={404: {"description": "Unknown feedback id", **_PROBLEM}},
 )
 async def correct_classification(
-    feedback_id: IdStr, body: ClassificationCorrection, _: WriteScope, session: SessionDep
+    feedback_id: IdStr, body: ClassificationCorrection, _: WriteScope, session: SessionDep, settings: SettingsDep
 ) -> FeedbackItem:
-    """A reviewer's kind and category for the item; kept, and counted in the report."""
-    return await service.correct(session, feedback_id, body, now=utcnow())
+    """A reviewer's kind and category for the item; kept, and counted in the report. A change
+    publishes ``feedback.reclassified``."""
+    return await service.correct(session, feedback_id, body, now=utcnow(), topic=settings.topic("feedback"))

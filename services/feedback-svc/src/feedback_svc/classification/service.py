@@ -5,21 +5,26 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csq_common.bus import outbox
+from csq_common.events import make_event
+from csq_common.events.feedback import FeedbackReclassified
 from feedback_svc.classification.defaults import DEFAULT_CATEGORIES, DEFAULT_KINDS, DEFAULT_SEVERITY_RULES
 from feedback_svc.classification.errors import UnknownCategory
 from feedback_svc.classification.models import ClassificationCorrectionRow, RuleSet
+from feedback_svc.classification.severity import FeedbackFacts, rate
 from feedback_svc.classification.schemas import (
-    CategoryQuality, ClassificationCorrection, ClassificationReport, ClassificationRules, SeverityRules,
+    CategoryQuality, ClassificationCorrection, ClassificationReport, ClassificationRules, RepeatComplaintRule, SeverityRules,
 )
 from feedback_svc.feedback.errors import FeedbackNotFound
 from feedback_svc.feedback.models import FeedbackItem
 
+SOURCE = "feedback-svc"
 CLASSIFICATION = "classification"
 SEVERITY = "severity"
 
@@ -77,9 +82,28 @@ async def replace_severity_rules(session: AsyncSession, rules: SeverityRules, *,
     return await _replace(session, SEVERITY, rules, by=by, now=now)
 
 
-async def correct(session: AsyncSession, feedback_id: str, correction: ClassificationCorrection, *, now: datetime) -> FeedbackItem:
+async def _rerate(session: AsyncSession, item: FeedbackItem) -> None:
+    """Severity and priority again under the item's corrected kind (the kind's base and the rules
+    that look at the kind, such as repeated complaints), with the rules in force now. Due times
+    set at triage stay."""
+    rules = (await severity_rules(session)).rules
+    rating = rate(
+        rules,
+        FeedbackFacts(
+            kind=item.kind, channel=item.channel, rating=item.rating, text=item.text, tags=list(item.tags or []),
+            previous_complaints=await previous_complaints(session, item.customer_id, item.received_at, rules.rules),
+        ),
+    )
+    item.severity, item.priority = rating.severity, rating.priority
+    item.fired_rules = [rule.model_dump(mode="json") for rule in rating.fired]
+
+
+async def correct(
+    session: AsyncSession, feedback_id: str, correction: ClassificationCorrection, *, now: datetime, topic: str
+) -> FeedbackItem:
     """Record a reviewer's kind and category for an item; the item takes them, and the rules'
-    own guess stays beside them for the report."""
+    own guess stays beside them for the report. A change of either stages
+    ``feedback.reclassified`` so that what counted the item (kpi-svc) can move it."""
     known = (await classification_rules(session)).rules.category_keys()
     if correction.category not in known:
         raise UnknownCategory(correction.category, known)
@@ -93,9 +117,40 @@ async def correct(session: AsyncSession, feedback_id: str, correction: Classific
             note=correction.note, corrected_at=now,
         )
     )
+    previous_kind, previous_category, previous_severity, previous_priority = item.kind, item.category, item.severity, item.priority
     item.kind, item.category, item.reviewed, item.updated_at = correction.kind, correction.category, True, now
+    if previous_kind != item.kind and item.text:
+        await _rerate(session, item)
+    if (previous_kind, previous_category) != (item.kind, item.category):
+        event = FeedbackReclassified(
+            feedback_id=item.id, kind=item.kind, category=item.category, previous_kind=previous_kind,
+            previous_category=previous_category, channel=item.channel, source=item.source, severity=item.severity,
+            priority=item.priority, previous_severity=previous_severity, previous_priority=previous_priority,
+            received_at=item.received_at, resolved_at=item.resolved_at, team_id=item.team_id,
+            agent_id=item.agent_id, reviewer_id=correction.reviewer_id, corrected_at=now,
+        )
+        await outbox.add(session, make_event(event, source=SOURCE, subject=item.id, time=now), topic=topic, key=item.id)
     await session.flush()
     return item
+
+
+async def previous_complaints(session: AsyncSession, customer_id: str | None, before: datetime, rules) -> dict[str, int]:
+    """For each repeat-complaint rule, the customer's complaints within its window before ``before``."""
+    counts: dict[str, int] = {}
+    for rule in rules:
+        if not isinstance(rule, RepeatComplaintRule) or customer_id is None:
+            continue
+        counts[rule.id] = (
+            await session.execute(
+                select(func.count()).select_from(FeedbackItem).where(
+                    FeedbackItem.customer_id == customer_id,
+                    FeedbackItem.kind == "complaint",
+                    FeedbackItem.received_at >= before - timedelta(days=rule.within_days),
+                    FeedbackItem.received_at < before,
+                )
+            )
+        ).scalar_one()
+    return counts
 
 
 def _ratio(part: int, whole: int) -> float | None:

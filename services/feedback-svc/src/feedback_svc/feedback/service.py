@@ -8,9 +8,9 @@ import asyncio
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.bus import outbox
@@ -19,7 +19,6 @@ from csq_common.pagination import decode_time_cursor, encode_time_cursor
 from csq_common.sql import insert_unless_exist
 from feedback_svc.classification import service as rules_service
 from feedback_svc.classification.classifier import classify
-from feedback_svc.classification.schemas import RepeatComplaintRule
 from feedback_svc.classification.severity import FeedbackFacts, rate
 from feedback_svc.classification.text import detect_language
 from feedback_svc.feedback.errors import FeedbackNotFound
@@ -46,25 +45,6 @@ def event_id_for(feedback_id: str, event_type: str, occurrence: int | str = 0) -
 class Intake:
     item: FeedbackItem
     duplicate: bool
-
-
-async def _previous_complaints(session: AsyncSession, customer_id: str | None, before: datetime, rules) -> dict[str, int]:
-    """For each repeat-complaint rule, the customer's complaints within its window before ``before``."""
-    counts: dict[str, int] = {}
-    for rule in rules:
-        if not isinstance(rule, RepeatComplaintRule) or customer_id is None:
-            continue
-        counts[rule.id] = (
-            await session.execute(
-                select(func.count()).select_from(FeedbackItem).where(
-                    FeedbackItem.customer_id == customer_id,
-                    FeedbackItem.kind == "complaint",
-                    FeedbackItem.received_at >= before - timedelta(days=rule.within_days),
-                    FeedbackItem.received_at < before,
-                )
-            )
-        ).scalar_one()
-    return counts
 
 
 def received_event(item: FeedbackItem) -> FeedbackReceived:
@@ -95,7 +75,7 @@ async def receive(session: AsyncSession, body: FeedbackCreate, *, now: datetime,
         severity_rules,
         FeedbackFacts(
             kind=kind, channel=body.channel, rating=body.rating, text=body.text, tags=body.tags,
-            previous_complaints=await _previous_complaints(session, customer_id, received_at, severity_rules.rules),
+            previous_complaints=await rules_service.previous_complaints(session, customer_id, received_at, severity_rules.rules),
         ),
     )
     row = {

@@ -3,16 +3,17 @@ the token is the credential)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from csq_common.db import utcnow
 from csq_common.http.auth import WriteScope
 from csq_common.http.dependencies import ReadSessionDep, SessionDep, reject_unknown_query_parameters
 from csq_common.sealing import Sealer
 from csq_common.types import IdStr, storable_str
-from feedback_svc.feedback import workflow
+from feedback_svc.feedback import confirmation_page as page, workflow
+from feedback_svc.feedback.errors import ConfirmationLinkUnknown
 from feedback_svc.feedback.models import FeedbackItem
 from feedback_svc.feedback.schemas import FeedbackRead
 from feedback_svc.feedback.workflow_schemas import ConfirmationPage, CustomerAnswer, Reply, Triage
@@ -58,10 +59,24 @@ async def resolve(feedback_id: IdStr, _: WriteScope, session: SessionDep, settin
     return await workflow.resolve(session, feedback_id, now=utcnow(), topic=settings.topic("feedback"))
 
 
-@public_router.get("/{token}", response_model=ConfirmationPage, responses={404: {"description": "Unknown, expired or used link", **_PROBLEM}})
-async def confirmation_page(token: Token, session: ReadSessionDep) -> dict:
-    """The customer's view behind the link: the reply and where the item stands."""
-    return await workflow.confirmation_page(session, token, now=utcnow())
+@public_router.get(
+    "/{token}",
+    response_model=ConfirmationPage,
+    responses={200: {"content": {"text/html": {}}}, 404: {"description": "Unknown, expired or used link", **_PROBLEM}},
+)
+async def confirmation_page(
+    token: Token, request: Request, session: ReadSessionDep,
+    answer: Annotated[page.Answer | None, Query(description="the answer to highlight on the HTML page (records nothing)")] = None,
+) -> Any:
+    """The customer's view behind the link: the reply and where the item stands; an HTML page
+    with the two answers for a browser (``Accept: text/html``), JSON otherwise."""
+    if not page.wants_html(request):
+        return await workflow.confirmation_page(session, token, now=utcnow())
+    try:
+        found = await workflow.confirmation_page(session, token, now=utcnow())
+    except ConfirmationLinkUnknown:
+        return page.unknown_link_page(request)
+    return page.confirmation_html(token, found, answer)
 
 
 @public_router.post(

@@ -56,6 +56,15 @@ def _web_link(value: str) -> str:
     return value
 
 
+def _known_time_zone(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as Asia/Shanghai") from None
+    return value
+
+
 def with_query(url: str, **params: Any) -> str:
     """``url`` with ``params`` added to (or replacing the same names in) its query string."""
     parts = urlsplit(url)
@@ -100,15 +109,7 @@ class SurveyInvitation(BaseModel):
     _names = field_validator("customer_name")(_no_control_characters)
     _link = field_validator("survey_link")(_web_link)
 
-    @field_validator("time_zone")
-    @classmethod
-    def _known_zone(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError("must be an IANA time zone such as Asia/Shanghai") from None
-        return value
+    _zone = field_validator("time_zone")(_known_time_zone)
 
 
 _EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
@@ -141,6 +142,41 @@ def _survey_invitation_context(variables: SurveyInvitation, locale: str) -> dict
     }
 
 
+# ---- feedback.reply ------------------------------------------------------------------------------
+
+
+class FeedbackReply(BaseModel):
+    """The variables of ``feedback.reply``: staff's answer to a feedback item and the one-time
+    link where the customer confirms the resolution or says it is not resolved."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    customer_name: storable_str(max_length=200) | None = None
+    reply_text: storable_str(min_length=1, max_length=10_000)
+    confirm_link: storable_str(max_length=2000)
+    expires_at: AwareDatetime
+    time_zone: storable_str(max_length=64) | None = None
+
+    _names = field_validator("customer_name")(_no_control_characters)
+    _link = field_validator("confirm_link")(_web_link)
+    _zone = field_validator("time_zone")(_known_time_zone)
+
+
+def _feedback_reply_context(variables: FeedbackReply, locale: str) -> dict[str, Any]:
+    """The reply as paragraphs (HTML escapes each line), and the confirmation page opened with
+    the customer's answer preselected (``answer=resolved`` / ``not_resolved``); the page, not the
+    link, records it, so a mail scanner following links changes nothing."""
+    return {
+        "customer_name": variables.customer_name,
+        "reply_text": variables.reply_text,
+        "reply_lines": variables.reply_text.splitlines(),
+        "confirm_link": variables.confirm_link,
+        "resolved_link": with_query(variables.confirm_link, answer="resolved"),
+        "not_resolved_link": with_query(variables.confirm_link, answer="not_resolved"),
+        "expires": format_time(variables.expires_at, locale, variables.time_zone),
+    }
+
+
 @dataclass(frozen=True)
 class TemplateSpec:
     variables: type[BaseModel]
@@ -150,8 +186,9 @@ class TemplateSpec:
 TEMPLATES: dict[str, TemplateSpec] = {
     "survey_invitation": TemplateSpec(variables=SurveyInvitation, context=_survey_invitation_context),
     "survey_reminder": TemplateSpec(variables=SurveyInvitation, context=_survey_invitation_context),
+    "feedback.reply": TemplateSpec(variables=FeedbackReply, context=_feedback_reply_context),
 }
-TemplateName = Literal["survey_invitation", "survey_reminder"]
+TemplateName = Literal["survey_invitation", "survey_reminder", "feedback.reply"]
 
 
 # ---- rendering ----------------------------------------------------------------------------------
