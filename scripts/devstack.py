@@ -162,9 +162,12 @@ class Stack:
                 "PYTHONUNBUFFERED": "1",
             }
         )
-        if name == "survey" and "SURVEY_PUBLIC_BASE_URL" not in os.environ:
-            # Invitation links must point at this stack's survey-svc, whatever port it got.
-            env["SURVEY_PUBLIC_BASE_URL"] = f"http://{self.host}:{self.ports[name]}"
+        # Links in emails (survey invitations, feedback confirmations) must point at this stack's
+        # service, whatever port it got.
+        for linked in ("survey", "feedback"):
+            variable = f"{linked.upper()}_PUBLIC_BASE_URL"
+            if name == linked and variable not in os.environ:
+                env[variable] = f"http://{self.host}:{self.ports[name]}"
         if name == "notify" and self.smtp_sink:
             env.update({"NOTIFY_SMTP_HOST": self.host, "NOTIFY_SMTP_PORT": str(self.smtp_port), "NOTIFY_SMTP_STARTTLS": "false"})
         env.update(self.extra_env)

@@ -72,6 +72,7 @@ from csq_common.events.feedback import (  # noqa: F401 (re-exported)
     FeedbackTriaged,
     FeedbackResolved,
     FeedbackReplied,
+    FeedbackReclassified,
     FEEDBACK_EVENTS,
 )
 from csq_common.events.audits import (  # noqa: F401 (re-exported)
