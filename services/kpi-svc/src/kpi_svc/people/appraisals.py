@@ -19,9 +19,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csq_common.errors import InvalidInput
+from csq_common.errors import Conflict, InvalidInput
 from kpi_svc.kpis.service import effective_window
 from kpi_svc.people import periods, scoring
 from kpi_svc.people.models import AppraisalResult
@@ -130,7 +131,10 @@ async def run_appraisal(session: AsyncSession, *, rule_id: str, period: str, now
             rule_id=rule_id, period=period, subject_type=subject[0], subject_id=subject[1], revision=revision,
             differences=differences, computed_at=now, **after,
         ))
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError:  # a concurrent run stored the same revision first
+        raise Conflict("another run of this rule and period was kept at the same moment; run it again") from None
     return RunSummary(rule_id, period, start, end, now, sum(1 for kind, _ in fresh if kind == AGENT), len(team_ids),
                       new, corrected, unchanged)
 

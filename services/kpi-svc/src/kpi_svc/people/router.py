@@ -80,7 +80,10 @@ async def get_appraisal_rule(rule_id: Annotated[storable_str(max_length=36), Pat
     return await rules.get_rule(session, rule_id)
 
 
-@router.post("/v1/appraisals/run", response_model=RunRead, response_model_by_alias=True, responses=NOT_FOUND)
+@router.post(
+    "/v1/appraisals/run", response_model=RunRead, response_model_by_alias=True,
+    responses={**NOT_FOUND, 409: {"description": "A concurrent run of the same rule and period"}},
+)
 async def run_appraisals(rule_id: RuleId, period: Period, _: AdminScope, session: SessionDep) -> RunRead:
     """Evaluate the rule per agent and per team over a period that has ended and keep the
     results; a subject whose kept result would change gets a new revision marked as a correction
