@@ -2,6 +2,7 @@
 the dashboard per reviewer."""
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from csq_common.db import utcnow
 from audit_svc.sampling import assignments as assignment_service
@@ -13,7 +14,8 @@ from tests.tickets.factories import closed
 
 async def test_cycle_assignments_reassign_complete_and_dashboard(client):
     now = utcnow()
-    last_week = period_containing("weekly", "Asia/Shanghai", (now - timedelta(days=7)).date())
+    today = now.astimezone(ZoneInfo("Asia/Shanghai")).date()  # the plan's zone, not UTC's date
+    last_week = period_containing("weekly", "Asia/Shanghai", today - timedelta(days=7))
     tickets = [closed(f"T-{n:03d}", closed_at=last_week.start + timedelta(hours=n), agent_id=f"A-{n % 4}", team_id="billing" if n % 4 < 2 else "sales") for n in range(40)]
     async with client.app.state.sessions() as session:
         await intake.record_closures(session, tickets)
@@ -29,7 +31,7 @@ async def test_cycle_assignments_reassign_complete_and_dashboard(client):
     assert (datetime.fromisoformat(cycle["period_start"]), datetime.fromisoformat(cycle["period_end"])) == (last_week.start, last_week.end)
     again = await client.post(f"/v1/audit-plans/{plan_id}/cycles", json={"period": last_week.first_day.isoformat()}, headers=WRITER)
     assert again.status_code == 409 and again.json()["cycle_id"] == cycle["id"]
-    current = await client.post(f"/v1/audit-plans/{plan_id}/cycles", json={"period": now.date().isoformat()}, headers=WRITER)
+    current = await client.post(f"/v1/audit-plans/{plan_id}/cycles", json={"period": today.isoformat()}, headers=WRITER)
     assert current.status_code == 422 and current.json()["errors"][0]["field"] == "period"
     huge = await client.post(f"/v1/audit-plans/{plan_id}/cycles", json={"period": "2026-01-05", "seed": 2**60}, headers=WRITER)
     assert huge.status_code == 422 and huge.json()["errors"][0]["field"] == "seed"

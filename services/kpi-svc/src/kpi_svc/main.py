@@ -15,6 +15,7 @@ from kpi_svc.calendars.router import router as calendars_router
 from kpi_svc.consumers import consumers
 from kpi_svc.gauges import refresher_lifespan
 from kpi_svc.kpis.router import router as kpis_router
+from kpi_svc.people.router import router as people_router
 from kpi_svc.read.router import router as read_router
 from kpi_svc.settings import Settings
 from kpi_svc.sla.notices import SlaNoticeWorker
@@ -64,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         title="CSQ kpi-svc",
         service_root=SERVICE_ROOT,
-        routers=[kpis_router, read_router, calendars_router, sla_router, targets_router],
+        routers=[kpis_router, read_router, calendars_router, sla_router, targets_router, people_router],
         consumers=consumers(settings),
         extra_lifespan=chain_lifespans(background, retention_lifespan(retention_rules)),
         # Each KPI read is one statement over the aggregates (a summary: one for tickets, one for

@@ -1,0 +1,1 @@
+"""People: agent scorecards, appraisal rules, kept appraisal results and the service star."""
