@@ -8,7 +8,9 @@ experienced), so each reply that answers something counts once, at its ``sent_at
 
 Per ticket, ``kpi_next_response_state`` keeps ``waiting_since`` (the oldest unanswered customer
 message, null when nothing waits) and ``last_reply_at`` (the latest agent reply seen). A reply
-answers the customer messages sent strictly before it and at or after the previous reply. The
+answers the customer messages sent after the previous reply and up to it; a customer message of
+the very instant of a reply is answered by it without a wait of its own (so the result does not
+depend on which of the two is seen first), and a second reply at that instant answers nothing. The
 batch's messages are applied in ``sent_at`` order, so the order of delivery within a batch does
 not matter, and redelivery is harmless without remembering message ids: a reply not later than
 ``last_reply_at`` and a customer message earlier than it were already applied. The price is what
@@ -56,7 +58,7 @@ class Conversation:
     last_reply_at: datetime | None = None
 
     def customer_message(self, sent_at: datetime) -> None:
-        if self.last_reply_at is not None and sent_at < self.last_reply_at:
+        if self.last_reply_at is not None and sent_at <= self.last_reply_at:
             return  # answered already (a redelivery), or out of order behind a later reply
         if self.waiting_since is None or sent_at < self.waiting_since:
             self.waiting_since = sent_at
@@ -67,10 +69,10 @@ class Conversation:
             return None  # applied already (a redelivery), or out of order behind a later reply
         self.last_reply_at = sent_at
         waited = self.waiting_since
-        if waited is None or waited >= sent_at:
-            return None  # nothing waits, or only messages of the same instant (answered by the next reply)
+        if waited is None or waited > sent_at:
+            return None  # nothing waits, or only a later message (that arrived before this reply)
         self.waiting_since = None
-        return waited
+        return waited if waited < sent_at else None  # a message of the reply's instant: answered, no wait
 
 
 @dataclass(frozen=True)
@@ -98,8 +100,8 @@ def next_responses(states: dict[str, Conversation], messages: Sequence[Any]) -> 
         if role is not None:
             relevant.setdefault(message.message_id, (message, role))
     found = []
-    # at one instant, customer messages first: either order gives the same result (see Conversation)
-    ordered = sorted(relevant.values(), key=lambda item: (_utc(item[0].sent_at), item[1] != CUSTOMER, item[0].message_id))
+    # at one instant, replies first (either order gives the same result, see Conversation)
+    ordered = sorted(relevant.values(), key=lambda item: (_utc(item[0].sent_at), item[1] == CUSTOMER, item[0].message_id))
     for message, role in ordered:
         state = states.setdefault(message.ticket_id, Conversation())
         sent_at = _utc(message.sent_at)
