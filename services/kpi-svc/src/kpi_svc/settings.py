@@ -31,6 +31,12 @@ class Settings(BaseServiceSettings):
     # KPI_SLA_RETENTION_DAYS: SLA clock states of tickets whose clocks both stopped, measured timers
     # and the notices of stopped timers are deleted this long after (SLA KPIs read the timers).
     sla_retention_days: float = Field(400.0, gt=0, le=36_500)
+    # KPI_NEXT_RESPONSE_RETENTION_DAYS: a ticket's next-response state (oldest unanswered customer
+    # message, latest reply) is forgotten this long after it last changed.
+    next_response_retention_days: float = Field(30.0, gt=0, le=36_500)
+    # KPI_REPEAT_CONTACT_RETENTION_DAYS: the customers' tickets behind repeat_contact_pct are kept
+    # this long after kpi-svc first saw them (at least the 7-day window plus how late closures come).
+    repeat_contact_retention_days: float = Field(30.0, ge=8, le=36_500)
 
 
 #: The running service's settings, for routers: ``settings: SettingsDep``.
