@@ -26,9 +26,6 @@ from csq_common.events import TicketClosed, TicketFirstResponded, TicketReopened
 from csq_common.sql import BulkInsert, claim_new
 from kpi_svc.aggregates import sketch
 from kpi_svc.aggregates.dimensions import stored
-from kpi_svc.calendars.hours import Calendar, business_time
-from kpi_svc.calendars.service import load_book
-from kpi_svc.conversations import contacts
 from kpi_svc.aggregates.models import (
     COUNTER_COLUMNS,
     CountedClosure,
@@ -37,6 +34,9 @@ from kpi_svc.aggregates.models import (
     SKETCH_COLUMNS,
     TicketDelta,
 )
+from kpi_svc.calendars.hours import Calendar, business_time
+from kpi_svc.calendars.service import load_book
+from kpi_svc.conversations import contacts
 
 _WIDTH = len(COUNTER_COLUMNS)
 (
