@@ -41,7 +41,7 @@ def upgrade() -> None:
     op.create_index("ix_kpi_next_response_state_updated_at", "kpi_next_response_state", ["updated_at"])
     op.create_table(
         "kpi_customer_tickets",
-        sa.Column("customer_id", sa.String(200), primary_key=True),
+        sa.Column("customer_hash", sa.String(64), primary_key=True),
         sa.Column("ticket_id", sa.String(200), primary_key=True),
         sa.Column("created_at", UtcDateTime(), nullable=False),
         sa.Column("recorded_at", UtcDateTime(), nullable=False),

@@ -15,6 +15,7 @@ from kpi_svc.aggregates.rollup import fold_pending
 from kpi_svc.calendars.schemas import CalendarCreate
 from kpi_svc.calendars.service import create_calendar
 from kpi_svc.consumers import handle_events
+from kpi_svc.conversations.contacts import customer_hash
 from kpi_svc.conversations.models import CustomerTicket
 from kpi_svc.kpis.service import KpiFilters, ticket_summary
 from kpi_svc.read.grouped import Selection
@@ -159,10 +160,13 @@ async def test_customer_erased_deletes_the_customers_tickets_and_keeps_the_kpis(
     generated = generate(rng, 40)
     await deliver(sessions, rng, generated.events)
     customer = next(c for c in generated.customers.values() if c)
+    hashed = customer_hash(customer)
     async with sessions() as session:
         before = await ticket_summary(session, start=EVERYTHING[0], end=EVERYTHING[1])
-        rows = await session.scalar(select(func.count()).select_from(CustomerTicket).where(CustomerTicket.customer_id == customer))
-        others = await session.scalar(select(func.count()).select_from(CustomerTicket).where(CustomerTicket.customer_id != customer))
+        rows = await session.scalar(select(func.count()).select_from(CustomerTicket).where(CustomerTicket.customer_hash == hashed))
+        others = await session.scalar(select(func.count()).select_from(CustomerTicket).where(CustomerTicket.customer_hash != hashed))
+        stored = set(await session.scalars(select(CustomerTicket.customer_hash)))
+    assert not stored & set(generated.customers.values())  # no CRM id is stored as it is
     assert rows == sum(1 for c in generated.customers.values() if c == customer) > 0
     at = datetime(2026, 10, 20, tzinfo=timezone.utc)
     async with sessions() as session:
@@ -170,7 +174,7 @@ async def test_customer_erased_deletes_the_customers_tickets_and_keeps_the_kpis(
         await session.commit()
     async with sessions() as session:
         after = await ticket_summary(session, start=EVERYTHING[0], end=EVERYTHING[1])
-        left = await session.scalar(select(func.count()).select_from(CustomerTicket).where(CustomerTicket.customer_id == customer))
-        still = await session.scalar(select(func.count()).select_from(CustomerTicket).where(CustomerTicket.customer_id != customer))
+        left = await session.scalar(select(func.count()).select_from(CustomerTicket).where(CustomerTicket.customer_hash == hashed))
+        still = await session.scalar(select(func.count()).select_from(CustomerTicket).where(CustomerTicket.customer_hash != hashed))
     assert left == 0 and still == others > 0
     assert after.values == before.values

@@ -5,7 +5,8 @@
   reply seen; see conversations.messages.
 - ``kpi_customer_tickets``: per customer, the tickets seen with their creation time, so a closure
   can tell whether the customer opened another ticket in the 7 days before it; see
-  conversations.contacts. Rows go after a retention period and at once on ``customer.erased``.
+  conversations.contacts. The customer is kept as the SHA-256 of the CRM's id (``customer_hash``),
+  never the id itself; rows go after a retention period and at once on ``customer.erased``.
 
 ``updated_at`` / ``recorded_at`` are wall-clock times of the last write, for retention only.
 """
@@ -34,7 +35,7 @@ class CustomerTicket(Base):
     __tablename__ = "kpi_customer_tickets"
     __table_args__ = (Index("ix_kpi_customer_tickets_recorded_at", "recorded_at"),)
 
-    customer_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    customer_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     ticket_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
