@@ -41,6 +41,8 @@ class Closure:
     resolution_ms: int  # already clamped
     handle_seconds: float | None
     fcr: bool
+    resolution_bh_ms: int | None = None  # None: no calendar applies
+    repeat: bool = False  # the customer had another ticket created within 7 days before
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class FirstResponse:
     agent: str | None
     channel: str | None
     frt_ms: int
+    frt_bh_ms: int | None = None  # None: no calendar applies
 
 
 @dataclass(frozen=True)
@@ -62,12 +65,23 @@ class Reopen:
     channel: str | None
 
 
+@dataclass(frozen=True)
+class NextResponse:
+    ticket_id: str
+    at: datetime  # the reply's sent_at
+    team: str | None
+    agent: str | None
+    channel: str | None
+    wait_ms: int
+
+
 @dataclass
 class History:
     events: list[CloudEvent] = field(default_factory=list)
     closures: list[Closure] = field(default_factory=list)
     first_responses: list[FirstResponse] = field(default_factory=list)
     reopens: list[Reopen] = field(default_factory=list)
+    next_responses: list[NextResponse] = field(default_factory=list)
 
 
 def ms(delta_ms: int) -> timedelta:

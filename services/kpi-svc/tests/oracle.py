@@ -25,6 +25,9 @@ def kpis(history, start: datetime, end: datetime, **filters) -> tuple[dict, dict
     closures = [c for c in history.closures if start <= c.closed_at < end and matches(c, **filters)]
     firsts = [f for f in history.first_responses if start <= f.at < end and matches(f, **filters)]
     reopens = [r for r in history.reopens if start <= r.at < end and matches(r, **filters)]
+    waits = [w.wait_ms for w in history.next_responses if start <= w.at < end and matches(w, **filters)]
+    frt_bh = [f.frt_bh_ms for f in firsts if f.frt_bh_ms is not None]
+    resolution_bh = [c.resolution_bh_ms for c in closures if c.resolution_bh_ms is not None]
     handled = [c.handle_seconds for c in closures if c.handle_seconds is not None]
     n = len(closures)
 
@@ -41,6 +44,10 @@ def kpis(history, start: datetime, end: datetime, **filters) -> tuple[dict, dict
         "aht_seconds": float(Fraction(sum(Fraction(h) for h in handled), len(handled))) if handled else None,
         "fcr_pct": float(Fraction(100 * sum(c.fcr for c in closures), n)) if n else None,
         "reopen_pct": float(Fraction(100 * len(reopens), n)) if n else None,
+        "frt_bh_avg_seconds": mean_ms(frt_bh),
+        "resolution_bh_avg_seconds": mean_ms(resolution_bh),
+        "next_response_avg_seconds": mean_ms(waits),
+        "repeat_contact_pct": float(Fraction(100 * sum(c.repeat for c in closures), n)) if n else None,
     }
     counts = {
         "tickets_closed": n,
@@ -52,6 +59,10 @@ def kpis(history, start: datetime, end: datetime, **filters) -> tuple[dict, dict
         "aht_seconds": len(handled),
         "fcr_pct": n,
         "reopen_pct": n,
+        "frt_bh_avg_seconds": len(frt_bh),
+        "resolution_bh_avg_seconds": len(resolution_bh),
+        "next_response_avg_seconds": len(waits),
+        "repeat_contact_pct": n,
     }
     return values, counts
 

@@ -60,12 +60,16 @@ def grouped_kpis(tickets: History, surveys: SurveyHistory, bucket_of, group_of=l
     closures = keyed(tickets.closures, lambda f: f.closed_at)
     firsts = keyed(tickets.first_responses, lambda f: f.at)
     reopens = keyed(tickets.reopens, lambda f: f.at)
+    waits = keyed(tickets.next_responses, lambda f: f.at)
     invitations = keyed(surveys.invitations, lambda f: f.invited_at)
     answers = keyed(surveys.answers, lambda f: f.at)
     credits = keyed(surveys.credits, lambda f: f.at)
     result = {}
-    for key in {*closures, *firsts, *reopens, *invitations, *answers, *credits}:
-        part = History(closures=closures.get(key, []), first_responses=firsts.get(key, []), reopens=reopens.get(key, []))
+    for key in {*closures, *firsts, *reopens, *waits, *invitations, *answers, *credits}:
+        part = History(
+            closures=closures.get(key, []), first_responses=firsts.get(key, []), reopens=reopens.get(key, []),
+            next_responses=waits.get(key, []),
+        )
         values, counts = oracle.kpis(part, *EVERYTHING)
         spart = SurveyHistory(invitations=invitations.get(key, []), answers=answers.get(key, []), credits=credits.get(key, []))
         survey_values, survey_counts = survey_oracle.survey_kpis(spart, *EVERYTHING)

@@ -19,10 +19,18 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csq_common.events import TICKET_SNAPSHOT_EVENTS, SurveyAnswered, SurveyInvited, TicketEvent
+from csq_common.events import (
+    TICKET_SNAPSHOT_EVENTS,
+    CustomerErased,
+    SurveyAnswered,
+    SurveyInvited,
+    TicketEvent,
+    TicketMessageAdded,
+)
 from csq_common.runtime import ConsumerSpec
 from kpi_svc.aggregates import service as aggregates
 from kpi_svc.aggregates import surveys
+from kpi_svc.conversations import contacts, messages as conversation_messages
 from kpi_svc.decoding import decode_payload, envelope_decoder
 from kpi_svc.settings import Settings
 from kpi_svc.sla import timers as sla_timers
@@ -35,8 +43,8 @@ def _shape(model) -> dict:
 
 
 # Every snapshot-carrying ticket event type has TicketEvent's payload, so one mirror decodes them
-# all. Other types on csq.tickets (``ticket.message_added``) are decoded as envelopes only and
-# ignored below: no KPI reads them yet.
+# all. Other types on csq.tickets (``ticket.message_added``) are decoded as envelopes only, their
+# payload by its own mirror below (next response, kpi_svc.conversations.messages).
 if any(_shape(model) != _shape(TicketEvent) for model in TICKET_SNAPSHOT_EVENTS.values()):  # pragma: no cover - contract guard
     raise TypeError("a ticket event type has its own payload fields: decode it with its own model")
 decode_record = envelope_decoder(TicketEvent, frozenset(TICKET_SNAPSHOT_EVENTS))
@@ -49,9 +57,17 @@ def _pydantic_payload(model, data: Any):
 async def handle_events(session: AsyncSession, events: list) -> None:
     tickets: list[aggregates.TicketFact] = []
     survey_payloads = []
+    messages = []
+    erased = []
     for event in events:
         if event.type in TICKET_SNAPSHOT_EVENTS:
             tickets.append((event.type, decode_payload(TicketEvent, event.data)))
+            continue
+        if event.type == TicketMessageAdded.event_type:
+            messages.append(decode_payload(TicketMessageAdded, event.data))
+            continue
+        if event.type == CustomerErased.event_type:
+            erased.append(_pydantic_payload(CustomerErased, event.data).customer_id)
             continue
         model = SURVEY_EVENTS.get(event.type)
         if model is not None:
@@ -59,9 +75,13 @@ async def handle_events(session: AsyncSession, events: list) -> None:
     if tickets:
         await aggregates.apply_ticket_events(session, tickets)
         await sla_timers.apply_ticket_events(session, [fact for fact in tickets if fact[0] in sla_timers.CLOCK_EVENTS])
+    if messages:  # after the ticket events: the replies' team comes from the latest snapshot
+        await conversation_messages.apply_messages(session, messages)
     if survey_payloads:
         await surveys.apply_survey_events(session, survey_payloads)
+    if erased:
+        await contacts.erase_customers(session, erased)
 
 
 def consumers(settings: Settings) -> list[ConsumerSpec]:
-    return [ConsumerSpec(group="kpi-svc", domains=("tickets", "surveys"), handler=handle_events, decode=decode_record)]
+    return [ConsumerSpec(group="kpi-svc", domains=("tickets", "surveys", "feedback"), handler=handle_events, decode=decode_record)]

@@ -13,6 +13,7 @@ from csq_common.settings import load_settings
 from kpi_svc.aggregates.rollup import RollupWorker
 from kpi_svc.calendars.router import router as calendars_router
 from kpi_svc.consumers import consumers
+from kpi_svc.conversations.retention import conversation_rules
 from kpi_svc.gauges import refresher_lifespan
 from kpi_svc.kpis.router import router as kpis_router
 from kpi_svc.people.router import router as people_router
@@ -54,9 +55,13 @@ async def background(app: FastAPI) -> AsyncIterator[None]:
 
 
 def retention_rules(app: FastAPI) -> list[RetentionRule]:
-    """The inbox, and the SLA tables (kpi_svc.sla.retention)."""
+    """The inbox, the SLA tables (kpi_svc.sla.retention) and the conversation tables."""
     settings: Settings = app.state.settings
-    return [inbox_rule(settings.retention_inbox_days), *sla_rules(settings.sla_retention_days)]
+    return [
+        inbox_rule(settings.retention_inbox_days),
+        *sla_rules(settings.sla_retention_days),
+        *conversation_rules(settings.next_response_retention_days, settings.repeat_contact_retention_days),
+    ]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

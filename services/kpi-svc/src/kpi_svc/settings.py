@@ -59,6 +59,12 @@ class Settings(BaseServiceSettings):
     # KPI_TARGET_POLL_SECONDS: how often the target evaluator reads every KPI target's metric and
     # moves its state on (one evaluation per interval counts towards breach_after/recover_after).
     target_poll_seconds: float = Field(30.0, gt=0, le=3600)
+    # KPI_NEXT_RESPONSE_RETENTION_DAYS: a ticket's next-response state (oldest unanswered customer
+    # message, latest reply) is forgotten this long after it last changed.
+    next_response_retention_days: float = Field(30.0, gt=0, le=36_500)
+    # KPI_REPEAT_CONTACT_RETENTION_DAYS: the customers' tickets behind repeat_contact_pct are kept
+    # this long after kpi-svc first saw them (at least the 7-day window plus how late closures come).
+    repeat_contact_retention_days: float = Field(30.0, ge=8, le=36_500)
 
 
 #: The running service's settings, for routers: ``settings: SettingsDep``.

@@ -1,5 +1,5 @@
-"""``ticket.message_added`` shares csq.tickets with the snapshot events: kpi-svc reads past it
-(recorded in its inbox, no KPI effect yet) and never dead-letters it."""
+"""``ticket.message_added`` shares csq.tickets with the snapshot events: kpi-svc reads it beside
+them (recorded in its inbox; next response, tested in tests/conversations) and never dead-letters it."""
 
 from datetime import datetime, timedelta
 

@@ -244,6 +244,10 @@ async def test_duplicates_count_once_and_negative_durations_clamp_to_zero(sessio
         "aht_seconds": 90.5,
         "fcr_pct": 100.0,
         "reopen_pct": 100.0,
+        "frt_bh_avg_seconds": None,  # no calendar
+        "resolution_bh_avg_seconds": None,
+        "next_response_avg_seconds": None,  # no messages
+        "repeat_contact_pct": 0.0,  # no customer
     }
     # dimensions missing from the snapshot are stored as "", the agent wildcard stays "*"
     await fold_all(sessions)

@@ -58,6 +58,13 @@ class TicketAggregate(Base):
     reopens: Mapped[int] = mapped_column(BigInteger, default=0)
     frt_count: Mapped[int] = mapped_column(BigInteger, default=0)
     frt_sum_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    frt_bh_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    frt_bh_sum_ms: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    resolution_bh_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    resolution_bh_sum_ms: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    next_response_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    next_response_sum_ms: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    repeat_contacts: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     frt_sketch: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
     resolution_sketch: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
 
@@ -72,6 +79,14 @@ COUNTER_COLUMNS = (
     "reopens",
     "frt_count",
     "frt_sum_ms",
+    # business-hours variants, next response and repeat contacts (see conversations/)
+    "frt_bh_count",
+    "frt_bh_sum_ms",
+    "resolution_bh_count",
+    "resolution_bh_sum_ms",
+    "next_response_count",
+    "next_response_sum_ms",
+    "repeat_contacts",
 )
 SKETCH_COLUMNS = ("frt_sketch", "resolution_sketch")  # the metrics FRT and RESOLUTION, in that order
 
@@ -94,6 +109,13 @@ class TicketDelta(Base):
     reopens: Mapped[int] = mapped_column(BigInteger)
     frt_count: Mapped[int] = mapped_column(BigInteger)
     frt_sum_ms: Mapped[int] = mapped_column(BigInteger)
+    frt_bh_count: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    frt_bh_sum_ms: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    resolution_bh_count: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    resolution_bh_sum_ms: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    next_response_count: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    next_response_sum_ms: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    repeat_contacts: Mapped[int] = mapped_column(BigInteger, server_default="0")
     frt_sketch: Mapped[bytes] = mapped_column(LargeBinary)
     resolution_sketch: Mapped[bytes] = mapped_column(LargeBinary)
 

@@ -34,10 +34,17 @@ from kpi_svc.aggregates.models import (
     SKETCH_COLUMNS,
     TicketDelta,
 )
+from kpi_svc.calendars.hours import Calendar, business_time
+from kpi_svc.calendars.service import load_book
+from kpi_svc.conversations import contacts
 
 _WIDTH = len(COUNTER_COLUMNS)
-(CLOSURES, RESOLUTION_COUNT, RESOLUTION_SUM, AHT_COUNT, AHT_SUM, FCR, REOPENS, FRT_COUNT, FRT_SUM) = range(_WIDTH)
+(
+    CLOSURES, RESOLUTION_COUNT, RESOLUTION_SUM, AHT_COUNT, AHT_SUM, FCR, REOPENS, FRT_COUNT, FRT_SUM,
+    FRT_BH_COUNT, FRT_BH_SUM, RESOLUTION_BH_COUNT, RESOLUTION_BH_SUM, NEXT_RESPONSE_COUNT, NEXT_RESPONSE_SUM, REPEATS,
+) = range(_WIDTH)
 assert COUNTER_COLUMNS[FRT_SUM] == "frt_sum_ms" and COUNTER_COLUMNS[CLOSURES] == "closures"
+assert COUNTER_COLUMNS[FRT_BH_COUNT] == "frt_bh_count" and COUNTER_COLUMNS[REPEATS] == "repeat_contacts"
 
 CellKey = tuple[int, str, str, str]  # quarter_index, team, agent, channel (stored)
 DELTA_COLUMNS = ("bucket_start", "team_id", "agent_id", "channel", *COUNTER_COLUMNS, *SKETCH_COLUMNS)
@@ -50,6 +57,12 @@ def duration_ms(start: datetime, end: datetime) -> int:
     """Whole milliseconds from ``start`` to ``end``; negative (bad CRM clocks) clamps to 0."""
     delta = end - start  # whole ms without timedelta division (hot path)
     return max(delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000, 0)
+
+
+def business_ms(calendar: Calendar, start: datetime, end: datetime) -> int:
+    """Whole milliseconds of ``[start, end)`` inside the calendar's opening hours (0 if not after)."""
+    delta = business_time(calendar, start, end)
+    return delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000
 
 
 def _utc(ts: datetime) -> datetime:
@@ -77,15 +90,26 @@ class CellAggregate:
         self.cells: dict[CellKey, tuple[list[int], dict[int, int], dict[int, int]]] = {}
 
     def _cell(self, at: datetime, ticket) -> tuple[list[int], dict[int, int], dict[int, int]]:
-        key = (quarter_index(at), stored(ticket.team_id), stored(ticket.agent_id), stored(ticket.channel))
+        return self.cell(at, ticket.team_id, ticket.agent_id, ticket.channel)
+
+    def cell(self, at: datetime, team: str | None, agent: str | None, channel: str | None) -> tuple[list[int], dict[int, int], dict[int, int]]:
+        """The increments of the finest cell holding ``at`` for these (original) dimensions."""
+        key = (quarter_index(at), stored(team), stored(agent), stored(channel))
         cell = self.cells.get(key)
         if cell is None:
             cell = self.cells[key] = ([0] * _WIDTH, {}, {})
         return cell
 
-    def add_closure(self, ticket, closed_at: datetime) -> None:
+    def add_closure(self, ticket, closed_at: datetime, calendar: Calendar | None = None, repeat: bool = False) -> None:
+        """A closure; with ``calendar``, its resolution time in business hours too; ``repeat``:
+        its customer had another ticket created within 7 days before it (conversations.contacts)."""
         counters, _, resolution_bins = self._cell(closed_at, ticket)
         resolution_ms = duration_ms(ticket.created_at, ticket.resolved_at or closed_at)
+        if calendar is not None:
+            counters[RESOLUTION_BH_COUNT] += 1
+            counters[RESOLUTION_BH_SUM] += business_ms(calendar, ticket.created_at, ticket.resolved_at or closed_at)
+        if repeat:
+            counters[REPEATS] += 1
         counters[CLOSURES] += 1
         counters[RESOLUTION_COUNT] += 1
         counters[RESOLUTION_SUM] += resolution_ms
@@ -98,9 +122,12 @@ class CellAggregate:
         bin_key = sketch.key(resolution_ms / 1000)
         resolution_bins[bin_key] = resolution_bins.get(bin_key, 0) + 1
 
-    def add_first_response(self, ticket, responded_at: datetime) -> None:
+    def add_first_response(self, ticket, responded_at: datetime, calendar: Calendar | None = None) -> None:
         counters, frt_bins, _ = self._cell(responded_at, ticket)
         frt_ms = duration_ms(ticket.created_at, responded_at)
+        if calendar is not None:
+            counters[FRT_BH_COUNT] += 1
+            counters[FRT_BH_SUM] += business_ms(calendar, ticket.created_at, responded_at)
         counters[FRT_COUNT] += 1
         counters[FRT_SUM] += frt_ms
         bin_key = sketch.key(frt_ms / 1000)
@@ -108,6 +135,11 @@ class CellAggregate:
 
     def add_reopen(self, ticket, occurred_at: datetime) -> None:
         self._cell(occurred_at, ticket)[0][REOPENS] += 1
+
+    def add_next_response(self, replied_at: datetime, team: str | None, agent: str | None, channel: str | None, wait_ms: int) -> None:
+        counters = self.cell(replied_at, team, agent, channel)[0]
+        counters[NEXT_RESPONSE_COUNT] += 1
+        counters[NEXT_RESPONSE_SUM] += wait_ms
 
     def rows(self) -> list[tuple]:
         """The delta rows, in ``DELTA_COLUMNS`` order."""
@@ -143,20 +175,36 @@ def collect(facts: Sequence[TicketFact]) -> tuple[dict, dict, dict]:
 
 async def apply_ticket_events(session: AsyncSession, facts: Sequence[TicketFact]) -> None:
     """Count the closures, first responses and reopens among ``facts`` not counted before (see
-    :func:`collect`), as pending deltas."""
+    :func:`collect`), as pending deltas.
+
+    The business-hours variants use the calendar of the snapshot's team (else the default) as the
+    calendars are when the fact is counted; without any calendar they are not counted. Whether a
+    closure is a repeat contact is read from the customers' tickets recorded so far, this batch's
+    included (conversations.contacts)."""
     closures, first_responses, reopens = collect(facts)
+    await contacts.record_tickets(session, (event.ticket for _, event in facts))
     new_closures = await claim_new(session, CountedClosure.__table__, ("ticket_id", "closed_at"), closures)
     new_first = await claim_new(session, CountedFirstResponse.__table__, ("ticket_id",), [(t,) for t in first_responses])
     new_reopens = await claim_new(session, CountedReopen.__table__, ("ticket_id", "occurred_at"), reopens)
 
+    book = await load_book(session) if new_closures or new_first else None
+
+    def calendar_of(ticket) -> Calendar | None:
+        found = book.for_team(ticket.team_id)
+        return found[1] if found else None
+
+    counted = [(key, event) for key, event in closures.items() if key in new_closures]
+    repeats = await contacts.repeat_closures(
+        session,
+        [(customer, key[0], key[1]) for key, event in counted if (customer := contacts.customer_of(event.ticket)) is not None],
+    )
     cells = CellAggregate()
-    for key, event in closures.items():
-        if key in new_closures:
-            cells.add_closure(event.ticket, key[1])
+    for key, event in counted:
+        cells.add_closure(event.ticket, key[1], calendar_of(event.ticket), key in repeats)
     for ticket_id, event in first_responses.items():
         if (ticket_id,) in new_first:
             ticket = event.ticket
-            cells.add_first_response(ticket, _utc(ticket.first_response_at or event.occurred_at))
+            cells.add_first_response(ticket, _utc(ticket.first_response_at or event.occurred_at), calendar_of(ticket))
     for key, event in reopens.items():
         if key in new_reopens:
             cells.add_reopen(event.ticket, key[1])

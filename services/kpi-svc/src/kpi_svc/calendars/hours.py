@@ -164,15 +164,21 @@ def _open_chunks(calendar: Calendar, low: datetime, high: datetime) -> Iterator[
         day += _DAY
 
 
-def business_seconds(calendar: Calendar, start: datetime, end: datetime) -> float:
-    """Seconds of ``[start, end)`` (aware instants) inside the calendar's opening hours; 0 when
-    ``end`` is not after ``start``."""
+def business_time(calendar: Calendar, start: datetime, end: datetime) -> timedelta:
+    """The time of ``[start, end)`` (aware instants) inside the calendar's opening hours, exact to
+    the microsecond; zero when ``end`` is not after ``start``."""
     total = timedelta()
     for piece_start, piece_end, offset in _constant_offset_pieces(calendar.tz, start, end):
         low, high = _naive_local(piece_start, offset), _naive_local(piece_end, offset)
         for chunk_start, chunk_end in _open_chunks(calendar, low, high):
             total += chunk_end - chunk_start
-    return total.total_seconds()
+    return total
+
+
+def business_seconds(calendar: Calendar, start: datetime, end: datetime) -> float:
+    """Seconds of ``[start, end)`` (aware instants) inside the calendar's opening hours; 0 when
+    ``end`` is not after ``start``."""
+    return business_time(calendar, start, end).total_seconds()
 
 
 def add_business_seconds(calendar: Calendar, start: datetime, seconds: float) -> datetime | None:

@@ -42,6 +42,10 @@ TICKET_METRICS = (
     "aht_seconds",
     "fcr_pct",
     "reopen_pct",
+    "frt_bh_avg_seconds",
+    "resolution_bh_avg_seconds",
+    "next_response_avg_seconds",
+    "repeat_contact_pct",
 )
 
 
@@ -244,6 +248,10 @@ def ticket_values(
         "aht_seconds": _seconds(c["aht_sum_ms"], c["aht_count"]),
         "fcr_pct": _ratio(c["fcr_count"], closures, 100),
         "reopen_pct": _ratio(c["reopens"], closures, 100),
+        "frt_bh_avg_seconds": _seconds(c["frt_bh_sum_ms"], c["frt_bh_count"]),
+        "resolution_bh_avg_seconds": _seconds(c["resolution_bh_sum_ms"], c["resolution_bh_count"]),
+        "next_response_avg_seconds": _seconds(c["next_response_sum_ms"], c["next_response_count"]),
+        "repeat_contact_pct": _ratio(c["repeat_contacts"], closures, 100),
     }
     counts = {
         "tickets_closed": closures,
@@ -255,5 +263,9 @@ def ticket_values(
         "aht_seconds": c["aht_count"],
         "fcr_pct": closures,
         "reopen_pct": closures,
+        "frt_bh_avg_seconds": c["frt_bh_count"],
+        "resolution_bh_avg_seconds": c["resolution_bh_count"],
+        "next_response_avg_seconds": c["next_response_count"],
+        "repeat_contact_pct": closures,
     }
     return values, counts

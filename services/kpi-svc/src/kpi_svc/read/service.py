@@ -36,6 +36,10 @@ LOWER_IS_BETTER = frozenset(
         "resolution_p90_seconds",
         "aht_seconds",
         "reopen_pct",
+        "frt_bh_avg_seconds",
+        "resolution_bh_avg_seconds",
+        "next_response_avg_seconds",
+        "repeat_contact_pct",
     }
 )
 DEFAULT_MIN_COUNT = 20
