@@ -4,3 +4,4 @@ from csq_common.bus import models as bus_models  # noqa: F401
 from kpi_svc.aggregates import models as aggregate_models  # noqa: F401
 from kpi_svc.calendars import models as calendar_models  # noqa: F401
 from kpi_svc.sla import models as sla_models  # noqa: F401
+from kpi_svc.voice import models as voice_models  # noqa: F401

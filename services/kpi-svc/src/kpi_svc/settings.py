@@ -31,6 +31,9 @@ class Settings(BaseServiceSettings):
     # KPI_SLA_RETENTION_DAYS: SLA clock states of tickets whose clocks both stopped, measured timers
     # and the notices of stopped timers are deleted this long after (SLA KPIs read the timers).
     sla_retention_days: float = Field(400.0, gt=0, le=36_500)
+    # KPI_CALL_SERVICE_LEVEL_SECONDS: a call answered within this many seconds of being offered
+    # counts towards call_service_level_pct (applied when the call is counted).
+    call_service_level_seconds: float = Field(20.0, ge=0, le=3600)
 
 
 #: The running service's settings, for routers: ``settings: SettingsDep``.
