@@ -4,8 +4,8 @@
   ``received_at``, once per feedback id, in the feedback's own channel (``hotline``,
   ``ecommerce_review``…, stored as it comes). Suggestions and enquiries carry no KPI.
 - ``feedback.resolved`` of a complaint: one resolution (``resolved_at − received_at``) at
-  ``resolved_at``, in the channel its ``feedback.received`` came by (``""`` if that was never
-  seen). One resolution per complaint is counted: a later ``resolved_at`` replaces it; the
+  ``resolved_at``, in the channel its ``feedback.received`` came by (``""`` until that is seen:
+  a resolution counted first moves to the complaint's channel when it arrives). One resolution per complaint is counted: a later ``resolved_at`` replaces it; the
   customer answering "not resolved" (``customer_confirmed`` false) withdraws it until the next.
 - ``audit.completed``: the review's latest ``version`` replaces the earlier one (its old
   contribution subtracted, the new one added; an older version arriving late changes nothing). A
@@ -163,6 +163,28 @@ async def replace_latest(
     )
 
 
+async def move_to_channels(session: AsyncSession, family: str, channels: dict[str, str], batch: CounterBatch) -> None:
+    """Move the stored contributions of ``family`` facts to the channel now known for them (a
+    complaint's resolution counted before its ``feedback.received`` was seen, as in a replay out of
+    order): subtracted from the old channel, added to the new one, the version kept."""
+    if not channels:
+        return
+    table = ReplacedFact.__table__
+    value_columns = ("version", "at_us", "team_id", "agent_id", "channel", "amounts")
+    known = await rows_by_keys(session, table, ("family", "fact_id"), value_columns, [(family, key) for key in channels])
+    upserts = []
+    for (_, fact_id), (version, at_us, team, agent, channel, amounts) in known.items():
+        if channel == channels[fact_id]:
+            continue
+        moved = decode(amounts)
+        batch.add(Contribution(_from_us(at_us), team, agent, channel, moved), sign=-1)
+        batch.add(Contribution(_from_us(at_us), team, agent, channels[fact_id], moved))
+        upserts.append((family, fact_id, version, at_us, team, agent, channels[fact_id], amounts))
+    await add_to_counters(
+        session, table, ("family", "fact_id", *value_columns), sorted(upserts), added=(), replaced=value_columns
+    )
+
+
 def _newest(items: Iterable[tuple[str, int, Contribution]]) -> dict[str, tuple[int, Contribution]]:
     """Per fact id, the highest version in the batch (the first of equal ones)."""
     out: dict[str, tuple[int, Contribution]] = {}
@@ -245,6 +267,9 @@ async def apply_voice_events(
             feedback.add(Contribution(
                 _utc(event.received_at), stored(event.team_id), stored(event.agent_id), stored(event.channel), {("", column): 1}
             ))
+    await move_to_channels(session, RESOLUTION, {
+        key: stored(event.channel) for key, event in received.items() if (key,) in new_feedback and event.kind == "complaint"
+    }, feedback)
     if resolved:
         channels = await rows_by_keys(
             session, CountedFeedback.__table__, ("feedback_id",), ("channel",), {(event.feedback_id,) for event in resolved}
