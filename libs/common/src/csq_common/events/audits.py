@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from csq_common.events.envelope import EventData, Id
 
@@ -83,7 +83,7 @@ AUTOQA_CHECK_MAX = 50
 
 class AutoQaCheck(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    check: str = Field(min_length=1, max_length=AUTOQA_CHECK_MAX, pattern=AUTOQA_CHECK_PATTERN)
+    check: Annotated[str, StringConstraints(min_length=1, max_length=AUTOQA_CHECK_MAX, pattern=AUTOQA_CHECK_PATTERN)]
     passed: bool
     detail: str | None = Field(None, max_length=2000)
 
