@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from tests import oracle, survey_oracle
+from tests import oracle, survey_oracle, voice_oracle
 from tests.factories import History
 from tests.survey_factories import SurveyHistory
+from tests.voice_factories import VoiceHistory
 
 EVERYTHING = (datetime.fromisoformat("2000-01-01T00:00:00+00:00"), datetime.fromisoformat("2100-01-01T00:00:00+00:00"))
 
@@ -44,10 +45,15 @@ def labels_between(start: datetime, end: datetime, interval: str, tz) -> list:
     return out
 
 
-def grouped_kpis(tickets: History, surveys: SurveyHistory, bucket_of, group_of=lambda fact: None, **filters) -> dict:
-    """``{(group, bucket): (values, counts)}`` of every ticket and survey KPI, facts filtered by
-    ``filters`` (team, agent, channel), grouped by ``group_of(fact)`` and bucketed by
-    ``bucket_of(moment)`` (None: left out)."""
+def grouped_kpis(
+    tickets: History, surveys: SurveyHistory, bucket_of, group_of=lambda fact: None, voice: VoiceHistory | None = None,
+    **filters,
+) -> dict:
+    """``{(group, bucket): (values, counts)}`` of every ticket, survey and voice KPI (voice:
+    feedback, QA, automatic QA, calls; none if not given), facts filtered by ``filters`` (team,
+    agent, channel), grouped by ``group_of(fact)`` and bucketed by ``bucket_of(moment)`` (None:
+    left out)."""
+    voice = voice or VoiceHistory()
     def keyed(items, moment_of):
         kept = [item for item in items if oracle.matches(item, **filters)]
         out = defaultdict(list)
@@ -64,8 +70,11 @@ def grouped_kpis(tickets: History, surveys: SurveyHistory, bucket_of, group_of=l
     invitations = keyed(surveys.invitations, lambda f: f.invited_at)
     answers = keyed(surveys.answers, lambda f: f.at)
     credits = keyed(surveys.credits, lambda f: f.at)
+    voice_facts = {
+        name: keyed(getattr(voice, name), lambda f: f.at) for name in ("opinions", "resolutions", "reviews", "autoqa", "calls")
+    }
     result = {}
-    for key in {*closures, *firsts, *reopens, *waits, *invitations, *answers, *credits}:
+    for key in {*closures, *firsts, *reopens, *waits, *invitations, *answers, *credits, *(k for facts in voice_facts.values() for k in facts)}:
         part = History(
             closures=closures.get(key, []), first_responses=firsts.get(key, []), reopens=reopens.get(key, []),
             next_responses=waits.get(key, []),
@@ -73,7 +82,9 @@ def grouped_kpis(tickets: History, surveys: SurveyHistory, bucket_of, group_of=l
         values, counts = oracle.kpis(part, *EVERYTHING)
         spart = SurveyHistory(invitations=invitations.get(key, []), answers=answers.get(key, []), credits=credits.get(key, []))
         survey_values, survey_counts = survey_oracle.survey_kpis(spart, *EVERYTHING)
-        result[key] = ({**values, **survey_values}, {**counts, **survey_counts})
+        vpart = VoiceHistory(**{name: facts.get(key, []) for name, facts in voice_facts.items()})
+        voice_values, voice_counts = voice_oracle.voice_kpis(vpart, *EVERYTHING, counts["tickets_closed"])
+        result[key] = ({**values, **survey_values, **voice_values}, {**counts, **survey_counts, **voice_counts})
     return result
 
 

@@ -8,20 +8,29 @@ and checked here by its own model. Survey payloads, whose
 models have validators msgspec cannot mirror, are parsed by pydantic. A payload that fails
 validation raises, so the runner isolates it and dead-letters it. Types nobody owns are ignored;
 the runner has already recorded them in the inbox (``survey.expired`` is one: it has no KPI
-effect). Feedback and audit types are added when their KPIs come.
+effect). Feedback (``feedback.received``, ``feedback.resolved``), audit (``audit.completed``,
+``audit.auto_scored``) and call (``call.completed``) payloads are parsed by pydantic too and
+counted by kpi_svc.voice.apply.
 
 The handler also takes pydantic ``CloudEvent``s (``data`` already a dict), as the tests pass them.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.events import (
     TICKET_SNAPSHOT_EVENTS,
+    AuditAutoScored,
+    AuditCompleted,
+    CallCompleted,
     CustomerErased,
+    FeedbackReceived,
+    FeedbackResolved,
     SurveyAnswered,
     SurveyInvited,
     TicketEvent,
@@ -34,8 +43,13 @@ from kpi_svc.conversations import contacts, messages as conversation_messages
 from kpi_svc.decoding import decode_payload, envelope_decoder
 from kpi_svc.settings import Settings
 from kpi_svc.sla import timers as sla_timers
+from kpi_svc.voice import apply as voice
 
 SURVEY_EVENTS = {model.event_type: model for model in (SurveyInvited, SurveyAnswered)}
+VOICE_EVENTS = {
+    model.event_type: model
+    for model in (FeedbackReceived, FeedbackResolved, AuditCompleted, AuditAutoScored, CallCompleted)
+}
 
 
 def _shape(model) -> dict:
@@ -54,11 +68,14 @@ def _pydantic_payload(model, data: Any):
     return model.model_validate(data) if isinstance(data, dict) else model.model_validate_json(bytes(data))
 
 
-async def handle_events(session: AsyncSession, events: list) -> None:
+async def handle_events(
+    session: AsyncSession, events: list, *, call_service_level: timedelta = voice.DEFAULT_SERVICE_LEVEL
+) -> None:
     tickets: list[aggregates.TicketFact] = []
     survey_payloads = []
     messages = []
     erased = []
+    voice_payloads = []
     for event in events:
         if event.type in TICKET_SNAPSHOT_EVENTS:
             tickets.append((event.type, decode_payload(TicketEvent, event.data)))
@@ -72,6 +89,10 @@ async def handle_events(session: AsyncSession, events: list) -> None:
         model = SURVEY_EVENTS.get(event.type)
         if model is not None:
             survey_payloads.append(_pydantic_payload(model, event.data))
+            continue
+        model = VOICE_EVENTS.get(event.type)
+        if model is not None:
+            voice_payloads.append(_pydantic_payload(model, event.data))
     if tickets:
         await aggregates.apply_ticket_events(session, tickets)
         await sla_timers.apply_ticket_events(session, [fact for fact in tickets if fact[0] in sla_timers.CLOCK_EVENTS])
@@ -81,7 +102,15 @@ async def handle_events(session: AsyncSession, events: list) -> None:
         await surveys.apply_survey_events(session, survey_payloads)
     if erased:
         await contacts.erase_customers(session, erased)
+    if voice_payloads:
+        await voice.apply_voice_events(session, voice_payloads, service_level=call_service_level)
 
 
 def consumers(settings: Settings) -> list[ConsumerSpec]:
-    return [ConsumerSpec(group="kpi-svc", domains=("tickets", "surveys", "feedback"), handler=handle_events, decode=decode_record)]
+    handler = partial(handle_events, call_service_level=timedelta(seconds=settings.call_service_level_seconds))
+    return [
+        ConsumerSpec(
+            group="kpi-svc", domains=("tickets", "surveys", "feedback", "audits", "calls"), handler=handler,
+            decode=decode_record,
+        )
+    ]

@@ -7,3 +7,4 @@ from kpi_svc.people import models as people_models  # noqa: F401
 from kpi_svc.conversations import models as conversation_models  # noqa: F401
 from kpi_svc.sla import models as sla_models  # noqa: F401
 from kpi_svc.targets import models as target_models  # noqa: F401
+from kpi_svc.voice import models as voice_models  # noqa: F401

@@ -65,6 +65,9 @@ class Settings(BaseServiceSettings):
     # KPI_REPEAT_CONTACT_RETENTION_DAYS: the customers' tickets behind repeat_contact_pct are kept
     # this long after kpi-svc first saw them (at least the 7-day window plus how late closures come).
     repeat_contact_retention_days: float = Field(30.0, ge=8, le=36_500)
+    # KPI_CALL_SERVICE_LEVEL_SECONDS: a call answered within this many seconds of being offered
+    # counts towards call_service_level_pct (applied when the call is counted).
+    call_service_level_seconds: float = Field(20.0, ge=0, le=3600)
 
 
 #: The running service's settings, for routers: ``settings: SettingsDep``.

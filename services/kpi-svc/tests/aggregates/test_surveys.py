@@ -15,10 +15,11 @@ from kpi_svc.aggregates.models import (
 )
 from kpi_svc.consumers import handle_events
 from kpi_svc.kpis.service import TICKET_METRICS, KpiFilters, kpi_summary
-from tests import oracle, survey_oracle
+from tests import oracle, survey_oracle, voice_oracle
 from tests.aggregates.test_service import FILTERS, WINDOWS, RecordingProducer, apply_in_batches, records, runner
 from tests.factories import generate
 from tests.survey_factories import answered, expired, generate_surveys, invited
+from tests.voice_factories import VoiceHistory
 
 T = datetime.fromisoformat
 DIMENSION_FILTERS = [None, "overall", "attitude", "response_speed", "after-sales_2", "never-used"]
@@ -69,6 +70,9 @@ async def test_survey_kpis_match_the_oracle_per_window_filter_and_dimension(sess
                     # No SLA policy here: the SLA percentages have nothing measured (tests/sla/test_kpis.py).
                     want_values |= {"sla_frt_pct": None, "sla_resolution_pct": None}
                     want_counts |= {"sla_frt_pct": 0, "sla_resolution_pct": 0}
+                    # No feedback, review or call events: the voice KPIs are empty (tests/voice).
+                    voice_values, voice_counts = voice_oracle.voice_kpis(VoiceHistory(), start, end, ticket_counts["tickets_closed"], **f)
+                    want_values, want_counts = {**want_values, **voice_values}, {**want_counts, **voice_counts}
                     invitations_seen += want_counts["survey_response_pct"]
                 answers_seen += want_counts["csat_pct"] + want_counts["nps"] + want_counts["ces_avg"]
                 oracle.assert_same(got.values, want_values, context)

@@ -82,6 +82,10 @@ from csq_common.events.audits import (  # noqa: F401 (re-exported)
     AuditMethod,
     CategoryScore,
     AuditCompleted,
+    AUTOQA_CHECK_PATTERN,
+    AUTOQA_CHECK_MAX,
+    AutoQaCheck,
+    AuditAutoScored,
     AUDIT_EVENTS,
 )
 from csq_common.events.sla import (  # noqa: F401 (re-exported)

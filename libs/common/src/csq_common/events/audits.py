@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from csq_common.events.envelope import EventData, Id
 
@@ -75,8 +75,35 @@ class AuditCompleted(AuditEvent):
     counts_for_agent: bool
 
 
+#: A check name of automatic QA: a lowercase slug, so ``compliance_pct.<check>`` is a bounded,
+#: well-formed metric name (a-z first, then a-z, 0-9, ``_`` or ``-``; at most 50 characters).
+AUTOQA_CHECK_PATTERN = r"^[a-z][a-z0-9_-]*$"
+AUTOQA_CHECK_MAX = 50
+
+
+class AutoQaCheck(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    check: Annotated[str, StringConstraints(min_length=1, max_length=AUTOQA_CHECK_MAX, pattern=AUTOQA_CHECK_PATTERN)]
+    passed: bool
+    detail: str | None = Field(None, max_length=2000)
+
+
+class AuditAutoScored(AuditEvent):
+    """A closed ticket was scored by the automatic QA rules (keyed by ticket id). A re-score of the
+    same ticket under a newer ``ruleset_version`` replaces the earlier one; consumers keep the
+    highest ruleset version per ticket."""
+
+    event_type: ClassVar[str] = "audit.auto_scored"
+    ticket_id: Id
+    agent_id: str | None = Field(None, max_length=200)
+    team_id: str | None = Field(None, max_length=200)
+    channel: str | None = Field(None, max_length=50)
+    closed_at: AwareDatetime
+    score: float = Field(ge=0, le=100)
+    checks: list[AutoQaCheck] = Field(default_factory=list)
+    ruleset_version: int = Field(ge=1)
 
 
 AUDIT_EVENTS: dict[str, type[AuditEvent]] = {
-    cls.event_type: cls for cls in (AuditCompleted, FindingRaised, ActionOverdue)
+    cls.event_type: cls for cls in (AuditCompleted, AuditAutoScored, FindingRaised, ActionOverdue)
 }

@@ -29,6 +29,7 @@ from kpi_svc.aggregates.dimensions import WILDCARD, stored
 from kpi_svc.aggregates.models import COUNTER_COLUMNS, SKETCH_COLUMNS, SurveyAggregate, TicketAggregate, TicketDelta
 from kpi_svc.kpis.surveys import check_dimension, survey_statement, survey_values
 from kpi_svc.sla.kpis import sla_values
+from kpi_svc.voice import kpis as voice
 
 MAX_WINDOW = timedelta(days=400)
 
@@ -166,6 +167,26 @@ def _ticket_statement(shape: Shape):
     )
 
 
+@lru_cache(maxsize=512)
+def _voice_statement(shape: Shape, kind: str):
+    """The counters of one kpi_svc.voice family's rows for a summary of ``shape`` (the automatic
+    QA rows with their check name first: ``""`` for the score rows)."""
+    resolutions, team, agent, channel = shape
+    counter_kind = voice.KINDS[kind]
+    table = counter_kind.table
+    return select(
+        *([table.c.check_name] if counter_kind.checked else []), *(table.c[name] for name in counter_kind.columns)
+    ).where(_dimension_clause(table, team, agent, channel), window_clause(table, resolutions))
+
+
+async def _voice_values(session: AsyncSession, shape: Shape, params: dict, counts: dict) -> tuple[dict, dict]:
+    """The feedback, QA, automatic QA (``compliance_pct.<check>`` for every check counted in the
+    window) and call KPIs, and the complaints per 100 ticket closures (``counts`` holds the ticket
+    closures)."""
+    rows = {kind: await fetch_prepared(session, _voice_statement(shape, kind), params) for kind in voice.KINDS}
+    return voice.summary_values(rows, counts)
+
+
 def _ratio(numerator: int, denominator: int, scale: int = 1) -> float | None:
     """``scale × numerator / denominator`` rounded once to a float; None without observations."""
     return None if denominator == 0 else float(Fraction(numerator * scale, denominator))
@@ -191,8 +212,9 @@ async def kpi_summary(
 ) -> Summary:
     """Every KPI of ``GET /v1/kpis/summary`` over ``[start, end)`` widened to 15 minutes.
 
-    Without ``filters.dimension``: the ticket KPIs and the survey KPIs (``csat_pct``, ``nps``,
-    ``ces_avg``, ``survey_response_pct``). With it: only ``csat_pct``, ``nps`` and ``ces_avg`` over
+    Without ``filters.dimension``: the ticket KPIs, the SLA KPIs, the survey KPIs (``csat_pct``,
+    ``nps``, ``ces_avg``, ``survey_response_pct``) and the feedback, QA, automatic QA and call KPIs
+    (kpi_svc.voice.kpis; ``compliance_pct.<check>`` for each check counted in the window). With it: only ``csat_pct``, ``nps`` and ``ces_avg`` over
     the answers to questions of that dimension — every metric returned honours every filter, and
     the metrics a dimension cannot apply to are left out rather than shown unfiltered.
     """
@@ -205,11 +227,13 @@ async def kpi_summary(
     if dimension is not None:
         return Summary(start=start, end=end, filters=filters, values=dict(survey), counts=survey_counts)
     values, counts = await _ticket_values(session, shape, params)
+    voice_values, voice_counts = await _voice_values(session, shape, params, counts)
     sla, sla_counts = await sla_values(
         session, start=start, end=end, now=utcnow(), team_id=filters.team_id, agent_id=filters.agent_id, channel=filters.channel
     )
     return Summary(
-        start=start, end=end, filters=filters, values={**values, **sla, **survey}, counts={**counts, **sla_counts, **survey_counts}
+        start=start, end=end, filters=filters, values={**values, **sla, **survey, **voice_values},
+        counts={**counts, **sla_counts, **survey_counts, **voice_counts},
     )
 
 

@@ -36,6 +36,7 @@ from kpi_svc.aggregates.models import (
 )
 from kpi_svc.kpis.service import delta_clause, ticket_values, window_clause
 from kpi_svc.kpis.surveys import survey_values_of
+from kpi_svc.voice import kpis as voice
 
 TICKETS = "tickets"
 SURVEYS = "surveys"
@@ -92,7 +93,16 @@ def _statement(shape: Shape):
     shape, its values all bind parameters. ``summed`` (a grouped one-bucket read without
     sketches): the database sums the counters per group, so one row per group comes back."""
     kind, resolutions, by, team, agent, channel, sketches, summed = shape
-    if kind == SURVEYS:
+    if kind in voice.KINDS:  # a counter family of kpi_svc.voice; automatic QA rows of one ``check``
+        counter_kind = voice.KINDS[kind]
+        table = counter_kind.table
+        rows = select(*([table.c[by]] if by else []), table.c.bucket_start, *(table.c[name] for name in counter_kind.columns)).where(
+            _rows_clause(table, by, team, agent, channel),
+            window_clause(table, resolutions),
+            *([table.c.check_name == bindparam("check")] if counter_kind.checked else []),
+        )
+        counters = counter_kind.columns
+    elif kind == SURVEYS:
         table = SurveyAggregate.__table__
         rows = select(*([table.c[by]] if by else []), table.c.bucket_start, *(table.c[name] for name in SURVEY_COUNTER_COLUMNS)).where(
             _rows_clause(table, by, team, agent, channel),
@@ -165,9 +175,12 @@ Cells = dict[tuple[str | None, int], Cell]  # (group as shown, bucket index) →
 async def read_cells(
     session: AsyncSession, kind: str, selection: Selection, bounds: list[datetime], sketches: tuple[str, ...] = ()
 ) -> Cells:
-    """The cells of ``kind`` (TICKETS or SURVEYS) over the buckets ``bounds`` for ``selection``;
-    ``sketches`` names the ticket sketch columns to merge (none for surveys)."""
-    counters = COUNTER_COLUMNS if kind == TICKETS else SURVEY_COUNTER_COLUMNS
+    """The cells of ``kind`` (TICKETS, SURVEYS or a kind of kpi_svc.voice) over the buckets
+    ``bounds`` for ``selection``; ``sketches`` names the ticket sketch columns to merge (none for
+    the other kinds)."""
+    family, check = (None, None) if kind in (TICKETS, SURVEYS) else voice.split_kind(kind)
+    counters = COUNTER_COLUMNS if kind == TICKETS else SURVEY_COUNTER_COLUMNS if kind == SURVEYS else family.columns
+    statement_kind = voice.AUTOQA if family is voice.KINDS[voice.AUTOQA] else kind
     width, grouped = len(counters), selection.by is not None
     first_counter = 2 if grouped else 1
     filters = {
@@ -181,8 +194,8 @@ async def read_cells(
     for first, end, ranges in plan(bounds):
         single = end - first == 1
         sketched = sketches if kind == TICKETS else ()
-        shape = (kind, tuple(r.resolution for r in ranges), selection.by, *given, sketched, grouped and single and not sketched)
-        params = {"start": bounds[first], "end": bounds[end], **filters}
+        shape = (statement_kind, tuple(r.resolution for r in ranges), selection.by, *given, sketched, grouped and single and not sketched)
+        params = {"start": bounds[first], "end": bounds[end], **filters, **({"check": check} if check is not None else {})}
         for index, r in enumerate(ranges):
             params[f"s{index}"], params[f"e{index}"] = r.start, r.end
         for row in await fetch_prepared(session, _statement(shape), params):
@@ -210,6 +223,8 @@ async def read_cells(
 def values_of(kind: str, cell: Cell | None, sketches: tuple[str, ...] = ()) -> tuple[dict, dict]:
     """``(values, counts)`` of every metric of ``kind`` from one cell (``None``: no data), the
     way the summary computes them; percentiles only from the ``sketches`` read."""
+    if kind not in (TICKETS, SURVEYS):
+        return voice.values_of(kind, cell.counters if cell is not None else None)
     if kind == SURVEYS:
         sums = cell.counters if cell is not None else [0] * len(SURVEY_COUNTER_COLUMNS)
         return survey_values_of(dict(zip(SURVEY_COUNTER_COLUMNS, sums)))

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/kpis", tags=["kpis"], dependencies=[Depends(rejec
 
 From = Annotated[AwareDatetime, Query(alias="from", description="Window start, RFC 3339 with offset (inclusive)")]
 To = Annotated[AwareDatetime, Query(description="Window end, RFC 3339 with offset (exclusive)")]
-Metric = Annotated[storable_str(max_length=100), Query(description=f"One of {', '.join(service.METRICS)}")]
+Metric = Annotated[storable_str(max_length=100), Query(description=f"One of {', '.join(service.METRICS)} or compliance_pct.<check>")]
 Zone = Annotated[storable_str(max_length=100) | None, Query(description="IANA time zone (default UTC)")]
 Attribute = Annotated[storable_str(max_length=200) | None, Query()]
 Channel = Annotated[storable_str(max_length=50) | None, Query()]

@@ -20,9 +20,12 @@ from csq_common.pagination import decode_cursor, encode_cursor
 from kpi_svc.kpis.service import MAX_WINDOW, TICKET_METRICS, effective_window
 from kpi_svc.kpis.surveys import SURVEY_METRICS
 from kpi_svc.read import zones
-from kpi_svc.read.grouped import GROUP_BY, SKETCH_OF, SURVEYS, TICKETS, Cell, Selection, read_cells, values_of
+from kpi_svc.read.grouped import GROUP_BY, SKETCH_OF, SURVEYS, TICKETS, Cell, Cells, Selection, read_cells, values_of
+from kpi_svc.voice import kpis as voice
 
-METRICS = (*TICKET_METRICS, *SURVEY_METRICS)
+#: The metrics with fixed names; ``compliance_pct.<check>`` (one per automatic QA check) are
+#: taken by name too (kpi_svc.voice.kpis).
+METRICS = (*TICKET_METRICS, *SURVEY_METRICS, *voice.VOICE_METRICS)
 #: A series holds at most this many buckets (422 naming ``to`` beyond).
 MAX_BUCKETS = 1000
 #: Metrics where a smaller value is better (leaderboards rank them ascending); the rest rank
@@ -40,6 +43,7 @@ LOWER_IS_BETTER = frozenset(
         "resolution_bh_avg_seconds",
         "next_response_avg_seconds",
         "repeat_contact_pct",
+        *voice.LOWER_IS_BETTER,
     }
 )
 DEFAULT_MIN_COUNT = 20
@@ -48,7 +52,8 @@ HOURS = range(24)
 
 
 def check_metric(metric: str, field_name: str = "metric") -> str:
-    if metric not in METRICS:
+    voice.check_metric_name(metric, field_name)
+    if metric not in METRICS and voice.compliance_check(metric) is None:
         raise InvalidInput(field_name, f"must be one of {', '.join(METRICS)}")
     return metric
 
@@ -60,7 +65,42 @@ def check_group(by: str | None, field_name: str) -> str | None:
 
 
 def _kind(metric: str) -> str:
-    return TICKETS if metric in TICKET_METRICS else SURVEYS
+    if metric in TICKET_METRICS:
+        return TICKETS
+    return SURVEYS if metric in SURVEY_METRICS else voice.kind_of(metric)
+
+
+def _kinds(metric: str) -> tuple[str, ...]:
+    """The kinds a metric is computed from: its own, or feedback and tickets for the complaints
+    per 100 closures (a metric across two kinds)."""
+    return (voice.FEEDBACK, TICKETS) if metric == voice.CROSS_METRIC else (_kind(metric),)
+
+
+async def _read_kinds(
+    session: AsyncSession, metrics, selection: Selection, bounds: list[datetime]
+) -> dict[str, tuple[Cells, tuple[str, ...]]]:
+    """``{kind: (cells, sketches read)}`` of every kind ``metrics`` need, one read each."""
+    out = {}
+    for metric in metrics:
+        for kind in _kinds(metric):
+            if kind not in out:
+                sketches = _sketches([m for m in metrics if TICKETS in _kinds(m)]) if kind == TICKETS else ()
+                out[kind] = (await read_cells(session, kind, selection, bounds, sketches), sketches)
+    return out
+
+
+def _values_at(per_kind: dict, key, index: int, metrics) -> tuple[dict, dict]:
+    """``(values, counts)`` of ``metrics`` in one (group, bucket) from the cells of each kind."""
+    values, counts = {}, {}
+    for kind, (cells, sketches) in per_kind.items():
+        kind_values, kind_counts = values_of(kind, cells.get((key, index)), sketches)
+        values.update(kind_values)
+        counts.update(kind_counts)
+    if voice.CROSS_METRIC in metrics:
+        cross, cross_counts = voice.cross_values(values, counts)
+        values.update(cross)
+        counts.update(cross_counts)
+    return {m: values[m] for m in metrics}, {m: counts[m] for m in metrics}
 
 
 #: The kind (read.grouped: TICKETS, SURVEYS…) whose cells hold a metric; the gauges read it too.
@@ -112,14 +152,13 @@ async def series(
     tz = zones.zone(tz_name)
     _check_window(start, end)
     bounds = zones.boundaries(start, end, interval, tz, max_buckets=MAX_BUCKETS)
-    kind, sketches = _kind(metric), _sketches((metric,))
-    cells = await read_cells(session, kind, selection, bounds, sketches)
-    keys = sorted({key for key, _ in cells}, key=_group_order) if selection.by else [None]
+    per_kind = await _read_kinds(session, (metric,), selection, bounds)
+    keys = sorted({key for cells, _ in per_kind.values() for key, _ in cells}, key=_group_order) if selection.by else [None]
     groups = []
     for key in keys:
         points = []
         for index in range(len(bounds) - 1):
-            values, counts = values_of(kind, cells.get((key, index)), sketches)
+            values, counts = _values_at(per_kind, key, index, (metric,))
             value, count = _point_value(values, counts, metric)
             points.append(Point(zones.local_start(bounds[index], tz), value, count))
         groups.append(({selection.by: key} if selection.by else {}, points))
@@ -159,22 +198,12 @@ async def grouped_values(
 ) -> dict[str | None, BreakdownRow]:
     """Per group: the ``metrics`` over ``[start, end)`` (already aligned to 15 minutes), one read
     of the ticket aggregates and one of the survey aggregates (each only if a metric needs it)."""
-    bounds = [start, end]
-    per_kind = {}
-    for kind in (TICKETS, SURVEYS):
-        wanted = [m for m in metrics if _kind(m) == kind]
-        if wanted:
-            sketches = _sketches(wanted) if kind == TICKETS else ()
-            per_kind[kind] = (await read_cells(session, kind, selection, bounds, sketches), sketches, wanted)
-    keys = {key for cells, _, _ in per_kind.values() for key, _ in cells}
+    per_kind = await _read_kinds(session, metrics, selection, [start, end])
+    keys = {key for cells, _ in per_kind.values() for key, _ in cells}
     rows = {}
     for key in keys:
-        values, counts = {}, {}
-        for kind, (cells, sketches, wanted) in per_kind.items():
-            all_values, all_counts = values_of(kind, cells.get((key, 0)), sketches)
-            values.update((m, all_values[m]) for m in wanted)
-            counts.update((m, all_counts[m]) for m in wanted)
-        rows[key] = BreakdownRow(key, {m: values[m] for m in metrics}, {m: counts[m] for m in metrics})
+        values, counts = _values_at(per_kind, key, 0, metrics)
+        rows[key] = BreakdownRow(key, values, counts)
     return rows
 
 
@@ -268,19 +297,21 @@ async def peak_hours(
     _check_window(start, end)
     hours = MAX_WINDOW // timedelta(hours=1) + 2
     bounds = zones.boundaries(start, end, zones.HOUR, tz, max_buckets=hours)
-    kind, sketches = _kind(metric), _sketches((metric,))
-    cells = await read_cells(session, kind, Selection(None, selection.team_id, selection.agent_id, selection.channel), bounds, sketches)
-    folded: dict[tuple[int, int], Cell] = {}
-    for (_, index), cell in cells.items():
-        local = bounds[index].astimezone(tz)
-        slot = (local.isoweekday(), local.hour)
-        if slot not in folded:
-            folded[slot] = Cell(len(cell.counters), len(cell.blobs))
-        folded[slot].add(cell)
+    per_kind = await _read_kinds(session, (metric,), Selection(None, selection.team_id, selection.agent_id, selection.channel), bounds)
+    folded_kinds = {}
+    for kind, (cells, sketches) in per_kind.items():
+        folded: Cells = {}
+        for (_, index), cell in cells.items():
+            local = bounds[index].astimezone(tz)
+            slot = (None, local.isoweekday() * 24 + local.hour)
+            if slot not in folded:
+                folded[slot] = Cell(len(cell.counters), len(cell.blobs))
+            folded[slot].add(cell)
+        folded_kinds[kind] = (folded, sketches)
     grid = []
     for weekday in WEEKDAYS:
         for hour in HOURS:
-            values, counts = values_of(kind, folded.get((weekday, hour)), sketches)
+            values, counts = _values_at(folded_kinds, None, weekday * 24 + hour, (metric,))
             value, count = _point_value(values, counts, metric)
             grid.append(PeakCell(weekday, hour, value, count))
     return PeakHours(metric, str(tz), zones.local_start(start, tz), zones.local_start(end, tz), grid)
