@@ -14,6 +14,7 @@ from csq_common.bus.kafka import BrokerProducer
 from csq_common.bus.models import InboxMessage
 from csq_common.db import create_engine, session_factory, transaction
 from csq_testing import fresh_database, wait_until
+from kpi_svc.consumers import consumers
 from kpi_svc.read.service import METRICS
 from kpi_svc.rebuild.command import rebuild
 from tests.factories import ORIGIN, generate
@@ -66,7 +67,8 @@ async def test_a_rebuild_is_identical_and_a_tampered_row_is_reported(client, set
         progress = [line for line in lines if line.startswith("kpi-svc: ")]
         assert progress and "events/s" in progress[-1]
         lags = dict(part.split("=") for part in progress[-1].split(" lag ")[1].split())
-        assert {name.split("[")[0] for name in lags} == {settings.topic("tickets"), settings.topic("surveys")}
+        # every topic the service consumes is replayed (tickets, surveys, feedback, audits, calls)
+        assert {name.split("[")[0] for name in lags} == {settings.topic(d) for spec in consumers(settings) for d in spec.domains}
         assert set(lags.values()) == {"0"}  # every partition read to its end
         assert "dead letters 1" in progress[-1]  # the poison record, as the service dead-lettered it
         assert lines[-1].startswith("identical: ")
