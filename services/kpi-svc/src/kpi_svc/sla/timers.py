@@ -4,13 +4,15 @@ The consumer's batch is folded per ticket into ``kpi_sla_tickets`` (only what th
 each ticket's first-response and resolution clocks are re-read (``clock.read_clock``) into
 ``kpi_sla_timers``: two reads and two upserts per batch, whatever its size. A timer already
 measured (met, or missed after it stopped) keeps its result; a reopen starts a new resolution
-clock (a new timer row) from the reopen time.
+clock (a new timer row) from the reopen time. A resolution clock that a reopen ends inside the
+batch is written too, as the ticket stood just before the reopen, so the timers do not depend on
+where the consumer's batches break.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -56,6 +58,9 @@ class TicketClocks:
     first_response_at: datetime | None = None
     resolved_at: datetime | None = None
     statuses: list[tuple[datetime, str]] = field(default_factory=list)
+    #: Resolution clocks ended by a reopen in this batch, each as the ticket stood just before the
+    #: reopen (not stored: their timers are written with the batch).
+    ended: list["TicketClocks"] = field(default_factory=list)
 
     @classmethod
     def from_row(cls, row: Any) -> "TicketClocks":
@@ -95,6 +100,10 @@ def merge_event(state: TicketClocks | None, event_type: str, event: Any) -> Tick
     if state is None:
         created_at = _utc(ticket.created_at)
         state = TicketClocks(ticket.id, created_at=created_at, resolution_started_at=created_at, updated_at=occurred_at)
+    elif event_type == TicketReopened.event_type and occurred_at > state.resolution_started_at:
+        # The clock this reopen ends keeps the ticket as it stood before it (and its stop, if any).
+        stop = state.resolved_at if state.resolved_at is not None and state.resolved_at <= occurred_at else None
+        state.ended.append(replace(state, resolved_at=stop, tags=list(state.tags), ended=[]))
     if fresh or occurred_at >= state.updated_at:
         state.team_id, state.agent_id, state.channel = ticket.team_id, ticket.agent_id, ticket.channel
         state.priority, state.tags = ticket.priority, list(ticket.tags)
@@ -149,6 +158,8 @@ async def refresh_timers(
     clocks = []
     for ticket in tickets:
         clocks.append((ticket, FIRST_RESPONSE, ticket.created_at, ticket.first_response_at))
+        for ended in ticket.ended:
+            clocks.append((ended, RESOLUTION, ended.resolution_started_at, ended.resolved_at))
         clocks.append((ticket, RESOLUTION, ticket.resolution_started_at, ticket.resolved_at))
     table = SlaTimer.__table__
     keys = [(ticket.ticket_id, metric, start) for ticket, metric, start, _ in clocks]
