@@ -101,7 +101,8 @@ async def test_every_delivery_order_of_corrections_counts_the_last_kind_once(ses
             for event in delivered:  # one event per batch, each also redelivered
                 await apply(sessions, [event])
                 await apply(sessions, [redelivered(event)])
-            await assert_matches(sessions, history, f"{chain} {[e.type for e in delivered]}", ({}, {"channel": "hotline"}, {"team": "tech"}))
+            context = f"{chain} {[event.type for event in delivered]}"
+            await assert_matches(sessions, history, context, ({}, {"channel": "hotline"}, {"team": "tech"}))
 
 
 async def test_one_batch_in_any_order_and_an_unresolved_complaint(sessions):
@@ -115,7 +116,7 @@ async def test_one_batch_in_any_order_and_an_unresolved_complaint(sessions):
             await assert_matches(sessions, history, f"{chain} {[e.type for e in events]}")
 
 
-async def test_a_complaint_corrected_to_a_suggestion_leaves_the_complaint_counts(sessions):
+async def test_a_complaint_corrected_to_a_suggestion_withdraws_its_complaint_and_resolution(sessions):
     events, _ = complaint_corrected(["suggestion"])
     await apply(sessions, events[:2])  # counted as a complaint, resolved
     before = await summary(sessions, *WINDOW, KpiFilters(channel="hotline"))

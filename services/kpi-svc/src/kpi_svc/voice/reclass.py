@@ -58,7 +58,8 @@ async def _store(session: AsyncSession, family: str, rows: list[tuple[str, int, 
 
 async def complaint_now(session: AsyncSession, feedback_ids: Iterable[str]) -> dict[str, bool]:
     """Whether each corrected item among ``feedback_ids`` is a complaint now (uncorrected ones are absent)."""
-    rows = await rows_by_keys(session, ReplacedFact.__table__, ("family", "fact_id"), ("amounts",), [(KIND, i) for i in set(feedback_ids)])
+    keys = [(KIND, fact_id) for fact_id in set(feedback_ids)]
+    rows = await rows_by_keys(session, ReplacedFact.__table__, ("family", "fact_id"), ("amounts",), keys)
     return {fact_id: COMPLAINT in decode(amounts) for (_, fact_id), (amounts,) in rows.items()}
 
 
@@ -85,7 +86,9 @@ async def apply_reclassifications(session: AsyncSession, events: Sequence[Feedba
             was_complaint[fact_id] = COMPLAINT in decode(row[5])
         elif (fact_id,) in claims:  # counted by feedback.received: seed what it counted
             kind, channel = claims[(fact_id,)]
-            counted = Contribution(utc(event.received_at), stored(event.team_id), stored(event.agent_id), channel, kind_amounts(kind))
+            counted = Contribution(
+                utc(event.received_at), stored(event.team_id), stored(event.agent_id), channel, kind_amounts(kind)
+            )
             seeds.append((fact_id, 0, counted))
             was_complaint[fact_id] = kind == "complaint"
         else:
