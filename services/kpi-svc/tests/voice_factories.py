@@ -21,6 +21,7 @@ from csq_common.events import (
     CallCompleted,
     CloudEvent,
     FeedbackReceived,
+    FeedbackReclassified,
     FeedbackResolved,
     make_event,
 )
@@ -28,6 +29,7 @@ from tests.factories import AGENTS, ORIGIN, TEAMS
 
 FEEDBACK_CHANNELS = ["hotline", "ecommerce_review", "chat", "email", "social"]
 REVIEW_CHANNELS = ["chat", "email", "phone", None]
+KINDS = ["complaint", "praise", "suggestion", "enquiry"]
 CHECKS = ["greeting", "identity_verified", "no-forbidden-words", "closing"]
 
 
@@ -121,6 +123,15 @@ def resolved(feedback_id, received_at, resolved_at, team, agent, confirmed=None,
     ), resolved_at, feedback_id)
 
 
+def reclassified(feedback_id, kind, previous, at, team, agent, channel, corrected_at, resolved_at=None) -> CloudEvent:
+    return voice_event(FeedbackReclassified(
+        feedback_id=feedback_id, kind=kind, category="物流延误" if kind == "complaint" else "产品建议", previous_kind=previous,
+        previous_category="服务态度", channel=channel, source="crm", severity=3 if kind == "complaint" else 1,
+        priority="normal", previous_severity=2, previous_priority="normal", received_at=at, resolved_at=resolved_at,
+        team_id=team, agent_id=agent, reviewer_id="QA-3", corrected_at=corrected_at,
+    ), corrected_at, feedback_id)
+
+
 def review(review_id, version, at, team, agent, channel, score, failed, counts=True) -> CloudEvent:
     return voice_event(AuditCompleted(
         review_id=review_id, version=version, method="internal" if counts else "calibration", agent_id=agent,
@@ -147,9 +158,23 @@ def call(call_id, offered_at, team, agent, wait, direction="inbound") -> CloudEv
     ), offered_at, call_id)
 
 
-def generate_voice(rng: random.Random, items: int, *, origin: datetime = ORIGIN) -> VoiceHistory:
+def _corrections(rng: random.Random, kind: str) -> list[str]:
+    """A reviewer's successive kinds for an item first classified ``kind``: one correction, two,
+    or one and back to the original."""
+    other = rng.choice([k for k in KINDS if k != kind])
+    shape = rng.choice(["once", "twice", "back"])
+    if shape == "once":
+        return [other]
+    if shape == "back":
+        return [other, kind]
+    return [other, rng.choice([k for k in KINDS if k != other])]
+
+
+def generate_voice(rng: random.Random, items: int, *, origin: datetime = ORIGIN, reclassify: float = 0.0) -> VoiceHistory:
     """About ``items`` of each family over the 26 hours from ``origin``, events in generation
-    order (shuffle them to deliver out of order)."""
+    order (shuffle them to deliver out of order). ``reclassify``: the share of feedback items a
+    reviewer corrects (``feedback.reclassified``) after their other events; the facts hold the
+    settled kind."""
     h = VoiceHistory()
     for n in range(items):
         # feedback: complaints (most resolved, some re-resolved or withdrawn), praise, others
@@ -158,8 +183,16 @@ def generate_voice(rng: random.Random, items: int, *, origin: datetime = ORIGIN)
         kind = rng.choices(["complaint", "praise", "suggestion", "enquiry"], [5, 3, 1, 1])[0]
         at, fid = _moment(rng, origin), f"F-{n}"
         h.events.append(received(fid, kind, at, team, agent, channel))
-        if kind in ("complaint", "praise"):
-            h.opinions.append(Opinion(kind, at, team, agent, channel))
+        corrections = _corrections(rng, kind) if reclassify and rng.random() < reclassify else []
+        settled = corrections[-1] if corrections else kind
+        if settled in ("complaint", "praise"):
+            h.opinions.append(Opinion(settled, at, team, agent, channel))
+        solved: datetime | None = None  # the item's resolved_at when corrected
+        if kind != "complaint" and corrections and rng.random() < 0.5:  # resolved as it was, counted once a complaint
+            solved = at + timedelta(microseconds=rng.randrange(1, 30 * 3600 * 10**6))
+            h.events.append(resolved(fid, at, solved, team, agent, kind=kind))
+            if settled == "complaint":
+                h.resolutions.append(Resolution(solved, solved - at, team, agent, channel))
         if kind == "complaint" and rng.random() < 0.8:
             first = at + timedelta(microseconds=rng.randrange(1, 30 * 3600 * 10**6))
             shape = rng.choice(["once", "confirmed", "reopened", "withdrawn"])
@@ -173,7 +206,14 @@ def generate_voice(rng: random.Random, items: int, *, origin: datetime = ORIGIN)
                 final = first + timedelta(microseconds=rng.randrange(1, 8 * 3600 * 10**6))
                 h.events.append(resolved(fid, at, final, team, agent))
             if shape != "withdrawn":
-                h.resolutions.append(Resolution(final, final - at, team, agent, channel))
+                solved = final
+                if settled == "complaint":
+                    h.resolutions.append(Resolution(final, final - at, team, agent, channel))
+        previous, corrected_at = kind, at + timedelta(hours=40)  # after the item's other events
+        for new in corrections:
+            corrected_at += timedelta(microseconds=rng.randrange(1, 3600 * 10**6))
+            h.events.append(reclassified(fid, new, previous, at, team, agent, channel, corrected_at, solved))
+            previous = new
         # a QA review, re-scored after a dispute in some cases; calibration reviews do not count
         team, agent = _who(rng)
         agent = agent or "A-9"

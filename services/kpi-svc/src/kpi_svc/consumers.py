@@ -8,8 +8,8 @@ and checked here by its own model. Survey payloads, whose
 models have validators msgspec cannot mirror, are parsed by pydantic. A payload that fails
 validation raises, so the runner isolates it and dead-letters it. Types nobody owns are ignored;
 the runner has already recorded them in the inbox (``survey.expired`` is one: it has no KPI
-effect). Feedback (``feedback.received``, ``feedback.resolved``), audit (``audit.completed``,
-``audit.auto_scored``) and call (``call.completed``) payloads are parsed by pydantic too and
+effect). Feedback (``feedback.received``, ``feedback.resolved``, ``feedback.reclassified``),
+audit (``audit.completed``, ``audit.auto_scored``) and call (``call.completed``) payloads are parsed by pydantic too and
 counted by kpi_svc.voice.apply.
 
 The handler also takes pydantic ``CloudEvent``s (``data`` already a dict), as the tests pass them.
@@ -30,6 +30,7 @@ from csq_common.events import (
     CallCompleted,
     CustomerErased,
     FeedbackReceived,
+    FeedbackReclassified,
     FeedbackResolved,
     SurveyAnswered,
     SurveyInvited,
@@ -48,7 +49,7 @@ from kpi_svc.voice import apply as voice
 SURVEY_EVENTS = {model.event_type: model for model in (SurveyInvited, SurveyAnswered)}
 VOICE_EVENTS = {
     model.event_type: model
-    for model in (FeedbackReceived, FeedbackResolved, AuditCompleted, AuditAutoScored, CallCompleted)
+    for model in (FeedbackReceived, FeedbackResolved, FeedbackReclassified, AuditCompleted, AuditAutoScored, CallCompleted)
 }
 
 

@@ -7,6 +7,9 @@
   ``resolved_at``, in the channel its ``feedback.received`` came by (``""`` until that is seen:
   a resolution counted first moves to the complaint's channel when it arrives). One resolution per complaint is counted: a later ``resolved_at`` replaces it; the
   customer answering "not resolved" (``customer_confirmed`` false) withdraws it until the next.
+- ``feedback.reclassified``: a reviewer's correction moves the item's count (and resolution) from
+  its previous kind to the new one in the same buckets, once (voice/reclass.py); a resolution
+  counts while the item is a complaint as last corrected.
 - ``audit.completed``: the review's latest ``version`` replaces the earlier one (its old
   contribution subtracted, the new one added; an older version arriving late changes nothing). A
   review counts at ``reviewed_at`` only if ``counts_for_agent``: one review, failed if
@@ -32,7 +35,14 @@ from fractions import Fraction
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csq_common.events import AuditAutoScored, AuditCompleted, CallCompleted, FeedbackReceived, FeedbackResolved
+from csq_common.events import (
+    AuditAutoScored,
+    AuditCompleted,
+    CallCompleted,
+    FeedbackReceived,
+    FeedbackReclassified,
+    FeedbackResolved,
+)
 from csq_common.sql import add_to_counters, claim_new, rows_by_keys
 from kpi_svc.aggregates.buckets import bucket_starts
 from kpi_svc.aggregates.dimensions import grouping_keys, stored
@@ -238,6 +248,7 @@ async def apply_voice_events(
     """Count the feedback, review, automatic QA and call events among ``events`` (module doc)."""
     received: dict[str, FeedbackReceived] = {}
     resolved: list[FeedbackResolved] = []
+    reclassified: list[FeedbackReclassified] = []
     reviews: list[AuditCompleted] = []
     autoqa: list[AuditAutoScored] = []
     calls: dict[str, CallCompleted] = {}
@@ -246,8 +257,9 @@ async def apply_voice_events(
             if event.kind in ("complaint", "praise"):
                 received.setdefault(event.feedback_id, event)
         elif isinstance(event, FeedbackResolved):
-            if event.kind == "complaint":
-                resolved.append(event)
+            resolved.append(event)
+        elif isinstance(event, FeedbackReclassified):
+            reclassified.append(event)
         elif isinstance(event, AuditCompleted):
             reviews.append(event)
         elif isinstance(event, AuditAutoScored):
@@ -270,16 +282,24 @@ async def apply_voice_events(
     await move_to_channels(session, RESOLUTION, {
         key: stored(event.channel) for key, event in received.items() if (key,) in new_feedback and event.kind == "complaint"
     }, feedback)
+    from kpi_svc.voice import reclass  # it builds on this module's helpers
+
+    await reclass.apply_reclassifications(session, reclassified, feedback)
     if resolved:
         channels = await rows_by_keys(
             session, CountedFeedback.__table__, ("feedback_id",), ("channel",), {(event.feedback_id,) for event in resolved}
         )
-        latest = _newest(
-            (event.feedback_id, resolution_version(event),
-             resolution_contribution(event, channels.get((event.feedback_id,), ("",))[0]))
-            for event in resolved
-        )
-        await replace_latest(session, RESOLUTION, latest, feedback)
+        # counted while the item is a complaint (as last corrected, else as the event says), else held
+        corrected = await reclass.complaint_now(session, (event.feedback_id for event in resolved))
+        held = CounterBatch(FeedbackAggregate, FEEDBACK_COUNTER_COLUMNS)  # never written
+        for family, batch in ((RESOLUTION, feedback), (reclass.HELD, held)):
+            latest = _newest(
+                (event.feedback_id, resolution_version(event),
+                 resolution_contribution(event, channels.get((event.feedback_id,), ("",))[0]))
+                for event in resolved
+                if corrected.get(event.feedback_id, event.kind == "complaint") == (family == RESOLUTION)
+            )
+            await replace_latest(session, family, latest, batch)
     await feedback.write(session)
 
     if reviews:

@@ -11,8 +11,10 @@ Dedupe and replacement:
 - ``kpi_counted_feedback`` / ``kpi_counted_calls``: what has been counted (a redelivery counts once);
   the feedback claim also keeps the item's channel, which ``feedback.resolved`` does not carry.
 - ``kpi_voice_replaced``: the contribution currently counted for one replaceable fact (a QA
-  review, an automatic QA score, a complaint's resolution), with its version; a newer version
-  subtracts it and adds its own, an older or equal one changes nothing.
+  review, an automatic QA score, a complaint's resolution, a corrected item's kind), with its
+  version; a newer version subtracts it and adds its own, an older or equal one changes nothing.
+  ``resolution_held`` rows keep the resolution of an item that is not a complaint now, uncounted
+  (voice/reclass.py).
 """
 
 from __future__ import annotations
@@ -123,7 +125,8 @@ class CountedCall(Base):
 
 
 class ReplacedFact(Base):
-    """The contribution counted for one replaceable fact: ``family`` (review, autoqa, resolution)
+    """The contribution counted for one replaceable fact: ``family`` (review, autoqa, resolution,
+    kind, resolution_held)
     and its id; ``version`` orders its versions; ``at_us`` is its bucket time in microseconds since
     the epoch; ``amounts`` the counters it added, ``check:column=amount`` separated by ``,``
     (``check`` empty but for automatic QA's check rows)."""
