@@ -61,6 +61,10 @@ async def test_corrective_action_plan_do_check_act_and_closing_the_finding(clien
     backwards = {**kpi, "before": {**kpi["before"], "to": "2026-09-01T00:00:00Z"}}
     refused = await client.post(f"/v1/actions/{action['id']}/verify", json={"verifier_id": "QA-2", "effective": True, "kpi": backwards}, headers=WRITER)
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "kpi.before"
+    # An instant with no UTC counterpart (year 0 once its +12:19 offset is taken off) is a 422 too.
+    before_year_one = {**kpi, "before": {**kpi["before"], "from": "0001-01-01T00:01:00+12:19"}}
+    refused = await client.post(f"/v1/actions/{action['id']}/verify", json={"verifier_id": "QA-2", "effective": True, "kpi": before_year_one}, headers=WRITER)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "kpi.before.from"
 
     ineffective = await client.post(f"/v1/actions/{action['id']}/verify", json={"verifier_id": "QA-2", "effective": False, "note": "分数未改善"}, headers=WRITER)
     assert ineffective.status_code == 200 and ineffective.json()["status"] == "open" and ineffective.json()["effective"] is False

@@ -22,7 +22,10 @@ Metric = storable_str(strip_whitespace=True, min_length=1, max_length=100)
 
 
 def _utc(value: datetime) -> datetime:
-    return value.astimezone(timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00+05:00 has no UTC instant (year 0): a 422, not a 500
+        raise ValueError("is out of range (years 1-9999 in UTC)") from None
 
 
 #: A client-sent instant with its offset, kept in UTC.
