@@ -99,7 +99,7 @@ async def test_gauges_follow_the_oracle_over_today_in_the_organisations_time_zon
             teamless = sum(1 for c in history.closures if start <= c.closed_at < end and c.team is None)
             assert sum(team("tickets_closed", t) for t in TEAMS) == org("tickets_closed") - teamless
             assert team("tickets_closed", "*") is None and REGISTRY.get_sample_value("csq_kpi_today_fcr_pct", {"team_id": "billing"}) is None
-            assert REGISTRY.get_sample_value("csq_kpi_gauge_teams_dropped", {}) == 0
+            assert REGISTRY.get_sample_value("csq_kpi_teams_without_series", {}) == 0
 
         await refresher.refresh(now=ORIGIN + timedelta(days=30))  # a day without data
         assert team("tickets_closed", "billing") is None and org("fcr_ratio") is None
@@ -123,7 +123,7 @@ async def test_team_series_are_capped_and_the_teams_left_out_counted(sessions):
         assert team("tickets_closed", "billing") == 1 and team("tickets_closed", "sales") == 1
         assert team("tickets_closed", "tech") is None
         assert REGISTRY.get_sample_value("csq_kpi_tickets_closed_total", {"team_id": "tech"}) is None
-        assert REGISTRY.get_sample_value("csq_kpi_gauge_teams_dropped", {}) == 1
+        assert REGISTRY.get_sample_value("csq_kpi_teams_without_series", {}) == 1
         assert org("tickets_closed") == 3  # the organisation still counts every team
     finally:
         refresher.clear()

@@ -18,7 +18,7 @@ Prometheus conventions:
   counter: ``csq_kpi_tickets_closed_total{team_id}`` and ``csq_kpi_org_tickets_closed_total``,
   every closure ever counted (the aggregates never shrink), for ``increase()``/``rate()``.
 - ``team_id`` values come from the CRM: at most ``KPI_GAUGE_MAX_TEAMS`` teams get series (the
-  first in team order, so the set is stable), ``csq_kpi_gauge_teams_dropped`` counts the others.
+  first in team order, so the set is stable), ``csq_kpi_teams_without_series`` counts the others.
 - SLA per team and kind (``sla="first_response"|"resolution"``): ``csq_kpi_today_sla_due``
   (timers met or fallen due today), ``csq_kpi_today_sla_breaches`` and
   ``csq_kpi_today_sla_breach_ratio``.
@@ -203,7 +203,7 @@ async def snapshot(session: AsyncSession, config: GaugeConfig, now: datetime) ->
     total_org = Family("csq_kpi_org_tickets_closed", "counter", "tickets closed ever counted, all teams")
     total_org.add((), closed_org)
     dropped_family = Family(
-        "csq_kpi_gauge_teams_dropped", "gauge", "teams with data today left without series (KPI_GAUGE_MAX_TEAMS)"
+        "csq_kpi_teams_without_series", "gauge", "teams with data today left without series (KPI_GAUGE_MAX_TEAMS)"
     )
     dropped_family.add((), max(dropped, 0))
     return [*families, total_team, total_org, dropped_family]

@@ -21,7 +21,7 @@ class Settings(BaseServiceSettings):
     organisation_tz: str = "UTC"
     # KPI_GAUGE_METRICS: the KPIs exported as today's gauges, by name (comma-separated; any metric
     # of the summary, see kpi_svc.gauges). KPI_GAUGE_MAX_TEAMS: at most this many teams get series
-    # (the first in team order; csq_kpi_gauge_teams_dropped counts the rest).
+    # (the first in team order; csq_kpi_teams_without_series counts the rest).
     gauge_metrics: str = "tickets_closed,frt_avg_seconds,aht_seconds,fcr_pct,reopen_pct,csat_pct,nps,sla_frt_pct,sla_resolution_pct"
     gauge_max_teams: int = Field(100, ge=1, le=10_000)
 
