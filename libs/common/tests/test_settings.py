@@ -114,3 +114,9 @@ def test_the_outbox_relay_linger_is_a_shared_setting(monkeypatch, development):
     monkeypatch.setenv("CSQ_OUTBOX_LINGER_SECONDS", "-1")
     with pytest.raises(SettingsError, match="CSQ_OUTBOX_LINGER_SECONDS"):
         load_settings(BaseServiceSettings)
+
+
+def test_consumer_group_ids_take_the_configured_prefix_and_none_by_default():
+    assert BaseServiceSettings(environment="development").kafka_group_id("kpi-svc") == "kpi-svc"
+    prefixed = BaseServiceSettings(environment="development", kafka_group_prefix="staging.")
+    assert prefixed.kafka_group_id("kpi-svc") == "staging.kpi-svc"

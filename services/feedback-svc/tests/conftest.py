@@ -22,6 +22,7 @@ def settings(database_url, broker, topic_prefix) -> Settings:
         database_url=database_url,
         kafka_bootstrap_servers=broker.bootstrap_servers,
         topic_prefix=topic_prefix,
+        kafka_group_prefix=topic_prefix,
         api_keys="admin-key:admin,reader-key:read",
         webhook_secret=f"{WEBHOOK_SECRET},{OLD_WEBHOOK_SECRET}",
         kafka_session_timeout_ms=3000,

@@ -131,6 +131,7 @@ async def test_a_stop_with_the_broker_paused_ends_within_the_grace_period(databa
     settings = Settings(
         environment="development", database_url=database_url, kafka_bootstrap_servers=broker.bootstrap_servers,
         topic_prefix=topic_prefix,
+        kafka_group_prefix=topic_prefix,
         api_keys="reader-key:read", kafka_session_timeout_ms=3000, gauge_refresh_seconds=0.2,
         shutdown_grace_seconds=grace,
     )

@@ -126,6 +126,7 @@ def create_service_app(
         runners = [
             ConsumerRunner(
                 group=spec.group,
+                group_id=settings.kafka_group_id(spec.group),
                 topics=[settings.topic(domain) for domain in spec.domains],
                 handler=spec.handler,
                 sessions=app.state.sessions,

@@ -119,6 +119,10 @@ class BaseServiceSettings(BaseSettings):
     shutdown_grace_seconds: float = shared("CSQ_SHUTDOWN_GRACE_SECONDS", 10.0, gt=0, le=600)
     topic_prefix: str = shared("CSQ_TOPIC_PREFIX", "csq.")
     topic_partitions: int = shared("CSQ_TOPIC_PARTITIONS", 3, ge=1, le=1000)
+    # Put before each consumer group's id on the broker ("kpi-svc" → "<prefix>kpi-svc"), so that
+    # deployments sharing one Kafka cluster under different topic prefixes never share a group.
+    # The inbox and the metrics keep the plain group name.
+    kafka_group_prefix: str = shared("CSQ_KAFKA_GROUP_PREFIX", "", max_length=100)
     # Parsed at start into digests (parse_api_keys): the keys themselves are not kept.
     api_keys: Annotated[tuple[ApiKey, ...], NoDecode] = shared("CSQ_API_KEYS", DEVELOPMENT_API_KEYS)
     webhook_secret: SecretStr = shared("CSQ_WEBHOOK_SECRET", DEVELOPMENT_WEBHOOK_SECRET)
@@ -184,6 +188,10 @@ class BaseServiceSettings(BaseSettings):
         Outside development each must be strong. A service adds its own; a secret a CRM issues
         (a vendor's webhook signing secret) is whatever the CRM issues and is not listed."""
         return {"CSQ_WEBHOOK_SECRET": ([self.webhook_secret.get_secret_value()], DEVELOPMENT_WEBHOOK_SECRET)}
+
+    def kafka_group_id(self, group: str) -> str:
+        """The consumer group's id on the broker: ``group`` after the configured prefix."""
+        return f"{self.kafka_group_prefix}{group}"
 
     def topic(self, domain: str) -> str:
         """``topic("tickets")`` → ``csq.tickets`` with the configured prefix."""

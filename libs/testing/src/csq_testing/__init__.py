@@ -283,13 +283,15 @@ TEST_API_KEYS = "admin-key:admin,writer-key:write,reader-key:read"
 
 def service_settings(cls, *, database_url: str, broker: Broker, topic_prefix: str, **overrides):
     """A service's settings for a test: development (its built-in secrets), its own database and
-    topics on the shared test broker, the test API keys, and a short group session timeout so
+    topics and consumer groups on the shared test broker (a test's consumer never waits on a
+    member another test left behind), the test API keys, and a short group session timeout so
     restarts rejoin quickly."""
     values = {
         "environment": "development",
         "database_url": database_url,
         "kafka_bootstrap_servers": broker.bootstrap_servers,
         "topic_prefix": topic_prefix,
+        "kafka_group_prefix": topic_prefix,
         "api_keys": TEST_API_KEYS,
         "kafka_session_timeout_ms": 3000,
     }

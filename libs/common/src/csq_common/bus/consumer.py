@@ -122,8 +122,10 @@ class ConsumerRunner:
         session_timeout_ms: int = 6000,
         retry_base_seconds: float = 0.05,
         decode: Decoder = CloudEvent.from_bytes,
+        group_id: str | None = None,
     ) -> None:
         self.group = group
+        self.group_id = group_id or group  # on the broker; ``group`` names it in the inbox and metrics
         self.topics = topics
         self._handler = handler
         self._sessions = sessions
@@ -162,7 +164,7 @@ class ConsumerRunner:
             consumer = AIOKafkaConsumer(
                 *self.topics,
                 bootstrap_servers=self._bootstrap_servers,
-                group_id=self.group,
+                group_id=self.group_id,
                 client_id=self.group,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
