@@ -18,6 +18,12 @@ RUN_ARGS ?=
 # always leaves a trace.
 SUITE_TIMEOUT ?= 1500
 STACK_DUMP_SECONDS ?= 300
+# Suites run at once: they mostly wait on the broker, the databases and retries, not on the CPU,
+# so three side by side take about the time of the longest; TEST_JOBS=1 runs one after another.
+TEST_JOBS ?= 3
+# The longest suites first, so that the short ones fill the gaps at the end.
+SUITES := services/kpi-svc $(wildcard tests) services/audit-svc services/survey-svc services/feedback-svc \
+	services/notify-svc libs/common
 
 .PHONY: install system-packages run mail-links test test-sqlite test-postgres test-common test-services test-system bench outbox-requeue kpi-rebuild clean
 
@@ -38,29 +44,20 @@ run: install
 mail-links:
 	@python3 scripts/mail_links.py $(or $(CSQ_VAR_DIR),var)/mail
 
-# One pytest run per directory in $(1), each from inside that directory; keeps going after a
+# One pytest run per directory in $(1), from inside that directory, TEST_JOBS of them at once
+# (scripts/run_suites.py: each suite's output printed whole when it ends); keeps going after a
 # failure and fails at the end naming every suite that failed. Exit code 5 ("no tests
 # collected") is not a failure, so a package without tests yet does not break the run.
 define run_suites
-	@failed=""; \
-	for dir in $(1); do \
-		echo "=== $$dir"; \
-		(cd $$dir && $(if $(SUITE_TIMEOUT),timeout -s INT -k 60 $(SUITE_TIMEOUT)) \
-			$(CURDIR)/$(BIN)/python -m pytest -q -p no:cacheprovider \
-			$(if $(STACK_DUMP_SECONDS),-o faulthandler_timeout=$(STACK_DUMP_SECONDS)) $(PYTEST_ARGS)); rc=$$?; \
-		if [ $$rc -eq 5 ]; then echo "=== $$dir: no tests collected"; \
-		elif [ $$rc -eq 124 ]; then echo "=== $$dir: TIMED OUT after $(SUITE_TIMEOUT)s"; failed="$$failed $$dir(timeout)"; \
-		elif [ $$rc -ne 0 ]; then failed="$$failed $$dir"; fi; \
-	done; \
-	if [ -n "$$failed" ]; then echo "=== FAILED:$$failed"; exit 1; fi; \
-	echo "=== passed: $(strip $(1))"
+	@SUITE_TIMEOUT="$(SUITE_TIMEOUT)" STACK_DUMP_SECONDS="$(STACK_DUMP_SECONDS)" PYTEST_ARGS='$(PYTEST_ARGS)' \
+		TEST_JOBS="$(TEST_JOBS)" $(BIN)/python scripts/run_suites.py $(1)
 endef
 
 # Every package's own suite, then the whole-system tests in tests/. CSQ_TEST_BACKENDS picks the
 # database backends (default "sqlite,postgres"); CSQ_REQUIRE_POSTGRES=1 turns "PostgreSQL is
 # down" from a loud skip into a failure.
 test: install system-packages
-	$(call run_suites,libs/common $(foreach s,$(SERVICES),services/$(s)-svc) $(wildcard tests))
+	$(call run_suites,$(SUITES))
 
 # chromium, fonts-noto-cjk and prometheus (promtool) for the page and metrics tests, installed
 # when missing and possible (root or passwordless sudo); if not, those tests skip and say why.

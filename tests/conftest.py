@@ -28,11 +28,12 @@ from csq_testing import (  # noqa: E402
     free_port,
     postgres_available,
     test_backends,
+    TEST_SESSION_TIMEOUT_MS,
 )
 
 # A restarted consumer rejoins its group only once the broker has expired the killed member, so
 # whole-system tests use a short session timeout to keep restarts quick.
-SESSION_TIMEOUT_MS = "3000"
+SESSION_TIMEOUT_MS = str(TEST_SESSION_TIMEOUT_MS)
 VENDOR_ENV = {
     "FEEDBACK_ZENDESK_SIGNING_SECRET": "sys-zendesk-signing-secret",
     "FEEDBACK_FRESHDESK_BASIC_AUTH": "csq-hook:sys-freshdesk-password",

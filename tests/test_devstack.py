@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from devstack import ROOT, Stack, StackError, port_is_free
-from csq_testing import free_port
+from csq_testing import TEST_SESSION_TIMEOUT_MS, free_port
 
 
 def test_refuses_to_start_when_a_port_is_taken(tmp_path):
@@ -56,7 +56,7 @@ class MakeRun:
         self.smtp_port = free_port()
         env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
         env.update({f"{name.upper()}_PORT": str(port) for name, port in self.ports.items()})
-        env.update(KAFKA_SESSION_TIMEOUT_MS="3000", PYTHONUNBUFFERED="1")
+        env.update(KAFKA_SESSION_TIMEOUT_MS=str(TEST_SESSION_TIMEOUT_MS), PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(
             [sys.executable, str(ROOT / "scripts" / "devstack.py"), "--services", ",".join(services),
              "--broker-port", str(self.broker_port), "--smtp-port", str(self.smtp_port), "--var-dir", str(tmp_path)],

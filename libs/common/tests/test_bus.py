@@ -15,7 +15,7 @@ from csq_common.bus.models import InboxMessage, OutboxMessage
 from csq_common.db import create_engine, is_sqlite, session_factory
 from csq_common.events import CloudEvent
 from csq_common.settings import BaseServiceSettings
-from csq_testing import Broker, free_port, wait_until
+from csq_testing import TEST_SESSION_TIMEOUT_MS, Broker, free_port, wait_until
 
 
 def _event(n: int, **data) -> CloudEvent:
@@ -110,7 +110,7 @@ async def _run_consumer(settings, sessions, topics, handler, records_to_send, *,
         await producer.send_and_wait(things, value, key=key)
     runner = ConsumerRunner(
         group="g-test", topics=[things], handler=handler, sessions=sessions, producer=producer, dlq_topic=dlq,
-        bootstrap_servers=settings.kafka_bootstrap_servers, batch_size=50, max_retries=2, session_timeout_ms=3000,
+        bootstrap_servers=settings.kafka_bootstrap_servers, batch_size=50, max_retries=2, session_timeout_ms=TEST_SESSION_TIMEOUT_MS,
         retry_base_seconds=0.01,
     )
     runner.start()

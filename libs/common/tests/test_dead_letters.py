@@ -16,7 +16,7 @@ from csq_common.bus.kafka import BrokerProducer, BrokerUnavailable, ensure_topic
 from csq_common.bus.models import InboxMessage
 from csq_common.events import CloudEvent
 from csq_common.settings import BaseServiceSettings
-from csq_testing import wait_until
+from csq_testing import TEST_SESSION_TIMEOUT_MS, wait_until
 from test_bus import _event, _read_all
 
 
@@ -44,7 +44,7 @@ async def test_a_record_too_large_for_its_dead_letter_is_cut_to_fit_and_consumpt
     producer.start()
     runner = ConsumerRunner(
         group="g-big", topics=[things], handler=handler, sessions=sessions, producer=producer, dlq_topic=dlq,
-        bootstrap_servers=settings.kafka_bootstrap_servers, session_timeout_ms=3000,
+        bootstrap_servers=settings.kafka_bootstrap_servers, session_timeout_ms=TEST_SESSION_TIMEOUT_MS,
     )
     runner.start()
     try:

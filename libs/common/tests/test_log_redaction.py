@@ -19,7 +19,7 @@ from csq_common.db import is_sqlite
 from csq_common.sql import driver_connection
 from csq_common.events import CloudEvent
 from csq_common.settings import BaseServiceSettings
-from csq_testing import wait_until
+from csq_testing import TEST_SESSION_TIMEOUT_MS, wait_until
 
 PLANTED = {"email": "planted.customer@example.com", "name": "Planted Customername", "answer": "planted free-text answer"}
 
@@ -80,7 +80,7 @@ async def test_dead_letters_and_logs_carry_no_planted_value(capsys, people, sess
     producer.start()
     runner = ConsumerRunner(
         group="g-redaction", topics=[things], handler=handler, sessions=sessions, producer=producer, dlq_topic=dlq,
-        bootstrap_servers=settings.kafka_bootstrap_servers, batch_size=50, max_retries=1, session_timeout_ms=3000,
+        bootstrap_servers=settings.kafka_bootstrap_servers, batch_size=50, max_retries=1, session_timeout_ms=TEST_SESSION_TIMEOUT_MS,
         retry_base_seconds=0.01,
     )  # fmt: skip
     try:

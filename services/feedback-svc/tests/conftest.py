@@ -5,7 +5,7 @@ import httpx
 import orjson
 import pytest
 
-from csq_testing import running_app
+from csq_testing import TEST_SESSION_TIMEOUT_MS, running_app
 from feedback_svc.main import create_app
 from feedback_svc.settings import Settings
 from feedback_svc.webhooks.signature import sign
@@ -25,7 +25,7 @@ def settings(database_url, broker, topic_prefix) -> Settings:
         kafka_group_prefix=topic_prefix,
         api_keys="admin-key:admin,reader-key:read",
         webhook_secret=f"{WEBHOOK_SECRET},{OLD_WEBHOOK_SECRET}",
-        kafka_session_timeout_ms=3000,
+        kafka_session_timeout_ms=TEST_SESSION_TIMEOUT_MS,
     )
 
 

@@ -2,7 +2,7 @@ import pytest
 
 from csq_common.bus.migration import upgrade_to_head
 from csq_common.db import create_engine, session_factory
-from csq_testing import running_app
+from csq_testing import TEST_SESSION_TIMEOUT_MS, running_app
 from kpi_svc.main import SERVICE_ROOT, create_app
 from kpi_svc.settings import Settings
 
@@ -16,7 +16,7 @@ def settings(database_url, broker, topic_prefix) -> Settings:
         topic_prefix=topic_prefix,
         kafka_group_prefix=topic_prefix,
         api_keys="admin-key:admin,reader-key:read",
-        kafka_session_timeout_ms=3000,
+        kafka_session_timeout_ms=TEST_SESSION_TIMEOUT_MS,
         gauge_refresh_seconds=0.2,
     )
 

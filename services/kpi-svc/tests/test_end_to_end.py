@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaConsumer
 from csq_common.bus.kafka import BrokerProducer
 from csq_common.db import utcnow
 from csq_common.events import CloudEvent, TicketClosed, TicketFirstResponded
-from csq_testing import Broker, running_app, wait_until
+from csq_testing import TEST_SESSION_TIMEOUT_MS, Broker, running_app, wait_until
 from kpi_svc.main import create_app
 from kpi_svc.settings import Settings
 from tests.factories import event, snapshot
@@ -132,7 +132,7 @@ async def test_a_stop_with_the_broker_paused_ends_within_the_grace_period(databa
         environment="development", database_url=database_url, kafka_bootstrap_servers=broker.bootstrap_servers,
         topic_prefix=topic_prefix,
         kafka_group_prefix=topic_prefix,
-        api_keys="reader-key:read", kafka_session_timeout_ms=3000, gauge_refresh_seconds=0.2,
+        api_keys="reader-key:read", kafka_session_timeout_ms=TEST_SESSION_TIMEOUT_MS, gauge_refresh_seconds=0.2,
         shutdown_grace_seconds=grace,
     )
     app = create_app(settings)

@@ -279,6 +279,12 @@ async def ready(client) -> bool:
 
 
 TEST_API_KEYS = "admin-key:admin,writer-key:write,reader-key:read"
+#: The consumer group session timeout of every test: Tansu answers a new member's JoinGroup about
+#: half a session timeout (whole seconds, at least one) after it arrives, and a consumer stopped
+#: while joining waits for that answer, so this is paid at each consumer's start and often again at
+#: its stop. Short, but several heartbeats long (one every sixth of it) so a busy machine does not
+#: expire a member.
+TEST_SESSION_TIMEOUT_MS = 2000
 
 
 def service_settings(cls, *, database_url: str, broker: Broker, topic_prefix: str, **overrides):
@@ -293,7 +299,7 @@ def service_settings(cls, *, database_url: str, broker: Broker, topic_prefix: st
         "topic_prefix": topic_prefix,
         "kafka_group_prefix": topic_prefix,
         "api_keys": TEST_API_KEYS,
-        "kafka_session_timeout_ms": 3000,
+        "kafka_session_timeout_ms": TEST_SESSION_TIMEOUT_MS,
     }
     return cls(**{**values, **overrides})
 
