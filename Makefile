@@ -16,7 +16,7 @@ RUN_ARGS ?=
 # fixtures clean up; SIGKILL a minute later) and counted as failed; empty = no limit. A test still
 # running after STACK_DUMP_SECONDS gets every thread's stack dumped (faulthandler), so a hang
 # always leaves a trace.
-SUITE_TIMEOUT ?= 1500
+SUITE_TIMEOUT ?= 2400
 STACK_DUMP_SECONDS ?= 300
 # Suites run at once: they mostly wait on the broker, the databases and retries, not on the CPU,
 # so three side by side take about the time of the longest; TEST_JOBS=1 runs one after another.
