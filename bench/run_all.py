@@ -20,6 +20,8 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("kpi_consume[sqlite]", ["kpi_consume.py", "--backend", "sqlite"]),
     ("kpi_consume[postgres]", ["kpi_consume.py", "--backend", "postgres"]),
     ("kpi_read[postgres]", ["kpi_read.py"]),
+    ("kpi_latency[sqlite]", ["kpi_latency.py", "--backend", "sqlite"]),
+    ("kpi_latency[postgres]", ["kpi_latency.py", "--backend", "postgres"]),
 ]
 
 
