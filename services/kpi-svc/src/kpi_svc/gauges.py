@@ -54,7 +54,8 @@ from kpi_svc.read import zones
 from kpi_svc.read import service as reads
 from kpi_svc.read.grouped import Selection, output_key, values_of
 from kpi_svc.read.service import METRICS, grouped_values
-from kpi_svc.sla.kpis import SLA_METRICS, sla_counts_by_team
+from kpi_svc.sla.kpis import SLA_METRIC_OF
+from kpi_svc.sla.team_counts import sla_counts_by_team
 from kpi_svc.sla.models import FIRST_RESPONSE, RESOLUTION
 
 log = structlog.get_logger(__name__)
@@ -62,12 +63,12 @@ log = structlog.get_logger(__name__)
 TEAM_PREFIX = "csq_kpi_today_"
 ORG_PREFIX = "csq_kpi_org_today_"
 #: SLA metric name → value of the ``sla`` label.
-SLA_KINDS = {SLA_METRICS[FIRST_RESPONSE]: "first_response", SLA_METRICS[RESOLUTION]: "resolution"}
+SLA_KINDS = {SLA_METRIC_OF[FIRST_RESPONSE]: "first_response", SLA_METRIC_OF[RESOLUTION]: "resolution"}
 
 
 def gauge_metric_names() -> tuple[str, ...]:
-    """Every KPI that can be exported: the grouped reads' metrics and the SLA metrics."""
-    return (*METRICS, *SLA_METRICS.values())
+    """Every KPI that can be exported: the grouped reads' metrics (the SLA percentages among them)."""
+    return METRICS
 
 
 def check_gauge_metrics(text: str) -> tuple[str, ...]:
@@ -173,7 +174,7 @@ async def snapshot(session: AsyncSession, config: GaugeConfig, now: datetime) ->
     grouped = tuple(m for m in config.metrics if m in METRICS)
     by_team = await grouped_values(session, start=start, end=end, selection=Selection("team_id"), metrics=grouped) if grouped else {}
     org = await grouped_values(session, start=start, end=end, selection=Selection(), metrics=grouped) if grouped else {}
-    sla = await sla_counts_by_team(session, start=start, end=end, now=now)
+    sla = await sla_counts_by_team(session, start=start, end=end)
     teams_with_data = sorted({key for key in by_team if key} | {key for key in sla if key})
     teams, dropped = teams_with_data[: config.max_teams], len(teams_with_data) - config.max_teams
 

@@ -23,6 +23,7 @@ from csq_common.events import TICKET_EVENTS, TicketClosed, TicketFirstResponded,
 from csq_common.sql import add_to_counters
 from kpi_svc.calendars.service import CalendarBook, load_book
 from kpi_svc.sla.clock import read_clock, running_segments
+from kpi_svc.sla.counting import counted, counter_batch, replace_counted
 from kpi_svc.sla.models import CANCELLED, FIRST_RESPONSE, MET, MISSED, RESOLUTION, SlaPolicy, SlaTicket, SlaTimer
 from kpi_svc.sla.policies import first_match, policies_in_order
 
@@ -152,9 +153,10 @@ async def refresh_timers(
     breached_before: datetime | None = None,
 ) -> None:
     """Re-read every clock of ``tickets`` under the first matching policy (a measured one under the
-    policy it was measured by). With ``breached_before`` (a policy or calendar created now), timers
-    already measured or due before it are left as they are: only clocks still short of their
-    target change."""
+    policy it was measured by), and move the counts of the timers that changed (sla/counting.py).
+    With ``breached_before`` (a policy or calendar created now), timers already
+    measured or due before it are left as they are: only clocks still short of their target
+    change."""
     clocks = []
     for ticket in tickets:
         clocks.append((ticket, FIRST_RESPONSE, ticket.created_at, ticket.first_response_at))
@@ -163,13 +165,16 @@ async def refresh_timers(
         clocks.append((ticket, RESOLUTION, ticket.resolution_started_at, ticket.resolved_at))
     table = SlaTimer.__table__
     keys = [(ticket.ticket_id, metric, start) for ticket, metric, start, _ in clocks]
+    # Locked (PostgreSQL) so that the notice worker, which counts timers falling due, skips them
+    # until this transaction has moved their counts; in key order, so two writers cannot deadlock.
     existing = {
         (row.ticket_id, row.metric, row.started_at): row
         for row in (
             await session.execute(
-                select(*(table.c[name] for name in _TIMER_COLUMNS)).where(
-                    tuple_(table.c.ticket_id, table.c.metric, table.c.started_at).in_(keys)
-                )
+                select(*(table.c[name] for name in _TIMER_COLUMNS))
+                .where(tuple_(table.c.ticket_id, table.c.metric, table.c.started_at).in_(keys))
+                .order_by(table.c.ticket_id, table.c.metric, table.c.started_at)
+                .with_for_update()
             )
         ).all()
     } if keys else {}
@@ -193,26 +198,51 @@ async def refresh_timers(
             policy = first_match(policies, ticket.priority, ticket.tags)
         if policy is None:
             if known is not None and known.state != CANCELLED:
-                rows.append(_timer_row(ticket, metric, start, stop, None, None, CANCELLED, None))
+                rows.append(_timer_row(ticket, metric, start, stop, None, None, CANCELLED, None, None))
             continue
         found = book.for_team(ticket.team_id) if policy.business_hours else None
         calendar = found[1] if found else None
         target = policy.first_response_seconds if metric == FIRST_RESPONSE else policy.resolution_seconds
         segments = running_segments(start, stop, ticket.statuses, frozenset(policy.paused_statuses))
         reading = read_clock(segments, stopped=stop is not None, target_seconds=target, calendar=calendar)
-        rows.append(_timer_row(ticket, metric, start, stop, policy, calendar is not None, reading.state, reading.due_at))
+        before = _counted_of(known)
+        now_counted = counted(reading.state, reading.due_at, stop, now=None, before=before)
+        rows.append(_timer_row(ticket, metric, start, stop, policy, calendar is not None, reading.state, reading.due_at, now_counted))
     # Only the timers that changed are written (most events move no clock).
     changed = sorted((row for row in rows if (known := existing.get(row[:3])) is None or tuple(known) != row), key=lambda row: row[:3])
+    batch = counter_batch()
+    for row in changed:
+        known, values = existing.get(row[:3]), dict(zip(_TIMER_COLUMNS, row))
+        replace_counted(
+            batch, values["metric"], _dims_of(known), _counted_of(known), _dims_of(values), _counted_of(values)
+        )
     await add_to_counters(session, table, _TIMER_COLUMNS, changed, added=(), replaced=_TIMER_COLUMNS[3:])
+    await batch.write(session)
+
+
+def _counted_of(row: Any) -> tuple[datetime, bool] | None:
+    """What a stored timer row (or a row's values by name) adds now; None for no row."""
+    if row is None:
+        return None
+    values = row if isinstance(row, dict) else row._mapping
+    return None if values["counted_at"] is None else (values["counted_at"], bool(values["counted_met"]))
+
+
+def _dims_of(row: Any) -> tuple | None:
+    if row is None:
+        return None
+    values = row if isinstance(row, dict) else row._mapping
+    return values["team_id"], values["agent_id"], values["channel"]
 
 
 def _timer_row(ticket: TicketClocks, metric: str, start: datetime, stop: datetime | None, policy: SlaPolicy | None,
-               business_hours: bool | None, state: str, due_at: datetime | None) -> tuple:
+               business_hours: bool | None, state: str, due_at: datetime | None, now_counted: tuple[datetime, bool] | None) -> tuple:
     target = 0 if policy is None else (policy.first_response_seconds if metric == FIRST_RESPONSE else policy.resolution_seconds)
     values = {
         "ticket_id": ticket.ticket_id, "metric": metric, "started_at": start, "policy_id": policy.id if policy else None,
         "priority": ticket.priority, "team_id": ticket.team_id, "agent_id": ticket.agent_id, "channel": ticket.channel,
         "business_hours": bool(business_hours), "target_seconds": target, "state": state, "due_at": due_at, "stopped_at": stop,
+        "counted_at": now_counted[0] if now_counted else None, "counted_met": now_counted[1] if now_counted else None,
     }
     return tuple(values[name] for name in _TIMER_COLUMNS)
 
@@ -231,5 +261,7 @@ async def refresh_running(session: AsyncSession, *, now: datetime) -> None:
         ).all()
         if not rows:
             return
-        await refresh_timers(session, [TicketClocks.from_row(row) for row in rows], policies=policies, book=book, breached_before=now)
+        await refresh_timers(
+            session, [TicketClocks.from_row(row) for row in rows], policies=policies, book=book, breached_before=now
+        )
         after = rows[-1].ticket_id
