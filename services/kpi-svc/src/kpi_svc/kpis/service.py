@@ -167,7 +167,7 @@ def _ticket_statement(shape: Shape):
 
 
 @lru_cache(maxsize=512)
-def _voice_statement(shape: Shape, kind: str):
+def _counter_statement(shape: Shape, kind: str):
     """The counters of one counter kind's rows (a kpi_svc.voice family, or SLA) for a summary of
     ``shape`` (the automatic QA rows with their check name first: ``""`` for the score rows)."""
     resolutions, team, agent, channel = shape
@@ -182,13 +182,13 @@ async def _voice_values(session: AsyncSession, shape: Shape, params: dict, count
     """The feedback, QA, automatic QA (``compliance_pct.<check>`` for every check counted in the
     window) and call KPIs, and the complaints per 100 ticket closures (``counts`` holds the ticket
     closures)."""
-    rows = {kind: await fetch_prepared(session, _voice_statement(shape, kind), params) for kind in voice.KINDS}
+    rows = {kind: await fetch_prepared(session, _counter_statement(shape, kind), params) for kind in voice.KINDS}
     return voice.summary_values(rows, counts)
 
 
 async def _sla_values(session: AsyncSession, shape: Shape, params: dict) -> tuple[dict, dict]:
     """The SLA KPIs (kpi_svc.sla.kpis) from the same counter rows the series and breakdowns read."""
-    rows = await fetch_prepared(session, _voice_statement(shape, SLA), params)
+    rows = await fetch_prepared(session, _counter_statement(shape, SLA), params)
     sums = [sum(column) for column in zip(*rows)] if rows else None
     return sla_values_of(sums)
 
