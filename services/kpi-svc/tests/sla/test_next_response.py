@@ -148,33 +148,42 @@ def oracle_waits(thread: list[tuple[str, float]], target: float, team, channel) 
 
 
 async def test_generated_conversations_in_any_batch_cut_match_the_oracle(sessions):
+    """The same conversations fed three times (as one batch, one message per batch, and cut at
+    random; shuffled within each batch) under other ticket ids: each run matches the oracle."""
     rng = random.Random(23)
     await add_policy(sessions, C - timedelta(days=1), next_response_seconds=600)
-    outcomes, events = [], []
-    for number in range(40):
-        ticket_id, team, channel = f"R-{number}", rng.choice(["售后一组", "billing"]), rng.choice(["wechat", "email"])
-        start = rng.randrange(0, 600)
-        await feed(sessions, ticket_event(TicketCreated, ticket_id, at(start), at(start), status="open", team=team, agent="坐席-甲",
-                                          channel=channel))
-        thread = conversation(rng, ticket_id, start)
-        events += [(minute, message(index, role, minute, ticket_id)) for index, (role, minute) in enumerate(thread)]
-        outcomes += oracle_waits(thread, 10, team, channel)
-    events.sort(key=lambda item: item[0])
-    cuts = sorted(rng.sample(range(1, len(events)), 12))
-    for begin, end in zip([0, *cuts], [*cuts, len(events)]):
-        batch = [e for _, e in events[begin:end]]
-        rng.shuffle(batch)  # within a batch, delivery order does not matter
-        await feed(sessions, *batch)
-    await count_due(sessions, at(5000))
-    async with sessions() as session:
-        for by, dim in (("team_id", "team"), ("channel", "channel")):
-            table = await breakdown(session, start=at(-60), end=at(1500), by=by, metrics="sla_next_response_pct")
-            got = {
-                row.key: (row.values["sla_next_response_pct"], row.counts["sla_next_response_pct"])
-                for row in table.rows if row.counts["sla_next_response_pct"]
-            }
-            want = {}
-            for key in {getattr(o, dim) for o in outcomes}:
-                values, counts = sla_kpis([o for o in outcomes if getattr(o, dim) == key], at(-60), at(1500))
-                want[key] = (values["sla_next_response_pct"], counts["sla_next_response_pct"])
-            assert got == want, by
+    threads = []
+    for number in range(30):
+        team, channel, start = rng.choice(["售后一组", "billing"]), rng.choice(["wechat", "email"]), rng.randrange(0, 600)
+        threads.append((number, team, channel, start, conversation(rng, f"R-{number}", start)))
+    runs = {"one batch": None, "one message per batch": "each", "random cuts": "random"}
+    for run, cutting in enumerate(runs.values()):
+        events, outcomes = [], []
+        for number, team, channel, start, thread in threads:
+            ticket_id, dims = f"R{run}-{number}", {"team": f"{run}:{team}", "channel": channel}
+            await feed(sessions, ticket_event(TicketCreated, ticket_id, at(start), at(start), status="open", agent="坐席-甲", **dims))
+            events += [(minute, message(index, role, minute, ticket_id)) for index, (role, minute) in enumerate(thread)]
+            outcomes += oracle_waits(thread, 10, dims["team"], channel)
+        events.sort(key=lambda item: item[0])
+        if cutting is None:
+            cuts = []
+        elif cutting == "each":
+            cuts = list(range(1, len(events)))
+        else:
+            cuts = sorted(rng.sample(range(1, len(events)), 12))
+        for begin, end in zip([0, *cuts], [*cuts, len(events)]):
+            batch = [e for _, e in events[begin:end]]
+            rng.shuffle(batch)  # within a batch, delivery order does not matter
+            await feed(sessions, *batch)
+        await count_due(sessions, at(5000))
+        async with sessions() as session:
+            table = await breakdown(session, start=at(-60), end=at(1500), by="team_id", metrics="sla_next_response_pct")
+        got = {
+            row.key: (row.values["sla_next_response_pct"], row.counts["sla_next_response_pct"])
+            for row in table.rows if row.key.startswith(f"{run}:") and row.counts["sla_next_response_pct"]
+        }
+        want = {}
+        for key in {o.team for o in outcomes}:
+            values, counts = sla_kpis([o for o in outcomes if o.team == key], at(-60), at(1500))
+            want[key] = (values["sla_next_response_pct"], counts["sla_next_response_pct"])
+        assert got == want, list(runs)[run]
