@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from tests import oracle, survey_oracle, voice_oracle
+from tests import oracle, sla_oracle, survey_oracle, voice_oracle
 from tests.factories import History
 from tests.survey_factories import SurveyHistory
 from tests.voice_factories import VoiceHistory
@@ -47,10 +47,10 @@ def labels_between(start: datetime, end: datetime, interval: str, tz) -> list:
 
 def grouped_kpis(
     tickets: History, surveys: SurveyHistory, bucket_of, group_of=lambda fact: None, voice: VoiceHistory | None = None,
-    **filters,
+    sla=(), **filters,
 ) -> dict:
-    """``{(group, bucket): (values, counts)}`` of every ticket, survey and voice KPI (voice:
-    feedback, QA, automatic QA, calls; none if not given), facts filtered by ``filters`` (team,
+    """``{(group, bucket): (values, counts)}`` of every ticket, survey, voice and SLA KPI (voice:
+    feedback, QA, automatic QA, calls; SLA: sla_oracle outcomes; none if not given), facts filtered by ``filters`` (team,
     agent, channel), grouped by ``group_of(fact)`` and bucketed by ``bucket_of(moment)`` (None:
     left out)."""
     voice = voice or VoiceHistory()
@@ -73,8 +73,10 @@ def grouped_kpis(
     voice_facts = {
         name: keyed(getattr(voice, name), lambda f: f.at) for name in ("opinions", "resolutions", "reviews", "autoqa", "calls")
     }
+    sla_facts = keyed(sla, lambda f: f.at)
     result = {}
-    for key in {*closures, *firsts, *reopens, *waits, *invitations, *answers, *credits, *(k for facts in voice_facts.values() for k in facts)}:
+    keys = {*closures, *firsts, *reopens, *waits, *invitations, *answers, *credits, *sla_facts}
+    for key in keys | {k for facts in voice_facts.values() for k in facts}:
         part = History(
             closures=closures.get(key, []), first_responses=firsts.get(key, []), reopens=reopens.get(key, []),
             next_responses=waits.get(key, []),
@@ -84,7 +86,10 @@ def grouped_kpis(
         survey_values, survey_counts = survey_oracle.survey_kpis(spart, *EVERYTHING)
         vpart = VoiceHistory(**{name: facts.get(key, []) for name, facts in voice_facts.items()})
         voice_values, voice_counts = voice_oracle.voice_kpis(vpart, *EVERYTHING, counts["tickets_closed"])
-        result[key] = ({**values, **survey_values, **voice_values}, {**counts, **survey_counts, **voice_counts})
+        sla_values, sla_counts = sla_oracle.sla_kpis(sla_facts.get(key, []), *EVERYTHING)
+        result[key] = (
+            {**values, **sla_values, **survey_values, **voice_values}, {**counts, **sla_counts, **survey_counts, **voice_counts}
+        )
     return result
 
 

@@ -19,7 +19,7 @@ Prometheus conventions:
   every closure ever counted (the aggregates never shrink), for ``increase()``/``rate()``.
 - ``team_id`` values come from the CRM: at most ``KPI_GAUGE_MAX_TEAMS`` teams get series (the
   first in team order, so the set is stable), ``csq_kpi_teams_without_series`` counts the others.
-- SLA per team and kind (``sla="first_response"|"resolution"``): ``csq_kpi_today_sla_due``
+- SLA per team and kind (``sla="first_response"|"next_response"|"resolution"``): ``csq_kpi_today_sla_due``
   (timers met or fallen due today), ``csq_kpi_today_sla_breaches`` and
   ``csq_kpi_today_sla_breach_ratio``.
 
@@ -54,20 +54,20 @@ from kpi_svc.read import zones
 from kpi_svc.read import service as reads
 from kpi_svc.read.grouped import Selection, output_key, values_of
 from kpi_svc.read.service import METRICS, grouped_values
-from kpi_svc.sla.kpis import SLA_METRICS, sla_counts_by_team
-from kpi_svc.sla.models import FIRST_RESPONSE, RESOLUTION
+from kpi_svc.sla.kpis import SLA_METRIC_OF
+from kpi_svc.sla.team_counts import sla_counts_by_team
 
 log = structlog.get_logger(__name__)
 
 TEAM_PREFIX = "csq_kpi_today_"
 ORG_PREFIX = "csq_kpi_org_today_"
 #: SLA metric name → value of the ``sla`` label.
-SLA_KINDS = {SLA_METRICS[FIRST_RESPONSE]: "first_response", SLA_METRICS[RESOLUTION]: "resolution"}
+SLA_KINDS = {metric_name: timer_metric for timer_metric, metric_name in SLA_METRIC_OF.items()}
 
 
 def gauge_metric_names() -> tuple[str, ...]:
-    """Every KPI that can be exported: the grouped reads' metrics and the SLA metrics."""
-    return (*METRICS, *SLA_METRICS.values())
+    """Every KPI that can be exported: the grouped reads' metrics (the SLA percentages among them)."""
+    return METRICS
 
 
 def check_gauge_metrics(text: str) -> tuple[str, ...]:
@@ -173,7 +173,7 @@ async def snapshot(session: AsyncSession, config: GaugeConfig, now: datetime) ->
     grouped = tuple(m for m in config.metrics if m in METRICS)
     by_team = await grouped_values(session, start=start, end=end, selection=Selection("team_id"), metrics=grouped) if grouped else {}
     org = await grouped_values(session, start=start, end=end, selection=Selection(), metrics=grouped) if grouped else {}
-    sla = await sla_counts_by_team(session, start=start, end=end, now=now)
+    sla = await sla_counts_by_team(session, start=start, end=end)
     teams_with_data = sorted({key for key in by_team if key} | {key for key in sla if key})
     teams, dropped = teams_with_data[: config.max_teams], len(teams_with_data) - config.max_teams
 

@@ -13,6 +13,7 @@ from kpi_svc.calendars.schemas import CalendarCreate
 from kpi_svc.consumers import handle_events
 from kpi_svc.sla import service
 from kpi_svc.sla.models import SlaTimer
+from kpi_svc.sla.notices import count_fallen_due
 from kpi_svc.sla.schemas import PolicyCreate
 from tests.factories import event, snapshot
 
@@ -28,8 +29,8 @@ def policy_body(**changes) -> dict:
 
 
 def ticket_event(model, ticket_id: str, occurred_at: datetime, created_at: datetime, *, status: str, team="billing",
-                 priority="normal", tags=(), **fields) -> CloudEvent:
-    body = snapshot(ticket_id, team, "A-7", "email", created_at, status=status, priority=priority, tags=list(tags),
+                 priority="normal", tags=(), agent="A-7", channel="email", **fields) -> CloudEvent:
+    body = snapshot(ticket_id, team, agent, channel, created_at, status=status, priority=priority, tags=list(tags),
                     subject="退款进度查询", **fields)
     return event(model, body, occurred_at)
 
@@ -70,3 +71,11 @@ async def outbox_events(sessions, event_type: str) -> list[tuple[str, str, Cloud
         rows = (await session.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars().all()
     events = [(row.topic, row.key, CloudEvent.from_bytes(row.payload)) for row in rows]
     return [item for item in events if item[2].type == event_type]
+
+
+async def count_due(sessions, now: datetime) -> None:
+    """The notice worker's counting pass at ``now``: timers fallen due by then are counted."""
+    async with sessions() as session:
+        while await count_fallen_due(session, now=now, limit=500) == 500:
+            pass
+        await session.commit()

@@ -9,6 +9,8 @@ from csq_common.db import utcnow
 from csq_common.pagination import encode_cursor
 from csq_common.events import TicketAssigned, TicketCreated
 from csq_testing import wait_until
+from tests.conversation_factories import message_event
+from tests.conversation_oracle import Message
 from tests.sla.factories import ADMIN, READER, policy_body, ticket_event
 
 
@@ -80,3 +82,42 @@ async def test_open_timers_from_ticket_events_on_the_broker_sorted_by_time_left(
     for cursor in ("bm90LWEtY3Vyc29y", naive):
         bad = await client.get("/v1/sla/open", params={"cursor": cursor}, headers=READER)
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
+
+
+async def test_a_customer_wait_on_the_broker_is_an_open_next_response_timer_and_the_sla_kpis_are_read_over_http(client, settings):
+    body = policy_body(first_response_seconds=3600, next_response_seconds=1200)
+    assert (await client.post("/v1/sla-policies", json=body, headers=ADMIN)).status_code == 201
+    now = utcnow().replace(microsecond=0)
+    created, asked = now - timedelta(minutes=30), now - timedelta(minutes=5)
+    question = Message("T-w", "M-1", "customer", None, True, asked)
+    events = [
+        ticket_event(TicketCreated, "T-w", created, created, status="open", team="售后一组", agent="坐席-甲", channel="wechat"),
+        message_event(question, "wechat", "在吗？我的退款还没到账。"),
+    ]
+    producer = BrokerProducer(settings)
+    producer.start()
+    await wait_until(lambda: producer.connected, message="producer connected")
+    try:
+        for item in events:
+            await producer.send_and_wait(settings.topic("tickets"), item.to_bytes(), key=b"T-w")
+    finally:
+        await producer.stop()
+
+    async def waits():
+        found = (await client.get("/v1/sla/open", params={"team_id": "售后一组"}, headers=READER)).json()["items"]
+        return [item for item in found if item["metric"] == "next_response"] or None
+
+    (wait,) = await wait_until(waits, timeout=30, message="a running next-response timer")
+    assert (wait["ticket_id"], wait["agent_id"], wait["channel"]) == ("T-w", "坐席-甲", "wechat")
+    assert wait["started_at"] == asked.isoformat().replace("+00:00", "Z") and 14 * 60 < wait["seconds_left"] <= 15 * 60 + 5
+
+    window = {"from": (now - timedelta(hours=2)).replace(minute=0, second=0).isoformat(),
+              "to": (now + timedelta(hours=2)).replace(minute=0, second=0).isoformat()}
+    series = await client.get("/v1/kpis/series", params={**window, "metric": "sla_next_response_pct", "interval": "hour"}, headers=READER)
+    assert series.status_code == 200, series.text
+    assert {point["count"] for point in series.json()["groups"][0]["points"]} == {0}  # nothing measured yet
+    table = await client.get("/v1/kpis/breakdown", params={**window, "by": "agent_id", "metrics": "sla_frt_pct,sla_next_response_pct"},
+                             headers=READER)
+    assert table.status_code == 200, table.text
+    board = await client.get("/v1/kpis/leaderboard", params={**window, "metric": "sla_frt_pct"}, headers=READER)
+    assert board.status_code == 200 and board.json()["direction"] == "higher_is_better"

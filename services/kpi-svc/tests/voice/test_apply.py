@@ -9,6 +9,7 @@ from sqlalchemy import select
 from csq_common.events import CloudEvent
 from kpi_svc.consumers import handle_events
 from kpi_svc.kpis.service import TICKET_METRICS, KpiFilters, kpi_summary
+from kpi_svc.sla.kpis import SLA_METRICS
 from kpi_svc.kpis.surveys import SURVEY_METRICS
 from kpi_svc.voice.models import (
     AutoQaAggregate,
@@ -29,7 +30,7 @@ from csq_common.bus.consumer import ConsumerRunner
 T = datetime.fromisoformat
 VOICE_FILTERS = [*FILTERS, {"channel": "hotline"}, {"channel": "ecommerce_review", "team": "billing"}]
 VOICE_TABLES = (FeedbackAggregate, QaAggregate, AutoQaAggregate, CallAggregate, CountedFeedback, CountedCall, ReplacedFact)
-NOT_VOICE = {*TICKET_METRICS, *SURVEY_METRICS, "sla_frt_pct", "sla_resolution_pct"}
+NOT_VOICE = {*TICKET_METRICS, *SURVEY_METRICS, *SLA_METRICS}
 
 
 def as_filters(f: dict) -> KpiFilters:

@@ -18,6 +18,9 @@ happens across batches out of order: a customer message that arrives after a lat
 applied is dropped (its wait is not counted), and a reply that arrives after a later reply is
 dropped too.
 
+The same waits run the SLA next-response clocks (sla/waits.py): the batch hands each changed
+ticket's waits (answered, still open, or withdrawn) to ``sla.timers.apply_waits``.
+
 Dimensions of a wait: the team as last known from the ticket's events (``kpi_sla_tickets``, which
 keeps the latest snapshot's team and channel), the replying agent (the message's ``author_id``:
 whose response time it is), and the message's channel, else the ticket's.
@@ -38,7 +41,9 @@ from csq_common.sql import add_to_counters, insert_many
 from kpi_svc.aggregates.models import TicketDelta
 from kpi_svc.aggregates.service import DELTA_COLUMNS, CellAggregate, duration_ms
 from kpi_svc.conversations.models import NextResponseState
+from kpi_svc.sla import timers as sla_timers
 from kpi_svc.sla.models import SlaTicket
+from kpi_svc.sla.waits import Wait, waits_of_batch
 
 CUSTOMER = "customer"
 AGENT = "agent"
@@ -82,6 +87,7 @@ class NextResponse:
     agent_id: str | None
     channel: str | None
     wait_ms: int
+    started_at: datetime | None = None  # the customer message the wait runs from
 
 
 def _counted(message) -> str | None:
@@ -110,8 +116,25 @@ def next_responses(states: dict[str, Conversation], messages: Sequence[Any]) -> 
             continue
         waited = state.agent_reply(sent_at)
         if waited is not None:
-            found.append(NextResponse(message.ticket_id, sent_at, message.author_id, message.channel, duration_ms(waited, sent_at)))
+            found.append(
+                NextResponse(message.ticket_id, sent_at, message.author_id, message.channel, duration_ms(waited, sent_at), waited)
+            )
     return found
+
+
+def _touched_waits(states: dict[str, Conversation], before: dict, found: list[NextResponse]) -> dict[str, list[Wait]]:
+    """Per ticket whose state changed, the customer waits its SLA next-response clocks must re-read."""
+    answered: dict[str, list[tuple[datetime, datetime]]] = {}
+    for wait in found:
+        answered.setdefault(wait.ticket_id, []).append((wait.started_at, wait.replied_at))
+    touched = {}
+    for ticket_id, state in states.items():
+        if before.get(ticket_id) != (state.waiting_since, state.last_reply_at):
+            waited_before = before.get(ticket_id, (None, None))[0]
+            waits = waits_of_batch(waited_before, state.waiting_since, answered.get(ticket_id, ()))
+            if waits:
+                touched[ticket_id] = waits
+    return touched
 
 
 async def _load(session: AsyncSession, table, columns: Sequence[str], ticket_ids: list[str]) -> list:
@@ -141,6 +164,7 @@ async def apply_messages(session: AsyncSession, messages: Sequence[Any]) -> None
         if before.get(ticket_id) != (state.waiting_since, state.last_reply_at)
     ]
     await add_to_counters(session, NextResponseState.__table__, _STATE_COLUMNS, changed, added=(), replaced=_STATE_COLUMNS[1:])
+    await sla_timers.apply_waits(session, _touched_waits(states, before, found))
     if not found:
         return
     known = {

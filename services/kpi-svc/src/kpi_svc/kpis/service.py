@@ -20,7 +20,6 @@ from functools import lru_cache
 from sqlalchemy import and_, bindparam, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csq_common.db import utcnow
 from csq_common.errors import InvalidInput
 from csq_common.sql import fetch_prepared
 from kpi_svc.aggregates import sketch
@@ -28,7 +27,7 @@ from kpi_svc.aggregates.buckets import Tile, tile, widen
 from kpi_svc.aggregates.dimensions import WILDCARD, stored
 from kpi_svc.aggregates.models import COUNTER_COLUMNS, SKETCH_COLUMNS, SurveyAggregate, TicketAggregate, TicketDelta
 from kpi_svc.kpis.surveys import check_dimension, survey_statement, survey_values
-from kpi_svc.sla.kpis import sla_values
+from kpi_svc.sla.kpis import SLA, SLA_KIND, sla_values_of
 from kpi_svc.voice import kpis as voice
 
 MAX_WINDOW = timedelta(days=400)
@@ -168,11 +167,11 @@ def _ticket_statement(shape: Shape):
 
 
 @lru_cache(maxsize=512)
-def _voice_statement(shape: Shape, kind: str):
-    """The counters of one kpi_svc.voice family's rows for a summary of ``shape`` (the automatic
-    QA rows with their check name first: ``""`` for the score rows)."""
+def _counter_statement(shape: Shape, kind: str):
+    """The counters of one counter kind's rows (a kpi_svc.voice family, or SLA) for a summary of
+    ``shape`` (the automatic QA rows with their check name first: ``""`` for the score rows)."""
     resolutions, team, agent, channel = shape
-    counter_kind = voice.KINDS[kind]
+    counter_kind = SLA_KIND if kind == SLA else voice.KINDS[kind]
     table = counter_kind.table
     return select(
         *([table.c.check_name] if counter_kind.checked else []), *(table.c[name] for name in counter_kind.columns)
@@ -183,8 +182,15 @@ async def _voice_values(session: AsyncSession, shape: Shape, params: dict, count
     """The feedback, QA, automatic QA (``compliance_pct.<check>`` for every check counted in the
     window) and call KPIs, and the complaints per 100 ticket closures (``counts`` holds the ticket
     closures)."""
-    rows = {kind: await fetch_prepared(session, _voice_statement(shape, kind), params) for kind in voice.KINDS}
+    rows = {kind: await fetch_prepared(session, _counter_statement(shape, kind), params) for kind in voice.KINDS}
     return voice.summary_values(rows, counts)
+
+
+async def _sla_values(session: AsyncSession, shape: Shape, params: dict) -> tuple[dict, dict]:
+    """The SLA KPIs (kpi_svc.sla.kpis) from the same counter rows the series and breakdowns read."""
+    rows = await fetch_prepared(session, _counter_statement(shape, SLA), params)
+    sums = [sum(column) for column in zip(*rows)] if rows else None
+    return sla_values_of(sums)
 
 
 def _ratio(numerator: int, denominator: int, scale: int = 1) -> float | None:
@@ -228,9 +234,7 @@ async def kpi_summary(
         return Summary(start=start, end=end, filters=filters, values=dict(survey), counts=survey_counts)
     values, counts = await _ticket_values(session, shape, params)
     voice_values, voice_counts = await _voice_values(session, shape, params, counts)
-    sla, sla_counts = await sla_values(
-        session, start=start, end=end, now=utcnow(), team_id=filters.team_id, agent_id=filters.agent_id, channel=filters.channel
-    )
+    sla, sla_counts = await _sla_values(session, shape, params)
     return Summary(
         start=start, end=end, filters=filters, values={**values, **sla, **survey, **voice_values},
         counts={**counts, **sla_counts, **survey_counts, **voice_counts},

@@ -36,6 +36,7 @@ from kpi_svc.aggregates.models import (
 )
 from kpi_svc.kpis.service import delta_clause, ticket_values, window_clause
 from kpi_svc.kpis.surveys import survey_values_of
+from kpi_svc.sla.kpis import SLA, SLA_KIND, sla_values_of
 from kpi_svc.voice import kpis as voice
 
 TICKETS = "tickets"
@@ -93,8 +94,8 @@ def _statement(shape: Shape):
     shape, its values all bind parameters. ``summed`` (a grouped one-bucket read without
     sketches): the database sums the counters per group, so one row per group comes back."""
     kind, resolutions, by, team, agent, channel, sketches, summed = shape
-    if kind in voice.KINDS:  # a counter family of kpi_svc.voice; automatic QA rows of one ``check``
-        counter_kind = voice.KINDS[kind]
+    if kind in voice.KINDS or kind == SLA:  # a counter family of kpi_svc.voice or SLA; automatic QA rows of one ``check``
+        counter_kind = SLA_KIND if kind == SLA else voice.KINDS[kind]
         table = counter_kind.table
         rows = select(*([table.c[by]] if by else []), table.c.bucket_start, *(table.c[name] for name in counter_kind.columns)).where(
             _rows_clause(table, by, team, agent, channel),
@@ -175,10 +176,13 @@ Cells = dict[tuple[str | None, int], Cell]  # (group as shown, bucket index) →
 async def read_cells(
     session: AsyncSession, kind: str, selection: Selection, bounds: list[datetime], sketches: tuple[str, ...] = ()
 ) -> Cells:
-    """The cells of ``kind`` (TICKETS, SURVEYS or a kind of kpi_svc.voice) over the buckets
+    """The cells of ``kind`` (TICKETS, SURVEYS, SLA or a kind of kpi_svc.voice) over the buckets
     ``bounds`` for ``selection``; ``sketches`` names the ticket sketch columns to merge (none for
     the other kinds)."""
-    family, check = (None, None) if kind in (TICKETS, SURVEYS) else voice.split_kind(kind)
+    if kind in (TICKETS, SURVEYS):
+        family, check = None, None
+    else:
+        family, check = (SLA_KIND, None) if kind == SLA else voice.split_kind(kind)
     counters = COUNTER_COLUMNS if kind == TICKETS else SURVEY_COUNTER_COLUMNS if kind == SURVEYS else family.columns
     statement_kind = voice.AUTOQA if family is voice.KINDS[voice.AUTOQA] else kind
     width, grouped = len(counters), selection.by is not None
@@ -223,6 +227,8 @@ async def read_cells(
 def values_of(kind: str, cell: Cell | None, sketches: tuple[str, ...] = ()) -> tuple[dict, dict]:
     """``(values, counts)`` of every metric of ``kind`` from one cell (``None``: no data), the
     way the summary computes them; percentiles only from the ``sketches`` read."""
+    if kind == SLA:
+        return sla_values_of(cell.counters if cell is not None else None)
     if kind not in (TICKETS, SURVEYS):
         return voice.values_of(kind, cell.counters if cell is not None else None)
     if kind == SURVEYS:

@@ -21,11 +21,12 @@ from kpi_svc.kpis.service import MAX_WINDOW, TICKET_METRICS, effective_window
 from kpi_svc.kpis.surveys import SURVEY_METRICS
 from kpi_svc.read import zones
 from kpi_svc.read.grouped import GROUP_BY, SKETCH_OF, SURVEYS, TICKETS, Cell, Cells, Selection, read_cells, values_of
+from kpi_svc.sla.kpis import SLA, SLA_METRICS
 from kpi_svc.voice import kpis as voice
 
 #: The metrics with fixed names; ``compliance_pct.<check>`` (one per automatic QA check) are
-#: taken by name too (kpi_svc.voice.kpis).
-METRICS = (*TICKET_METRICS, *SURVEY_METRICS, *voice.VOICE_METRICS)
+#: taken by name too (kpi_svc.voice.kpis). The SLA percentages are higher-is-better.
+METRICS = (*TICKET_METRICS, *SLA_METRICS, *SURVEY_METRICS, *voice.VOICE_METRICS)
 #: A series holds at most this many buckets (422 naming ``to`` beyond).
 MAX_BUCKETS = 1000
 #: Metrics where a smaller value is better (leaderboards rank them ascending); the rest rank
@@ -67,6 +68,8 @@ def check_group(by: str | None, field_name: str) -> str | None:
 def _kind(metric: str) -> str:
     if metric in TICKET_METRICS:
         return TICKETS
+    if metric in SLA_METRICS:
+        return SLA
     return SURVEYS if metric in SURVEY_METRICS else voice.kind_of(metric)
 
 

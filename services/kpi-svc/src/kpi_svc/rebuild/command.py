@@ -29,6 +29,7 @@ from kpi_svc.rebuild.compare import Comparison, compare
 from kpi_svc.rebuild.replay import Progress, replay_spec
 from kpi_svc.settings import Settings
 from kpi_svc.sla.models import SlaPolicy
+from kpi_svc.sla.notices import count_fallen_due
 
 #: Configuration the handler reads, copied from the live database (parents first).
 CONFIGURATION = (BusinessCalendar.__table__, CalendarTeam.__table__, SlaPolicy.__table__)
@@ -111,8 +112,10 @@ async def rebuild(
         for spec in consumers(settings):
             await replay_spec(spec, settings, fresh, batch_size=batch_size, report=progress)
         out(f"roll-up: {await roll_up(fresh)} deltas folded")
+        now = now or utcnow()
+        out(f"SLA timers fallen due: {await count_all_fallen_due(fresh, now)} counted")
         async with live() as live_session, fresh() as fresh_session:
-            comparison = await compare(live_session, fresh_session, now or utcnow())
+            comparison = await compare(live_session, fresh_session, now)
         return report(comparison, out)
     except CannotRebuild as exc:
         out(f"cannot rebuild: {exc}")
@@ -120,6 +123,17 @@ async def rebuild(
     finally:
         await fresh_engine.dispose()
         await live_engine.dispose()
+
+
+async def count_all_fallen_due(sessions, now: datetime, chunk: int = 1000) -> int:
+    """Count the rebuilt timers past due at ``now``, as the live notice worker has (sla/notices.py)."""
+    total = 0
+    while True:
+        async with transaction(sessions) as session:
+            counted = await count_fallen_due(session, now=now, limit=chunk)
+        total += counted
+        if counted < chunk:
+            return total
 
 
 def main(argv: list[str] | None = None) -> int:

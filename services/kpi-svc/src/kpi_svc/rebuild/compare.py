@@ -35,7 +35,7 @@ from kpi_svc.aggregates.models import (
 from kpi_svc.aggregates.rollup import FRT, RESOLUTION, BatchAggregate
 from kpi_svc.read.grouped import Selection
 from kpi_svc.read.service import METRICS, grouped_values
-from kpi_svc.sla.kpis import sla_counts_by_team
+from kpi_svc.sla.team_counts import sla_counts_by_team
 
 GROUPINGS = (None, "team_id", "agent_id", "channel")
 
@@ -86,7 +86,7 @@ async def kpi_values(session: AsyncSession, start: datetime, end: datetime, now:
             for metric in METRICS:
                 values[f"{_label(by, key)} {metric}"] = row.values[metric]
                 values[f"{_label(by, key)} {metric} count"] = row.counts[metric]
-    sla = await sla_counts_by_team(session, start=start, end=end, now=now)
+    sla = await sla_counts_by_team(session, start=start, end=end)
     for team, per_metric in sla.items():
         for metric, (measured, met) in per_metric.items():
             values[f"{_label('team_id', team)} {metric} (measured, met)"] = (measured, met)

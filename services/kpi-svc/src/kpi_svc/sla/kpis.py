@@ -1,72 +1,40 @@
-"""SLA KPIs (DESIGN.md "More KPI definitions"): ``sla_frt_pct`` and ``sla_resolution_pct`` =
-100 × timers that met their target / timers whose target fell due or that were met in the window,
-attributed to the met time (the response or resolution) or the due time. Read from the timers
-themselves: one grouped statement over the window, on the ``(metric, stopped_at)`` and
-``(state, due_at)`` indexes."""
+"""SLA KPIs (DESIGN.md "More KPI definitions"): ``sla_frt_pct``, ``sla_next_response_pct`` and
+``sla_resolution_pct`` = 100 × timers that met their target / timers measured in the window (met:
+at the response or resolution time; missed: at the due time, once it has passed), higher is
+better. They are the read kind ``sla``: the counter table ``kpi_sla_aggregates`` (sla/counting.py
+says what a timer adds and when), read like the customer-voice kinds by the summary, series,
+breakdowns, peak hours, leaderboards, scorecards and targets."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from fractions import Fraction
 
-from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from kpi_svc.sla.models import COUNTER_PREFIX, FIRST_RESPONSE, NEXT_RESPONSE, RESOLUTION, SLA_COUNTER_COLUMNS, SlaAggregate
+from kpi_svc.voice.kpis import CounterKind
 
-from kpi_svc.sla.models import CANCELLED, FIRST_RESPONSE, MET, RESOLUTION, SlaTimer
-
-SLA_METRICS = {FIRST_RESPONSE: "sla_frt_pct", RESOLUTION: "sla_resolution_pct"}
-
-
-def _measured(start: datetime, end: datetime, now: datetime):
-    """Timers measured in ``[start, end)``: met in it, or fallen due in it (by ``now``) unmet."""
-    met = and_(SlaTimer.state == MET, SlaTimer.stopped_at >= start, SlaTimer.stopped_at < end)
-    fell_due = and_(
-        SlaTimer.state.not_in((MET, CANCELLED)), SlaTimer.due_at >= start, SlaTimer.due_at < end, SlaTimer.due_at <= now
-    )
-    return or_(met, fell_due)
+SLA = "sla"
+SLA_KIND = CounterKind(SlaAggregate.__table__, SLA_COUNTER_COLUMNS)
+#: Timer metric → KPI name.
+SLA_METRIC_OF = {FIRST_RESPONSE: "sla_frt_pct", NEXT_RESPONSE: "sla_next_response_pct", RESOLUTION: "sla_resolution_pct"}
+SLA_METRICS = tuple(SLA_METRIC_OF.values())
 
 
-def _met_count():
-    return func.sum(case((SlaTimer.state == MET, 1), else_=0))
-
-
-async def sla_counts_by_team(
-    session: AsyncSession, *, start: datetime, end: datetime, now: datetime
-) -> dict[str | None, dict[str, tuple[int, int]]]:
-    """team (``None``: without one) → SLA metric name → ``(timers measured, timers met)`` over
-    ``[start, end)``, counted as :func:`sla_values` counts them (the Prometheus gauges read it)."""
-    statement = (
-        select(SlaTimer.team_id, SlaTimer.metric, func.count(), _met_count())
-        .where(SlaTimer.metric.in_(tuple(SLA_METRICS)), _measured(start, end, now))
-        .group_by(SlaTimer.team_id, SlaTimer.metric)
-    )
-    counts: dict[str | None, dict[str, tuple[int, int]]] = {}
-    for team, metric, total, met_count in (await session.execute(statement)).all():
-        per_metric = counts.setdefault(team or None, {})  # NULL and "" are both "no team"
-        measured, met = per_metric.get(SLA_METRICS[metric], (0, 0))
-        per_metric[SLA_METRICS[metric]] = (measured + total, met + int(met_count or 0))
-    return counts
-
-
-async def sla_values(
-    session: AsyncSession, *, start: datetime, end: datetime, now: datetime, team_id: str | None = None,
-    agent_id: str | None = None, channel: str | None = None,
-) -> tuple[dict[str, float | None], dict[str, int]]:
-    """``({sla_frt_pct, sla_resolution_pct}, their counts)`` over ``[start, end)``; a target
-    counts as fallen due once ``now`` has passed it."""
-    statement = (
-        select(SlaTimer.metric, func.count(), _met_count())
-        .where(SlaTimer.metric.in_(tuple(SLA_METRICS)), _measured(start, end, now))
-        .group_by(SlaTimer.metric)
-    )
-    for column, value in ((SlaTimer.team_id, team_id), (SlaTimer.agent_id, agent_id), (SlaTimer.channel, channel)):
-        if value:
-            statement = statement.where(column == value)
-    measured = {metric: (total, int(met_count or 0)) for metric, total, met_count in (await session.execute(statement)).all()}
+def sla_values_of(sums: list[int] | None) -> tuple[dict[str, float | None], dict[str, int]]:
+    """``(values, counts)`` of the SLA KPIs from summed ``kpi_sla_aggregates`` counters (None: no
+    data); a KPI's count is its timers measured."""
+    c = dict(zip(SLA_COUNTER_COLUMNS, sums or [0] * len(SLA_COUNTER_COLUMNS)))
     values: dict[str, float | None] = {}
     counts: dict[str, int] = {}
-    for metric, name in SLA_METRICS.items():
-        total, met_count = measured.get(metric, (0, 0))
-        values[name] = None if total == 0 else float(Fraction(100 * met_count, total))
-        counts[name] = total
+    for metric, name in SLA_METRIC_OF.items():
+        measured, met = c[f"{COUNTER_PREFIX[metric]}_measured"], c[f"{COUNTER_PREFIX[metric]}_met"]
+        values[name] = None if measured == 0 else float(Fraction(100 * met, measured))
+        counts[name] = measured
     return values, counts
+
+
+def measured_and_met(sums: list[int] | None) -> dict[str, tuple[int, int]]:
+    """KPI name → ``(timers measured, timers met)`` from summed counters."""
+    c = dict(zip(SLA_COUNTER_COLUMNS, sums or [0] * len(SLA_COUNTER_COLUMNS)))
+    return {
+        name: (c[f"{COUNTER_PREFIX[metric]}_measured"], c[f"{COUNTER_PREFIX[metric]}_met"]) for metric, name in SLA_METRIC_OF.items()
+    }

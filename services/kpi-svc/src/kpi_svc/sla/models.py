@@ -5,7 +5,11 @@
   timestamps that start and stop them, and the status changes that pause them), so a policy or a
   calendar created later can be applied to every clock still running.
 - ``kpi_sla_timers``: one per ticket, metric and clock start (a reopen starts a new resolution
-  clock): the policy applied, its state and ``due_at``, the instant the target falls (or fell) due.
+  clock, each customer wait a next-response clock): the policy applied, its state and ``due_at``,
+  the instant the target falls (or fell) due, and what it adds to ``kpi_sla_aggregates`` now
+  (``counted_at``, ``counted_met``: see sla/counting.py).
+- ``kpi_sla_aggregates``: per (resolution, bucket, team, agent, channel) in the grouping sets of the
+  other counter tables, the timers measured and met per metric (the ``sla`` read kind).
 - ``kpi_sla_notices``: one row per (ticket, metric, due_at, kind) published, inserted in the
   transaction of its outbox row, so each warning and breach goes out once across replicas.
 """
@@ -15,10 +19,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Index, String
+from sqlalchemy import JSON, BigInteger, Boolean, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from csq_common.db import Base, UtcDateTime
+from kpi_svc.aggregates.models import DIM
 
 RUNNING, PAUSED, MET, MISSED, CANCELLED = "running", "paused", "met", "missed", "cancelled"
 FIRST_RESPONSE, NEXT_RESPONSE, RESOLUTION = "first_response", "next_response", "resolution"
@@ -76,6 +81,8 @@ class SlaTimer(Base):
     state: Mapped[str] = mapped_column(String(10))
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # when it falls (fell) due; null while paused or met
     stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # the response or resolution
+    counted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # its bucket time in kpi_sla_aggregates; null: not counted
+    counted_met: Mapped[bool | None] = mapped_column(Boolean)  # counted as met (else measured unmet)
 
 
 class SlaNotice(Base):
@@ -88,3 +95,32 @@ class SlaNotice(Base):
     due_at: Mapped[datetime] = mapped_column(UtcDateTime)
     kind: Mapped[str] = mapped_column(String(10))
     published_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+#: Counter column prefix of each timer metric in ``kpi_sla_aggregates``.
+COUNTER_PREFIX = {FIRST_RESPONSE: "frt", NEXT_RESPONSE: "next_response", RESOLUTION: "resolution"}
+SLA_COUNTER_COLUMNS = tuple(f"{prefix}_{column}" for prefix in COUNTER_PREFIX.values() for column in ("measured", "met"))
+
+
+class SlaAggregate(Base):
+    """Timers measured (met, or fallen due unmet) and met, per metric, by met or due time."""
+
+    __tablename__ = "kpi_sla_aggregates"
+    __table_args__ = (
+        Index(
+            "ix_kpi_sla_aggregates_agent", "agent_id", "resolution", "bucket_start",
+            postgresql_where=text("agent_id <> '*'"), sqlite_where=text("agent_id <> '*'"),
+        ),
+    )
+
+    resolution: Mapped[str] = mapped_column(String(8), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(DIM), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(String(DIM), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(50), primary_key=True)
+    bucket_start: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    frt_measured: Mapped[int] = mapped_column(BigInteger, default=0)
+    frt_met: Mapped[int] = mapped_column(BigInteger, default=0)
+    next_response_measured: Mapped[int] = mapped_column(BigInteger, default=0)
+    next_response_met: Mapped[int] = mapped_column(BigInteger, default=0)
+    resolution_measured: Mapped[int] = mapped_column(BigInteger, default=0)
+    resolution_met: Mapped[int] = mapped_column(BigInteger, default=0)

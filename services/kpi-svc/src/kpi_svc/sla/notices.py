@@ -5,6 +5,11 @@ their current ``due_at``, are selected (skipping rows another replica holds); a 
 (ticket, metric, due_at, kind) is inserted unless it exists, and only the inserted ones get their
 outbox row, in the same transaction. Two workers, a rerun after a crash or a restart therefore
 publish each once; a new due time (a pause, a new policy) is a new notice.
+
+In the same transaction the worker counts the timers it sees fallen due (running or paused past
+``due_at``) in ``kpi_sla_aggregates``: one measured, unmet, at ``due_at`` (sla/counting.py). The
+count is kept on the timer row and changed under the row's lock (skipped by other replicas, waited
+for by the consumer), so each timer is counted once for its due time, across replicas and restarts.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from csq_common.bus import outbox
@@ -22,6 +27,7 @@ from csq_common.db import transaction, utcnow
 from csq_common.events import SlaBreached, SlaWarning, make_event
 from csq_common.sql import insert_unless_exist, skip_locked
 from csq_common.worker import PollingWorker
+from kpi_svc.sla.counting import counted, counter_batch, replace_counted
 from kpi_svc.sla.models import BREACH, MISSED, PAUSED, RUNNING, WARNING, SlaNotice, SlaTimer
 
 log = structlog.get_logger(__name__)
@@ -74,6 +80,27 @@ async def publish_notices(session: AsyncSession, *, topic: str, now: datetime, w
     return looked_at
 
 
+async def count_fallen_due(session: AsyncSession, *, now: datetime, limit: int) -> int:
+    """Count (up to ``limit``) running or paused timers past due at ``now`` that are not counted for
+    their due time yet; how many were counted (``limit``: more may be waiting)."""
+    statement = select(SlaTimer).where(
+        SlaTimer.state.in_((RUNNING, PAUSED)), SlaTimer.due_at <= now,
+        or_(SlaTimer.counted_at.is_(None), SlaTimer.counted_at != SlaTimer.due_at, SlaTimer.counted_met.is_not(False)),
+    )
+    timers = list((await session.execute(skip_locked(statement.order_by(SlaTimer.due_at).limit(limit)))).scalars())
+    batch = counter_batch()
+    for timer in timers:
+        before = None if timer.counted_at is None else (timer.counted_at, bool(timer.counted_met))
+        after = counted(timer.state, timer.due_at, timer.stopped_at, now=now, before=before)
+        if after == before:
+            continue
+        dims = (timer.team_id, timer.agent_id, timer.channel)
+        replace_counted(batch, timer.metric, dims, before, dims, after)
+        timer.counted_at, timer.counted_met = after if after is not None else (None, None)
+    await batch.write(session)
+    return len(timers)
+
+
 class SlaNoticeWorker(PollingWorker):
     name = "sla_notice_worker"
 
@@ -90,7 +117,9 @@ class SlaNoticeWorker(PollingWorker):
 
     async def work_once(self) -> bool:
         async with transaction(self._sessions) as session:
+            now = self._clock()
             count = await publish_notices(
-                session, topic=self._topic, now=self._clock(), warning_before=self._warning_before, limit=self._batch_size
+                session, topic=self._topic, now=now, warning_before=self._warning_before, limit=self._batch_size
             )
-        return count >= self._batch_size
+            counted = await count_fallen_due(session, now=now, limit=self._batch_size)
+        return max(count, counted) >= self._batch_size

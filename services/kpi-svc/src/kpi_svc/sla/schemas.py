@@ -53,7 +53,7 @@ class PolicyPage(BaseModel):
 
 class OpenTimer(BaseModel):
     ticket_id: str
-    metric: str = Field(description="first_response or resolution")
+    metric: str = Field(description="first_response, next_response or resolution")
     policy_id: str
     priority: str | None
     team_id: str | None

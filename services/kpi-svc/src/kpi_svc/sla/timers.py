@@ -1,8 +1,10 @@
 """Live SLA timers from ticket events, and their refresh when a policy or calendar is created.
 
 The consumer's batch is folded per ticket into ``kpi_sla_tickets`` (only what the clocks need) and
-each ticket's first-response and resolution clocks are re-read (``clock.read_clock``) into
-``kpi_sla_timers``: two reads and two upserts per batch, whatever its size. A timer already
+each ticket's first-response, resolution and open next-response clocks are re-read
+(``clock.read_clock``) into ``kpi_sla_timers``: a few reads and upserts per batch, whatever its
+size. The message consumer re-reads the next-response clocks of the waits its batch touched
+(:func:`apply_waits`, sla/waits.py). A timer already
 measured (met, or missed after it stopped) keeps its result; a reopen starts a new resolution
 clock (a new timer row) from the reopen time. A resolution clock that a reopen ends inside the
 batch is written too, as the ticket stood just before the reopen, so the timers do not depend on
@@ -23,8 +25,10 @@ from csq_common.events import TICKET_EVENTS, TicketClosed, TicketFirstResponded,
 from csq_common.sql import add_to_counters
 from kpi_svc.calendars.service import CalendarBook, load_book
 from kpi_svc.sla.clock import read_clock, running_segments
-from kpi_svc.sla.models import CANCELLED, FIRST_RESPONSE, MET, MISSED, RESOLUTION, SlaPolicy, SlaTicket, SlaTimer
+from kpi_svc.sla.counting import counted, counter_batch, replace_counted
+from kpi_svc.sla.models import CANCELLED, FIRST_RESPONSE, MET, MISSED, NEXT_RESPONSE, RESOLUTION, SlaPolicy, SlaTicket, SlaTimer
 from kpi_svc.sla.policies import first_match, policies_in_order
+from kpi_svc.sla.waits import Wait, open_waits, wait_stop
 
 #: The ticket events that start, pause, stop or restart a clock (all of today's ticket types).
 CLOCK_EVENTS = frozenset(TICKET_EVENTS)
@@ -147,36 +151,80 @@ async def apply_ticket_events(session: AsyncSession, facts: Sequence[tuple[str, 
         await refresh_timers(session, tickets, policies=policies, book=await load_book(session))
 
 
-async def refresh_timers(
-    session: AsyncSession, tickets: Sequence[TicketClocks], *, policies: Sequence[SlaPolicy], book: CalendarBook,
-    breached_before: datetime | None = None,
-) -> None:
-    """Re-read every clock of ``tickets`` under the first matching policy (a measured one under the
-    policy it was measured by). With ``breached_before`` (a policy or calendar created now), timers
-    already measured or due before it are left as they are: only clocks still short of their
-    target change."""
+async def apply_waits(session: AsyncSession, waits: dict[str, list[Wait]]) -> None:
+    """Re-read the next-response clocks of the customer waits a batch of messages touched (tickets
+    not seen in a ticket event yet have no clock: their open wait is read when one arrives)."""
+    if not waits:
+        return
+    policies = await policies_in_order(session)
+    if not policies:
+        return
+    tickets = sorted((await _load_tickets(session, waits)).values(), key=lambda ticket: ticket.ticket_id)
+    if tickets:
+        await refresh_timers(session, tickets, policies=policies, book=await load_book(session), waits=waits)
+
+
+def _clocks(tickets: Sequence[TicketClocks], waits: dict[str, list[Wait]], standard: bool) -> list[tuple]:
+    """``(ticket, metric, start, stop, wait)`` of every clock to re-read (``wait`` for next response)."""
     clocks = []
     for ticket in tickets:
-        clocks.append((ticket, FIRST_RESPONSE, ticket.created_at, ticket.first_response_at))
-        for ended in ticket.ended:
-            clocks.append((ended, RESOLUTION, ended.resolution_started_at, ended.resolved_at))
-        clocks.append((ticket, RESOLUTION, ticket.resolution_started_at, ticket.resolved_at))
+        if standard:
+            clocks.append((ticket, FIRST_RESPONSE, ticket.created_at, ticket.first_response_at, None))
+            for ended in ticket.ended:
+                clocks.append((ended, RESOLUTION, ended.resolution_started_at, ended.resolved_at, None))
+            clocks.append((ticket, RESOLUTION, ticket.resolution_started_at, ticket.resolved_at, None))
+        for wait in waits.get(ticket.ticket_id, ()):
+            stop, _ = wait_stop(wait, ticket.resolution_started_at, ticket.resolved_at)
+            clocks.append((ticket, NEXT_RESPONSE, wait.started_at, stop, wait))
+    return clocks
+
+
+def target_of(policy: SlaPolicy | None, metric: str) -> int | None:
+    """The policy's target for ``metric`` in seconds (None: no such clock under it)."""
+    if policy is None:
+        return None
+    if metric == NEXT_RESPONSE:
+        return policy.next_response_seconds
+    return policy.first_response_seconds if metric == FIRST_RESPONSE else policy.resolution_seconds
+
+
+async def refresh_timers(
+    session: AsyncSession, tickets: Sequence[TicketClocks], *, policies: Sequence[SlaPolicy], book: CalendarBook,
+    breached_before: datetime | None = None, waits: dict[str, list[Wait]] | None = None,
+) -> None:
+    """Re-read every clock of ``tickets`` under the first matching policy (a measured one under the
+    policy it was measured by), and move the counts of the timers that changed (sla/counting.py).
+    With ``breached_before`` (a policy or calendar created now), timers already
+    measured or due before it are left as they are: only clocks still short of their target
+    change. ``waits``: only these next-response clocks (a batch of messages), else every clock of
+    the tickets, their open waits included."""
+    standard = waits is None
+    if waits is None:
+        waits = await open_waits(session, [ticket.ticket_id for ticket in tickets])
+    clocks = _clocks(tickets, waits, standard)
     table = SlaTimer.__table__
-    keys = [(ticket.ticket_id, metric, start) for ticket, metric, start, _ in clocks]
+    keys = [(ticket.ticket_id, metric, start) for ticket, metric, start, _, _ in clocks]
+    # Locked (PostgreSQL) so that the notice worker, which counts timers falling due, skips them
+    # until this transaction has moved their counts; in key order, so two writers cannot deadlock.
     existing = {
         (row.ticket_id, row.metric, row.started_at): row
         for row in (
             await session.execute(
-                select(*(table.c[name] for name in _TIMER_COLUMNS)).where(
-                    tuple_(table.c.ticket_id, table.c.metric, table.c.started_at).in_(keys)
-                )
+                select(*(table.c[name] for name in _TIMER_COLUMNS))
+                .where(tuple_(table.c.ticket_id, table.c.metric, table.c.started_at).in_(keys))
+                .order_by(table.c.ticket_id, table.c.metric, table.c.started_at)
+                .with_for_update()
             )
         ).all()
     } if keys else {}
     by_id = {policy.id: policy for policy in policies}
     rows = []
-    for (ticket, metric, start, stop), key in zip(clocks, keys):
+    for (ticket, metric, start, stop, wait), key in zip(clocks, keys):
         known = existing.get(key)
+        if wait is not None and wait.withdrawn:
+            if known is not None and known.state != CANCELLED:
+                rows.append(_timer_row(ticket, metric, start, stop, None, None, CANCELLED, None, None))
+            continue
         if known is None and stop is not None and breached_before is not None:
             continue  # stopped before any policy covered it: never measured, and not now either
         measured = known is not None and known.state in (MET, MISSED)
@@ -191,28 +239,55 @@ async def refresh_timers(
                 continue
         else:
             policy = first_match(policies, ticket.priority, ticket.tags)
-        if policy is None:
+        target = target_of(policy, metric)
+        if target is None:
             if known is not None and known.state != CANCELLED:
-                rows.append(_timer_row(ticket, metric, start, stop, None, None, CANCELLED, None))
+                rows.append(_timer_row(ticket, metric, start, stop, None, None, CANCELLED, None, None))
             continue
         found = book.for_team(ticket.team_id) if policy.business_hours else None
         calendar = found[1] if found else None
-        target = policy.first_response_seconds if metric == FIRST_RESPONSE else policy.resolution_seconds
         segments = running_segments(start, stop, ticket.statuses, frozenset(policy.paused_statuses))
         reading = read_clock(segments, stopped=stop is not None, target_seconds=target, calendar=calendar)
-        rows.append(_timer_row(ticket, metric, start, stop, policy, calendar is not None, reading.state, reading.due_at))
+        if wait is not None and wait_stop(wait, ticket.resolution_started_at, ticket.resolved_at)[1] and reading.state == MET:
+            reading = replace(reading, state=CANCELLED)  # resolved before its target: the wait is not measured
+        before = _counted_of(known)
+        now_counted = counted(reading.state, reading.due_at, stop, now=None, before=before)
+        rows.append(_timer_row(ticket, metric, start, stop, policy, calendar is not None, reading.state, reading.due_at, now_counted))
     # Only the timers that changed are written (most events move no clock).
     changed = sorted((row for row in rows if (known := existing.get(row[:3])) is None or tuple(known) != row), key=lambda row: row[:3])
+    batch = counter_batch()
+    for row in changed:
+        known, values = existing.get(row[:3]), dict(zip(_TIMER_COLUMNS, row))
+        replace_counted(
+            batch, values["metric"], _dims_of(known), _counted_of(known), _dims_of(values), _counted_of(values)
+        )
     await add_to_counters(session, table, _TIMER_COLUMNS, changed, added=(), replaced=_TIMER_COLUMNS[3:])
+    await batch.write(session)
+
+
+def _counted_of(row: Any) -> tuple[datetime, bool] | None:
+    """What a stored timer row (or a row's values by name) adds now; None for no row."""
+    if row is None:
+        return None
+    values = row if isinstance(row, dict) else row._mapping
+    return None if values["counted_at"] is None else (values["counted_at"], bool(values["counted_met"]))
+
+
+def _dims_of(row: Any) -> tuple | None:
+    if row is None:
+        return None
+    values = row if isinstance(row, dict) else row._mapping
+    return values["team_id"], values["agent_id"], values["channel"]
 
 
 def _timer_row(ticket: TicketClocks, metric: str, start: datetime, stop: datetime | None, policy: SlaPolicy | None,
-               business_hours: bool | None, state: str, due_at: datetime | None) -> tuple:
-    target = 0 if policy is None else (policy.first_response_seconds if metric == FIRST_RESPONSE else policy.resolution_seconds)
+               business_hours: bool | None, state: str, due_at: datetime | None, now_counted: tuple[datetime, bool] | None) -> tuple:
+    target = target_of(policy, metric) or 0
     values = {
         "ticket_id": ticket.ticket_id, "metric": metric, "started_at": start, "policy_id": policy.id if policy else None,
         "priority": ticket.priority, "team_id": ticket.team_id, "agent_id": ticket.agent_id, "channel": ticket.channel,
         "business_hours": bool(business_hours), "target_seconds": target, "state": state, "due_at": due_at, "stopped_at": stop,
+        "counted_at": now_counted[0] if now_counted else None, "counted_met": now_counted[1] if now_counted else None,
     }
     return tuple(values[name] for name in _TIMER_COLUMNS)
 
@@ -231,5 +306,7 @@ async def refresh_running(session: AsyncSession, *, now: datetime) -> None:
         ).all()
         if not rows:
             return
-        await refresh_timers(session, [TicketClocks.from_row(row) for row in rows], policies=policies, book=book, breached_before=now)
+        await refresh_timers(
+            session, [TicketClocks.from_row(row) for row in rows], policies=policies, book=book, breached_before=now
+        )
         after = rows[-1].ticket_id
