@@ -1,4 +1,4 @@
-"""Migration sla_0001 counts the timers stored before it (met, missed, fallen due by the upgrade),
+"""Migration 0010 counts the timers stored before it (met, missed, fallen due by the upgrade),
 so the SLA percentages of data kept from before the upgrade do not drop to nothing."""
 
 from datetime import datetime, timedelta

@@ -3,7 +3,7 @@
 Timers stored before this revision are counted as of the upgrade (kpi_svc.sla.counting): met ones
 at their response or resolution, missed ones and those fallen due by now at their due time.
 
-Revision ID: sla_0001
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-06
 """
@@ -16,7 +16,7 @@ from csq_common.db import UtcDateTime
 from kpi_svc.aggregates.buckets import bucket_starts
 from kpi_svc.aggregates.dimensions import grouping_keys, stored
 
-revision = "sla_0001"
+revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
