@@ -2,7 +2,9 @@
 in one team, 5 channels) read from the aggregates (``kpi_svc.kpis.service.ticket_summary``) ÷ the
 same figures computed by SQL over a raw per-ticket table with the indexes a DBA would add, on
 PostgreSQL, measured in the same run, for all teams and for one team. Also checks the two agree.
-Then a 200-agent ``breakdown`` (kpi_svc.read) over the same 90 days, checked against raw SQL per agent.
+Then a 200-agent ``breakdown`` (kpi_svc.read) over the same 90 days, checked against raw SQL per agent,
+and the storage: the ticket aggregates' rows and bytes ÷ the raw closures' (``pg_total_relation_size``:
+table, TOAST and indexes, of ``kpi_ticket_aggregates`` and of ``raw_tickets``).
 
     .venv/bin/python bench/kpi_read.py [--closures 1000000] [--calls 200] [--baseline-runs 10] [--reuse NAME]
 
@@ -91,6 +93,9 @@ _DIMS = (
 )
 _SETS = "GROUPING SETS ((o.team_id, o.agent_id, o.channel), (o.team_id), (), (o.channel), (o.team_id, o.channel))"
 KEYS = "resolution, bucket_start, team_id, agent_id, channel"
+# The counters the seeded tickets leave at zero (no calendar, no messages, no repeat contacts), as
+# the consumer counts them for such tickets; in COUNTER_COLUMNS order after frt_sum_ms.
+_NOT_SEEDED = ", ".join(f"0::bigint AS {c}" for c in COUNTER_COLUMNS[COUNTER_COLUMNS.index("frt_sum_ms") + 1 :])
 COUNTERS_SELECT = f"""
 SELECT o.resolution, to_timestamp(o.bucket) AS bucket_start, {_DIMS},
        {", ".join(f"sum(o.{c})::bigint AS {c}" for c in COUNTER_COLUMNS)}
@@ -98,9 +103,9 @@ FROM (
     SELECT l.resolution, {_BUCKET} AS bucket, o.* FROM (
         SELECT team_id, agent_id, channel, closed_epoch AS at, 1 AS closures, 1 AS resolution_count,
                res_ms AS resolution_sum_ms, aht_count, aht_ms AS aht_sum_ms, fcr AS fcr_count, 0 AS reopens,
-               0 AS frt_count, 0::bigint AS frt_sum_ms FROM {{facts}}
+               0 AS frt_count, 0::bigint AS frt_sum_ms, {_NOT_SEEDED} FROM {{facts}}
         UNION ALL
-        SELECT team_id, agent_id, channel, fr_epoch, 0, 0, 0, 0, 0, 0, 0, 1, frt_ms FROM {{facts}}
+        SELECT team_id, agent_id, channel, fr_epoch, 0, 0, 0, 0, 0, 0, 0, 1, frt_ms, {_NOT_SEEDED} FROM {{facts}}
     ) o CROSS JOIN {_LEVELS}
 ) o
 GROUP BY o.resolution, o.bucket, {_SETS}
@@ -365,6 +370,7 @@ async def run(args) -> None:
             await _seed_and_report(url, args)
         await _measure(engine, args)
         await _measure_breakdown(engine, args)
+        await _measure_storage(engine, args)
     finally:
         await engine.dispose()
         if args.reuse or args.keep:
@@ -470,6 +476,26 @@ async def _measure_breakdown(engine, args) -> None:
             f"(closures, resolution average and FCR per agent)",
             flush=True,
         )
+
+
+STORAGE = """
+SELECT (SELECT count(*) FROM kpi_ticket_aggregates), pg_total_relation_size('kpi_ticket_aggregates'),
+       (SELECT sum(octet_length(frt_sketch) + octet_length(resolution_sketch)) FROM kpi_ticket_aggregates),
+       (SELECT count(*) FROM raw_tickets), pg_total_relation_size('raw_tickets')
+"""
+
+
+async def _measure_storage(engine, args) -> None:
+    """The aggregates' rows and bytes (table, TOAST and indexes) ÷ the raw closures' rows and bytes."""
+    sessions = session_factory(read_engine(engine, autocommit=True))
+    async with sessions() as session:
+        rows, size, blobs, raw_rows, raw_size = (await session.execute(text(STORAGE))).one()
+    print(
+        f"kpi_read[postgres, storage]: aggregates / raw closures: rows {rows / raw_rows:.2f}, bytes {size / raw_size:.2f} "
+        f"(target < 1 each) — {rows:,} aggregate rows, {size / 1e6:.0f} MB (sketch blobs {(blobs or 0) / 1e6:.0f} MB) vs "
+        f"{raw_rows:,} raw closures, {raw_size / 1e6:.0f} MB (pg_total_relation_size: table, TOAST and indexes)",
+        flush=True,
+    )
 
 
 def main() -> None:
