@@ -42,6 +42,7 @@ from csq_common.db import create_engine, read_engine, session_factory
 from csq_testing import POSTGRES_ADMIN_URL, create_postgres_database, drop_postgres_database, postgres_available
 
 from kpi_svc.aggregates import sketch
+from kpi_svc.aggregates.dimensions import TICKET_SETS
 from kpi_svc.aggregates.models import COUNTER_COLUMNS
 from kpi_svc.aggregates.rollup import METRICS, BatchAggregate
 from kpi_svc.aggregates.service import CellAggregate, duration_ms, quarter_start
@@ -79,8 +80,8 @@ CREATE UNLOGGED TABLE {name} (
 FACT_COLUMNS = ("team_id", "agent_id", "channel", "closed_epoch", "fr_epoch", "res_ms", "frt_ms", "aht_count", "aht_ms", "fcr", "res_bin", "frt_bin")
 
 # One closure observation at closed_at and one first-response observation at first_response_at per
-# ticket, counted at every resolution (q15, hour, day, UTC calendar month) in the five grouping sets
-# of kpi_svc.aggregates.dimensions. step 0 = the calendar month (not a fixed width).
+# ticket, counted at every resolution (q15, hour, day, UTC calendar month) in the grouping sets
+# kpi-svc stores at that resolution (kpi_svc.aggregates.dimensions.TICKET_SETS). step 0 = the calendar month (not a fixed width).
 _LEVELS = "(VALUES ('q15', 900), ('hour', 3600), ('day', 86400), ('month', 0)) AS l(resolution, step)"
 _BUCKET = (
     "CASE WHEN l.step = 0 THEN extract(epoch FROM date_trunc('month', to_timestamp(o.at), 'UTC'))::bigint "
@@ -91,12 +92,21 @@ _DIMS = (
     "CASE WHEN grouping(o.agent_id) = 1 THEN '*' ELSE o.agent_id END AS agent_id, "
     "CASE WHEN grouping(o.channel) = 1 THEN '*' ELSE o.channel END AS channel"
 )
-_SETS = "GROUPING SETS ((o.team_id, o.agent_id, o.channel), (o.team_id), (), (o.channel), (o.team_id, o.channel))"
+_SETS = "GROUPING SETS ((o.team_id, o.agent_id, o.channel), (o.team_id, o.agent_id), (o.team_id), (), (o.channel), (o.team_id, o.channel))"
+# Only the (resolution, grouping set) rows kpi-svc stores (dimensions.TICKET_SETS) are kept.
+LAYOUT = " OR ".join(
+    f"(resolution = '{resolution}' AND "
+    + " AND ".join(f"{name} {'<>' if keep else '='} '*'" for name, keep in zip(("team_id", "agent_id", "channel"), kept))
+    + ")"
+    for resolution, sets in TICKET_SETS.items()
+    for kept in sets
+)
 KEYS = "resolution, bucket_start, team_id, agent_id, channel"
 # The counters the seeded tickets leave at zero (no calendar, no messages, no repeat contacts), as
 # the consumer counts them for such tickets; in COUNTER_COLUMNS order after frt_sum_ms.
 _NOT_SEEDED = ", ".join(f"0::bigint AS {c}" for c in COUNTER_COLUMNS[COUNTER_COLUMNS.index("frt_sum_ms") + 1 :])
 COUNTERS_SELECT = f"""
+SELECT * FROM (
 SELECT o.resolution, to_timestamp(o.bucket) AS bucket_start, {_DIMS},
        {", ".join(f"sum(o.{c})::bigint AS {c}" for c in COUNTER_COLUMNS)}
 FROM (
@@ -109,6 +119,7 @@ FROM (
     ) o CROSS JOIN {_LEVELS}
 ) o
 GROUP BY o.resolution, o.bucket, {_SETS}
+) stored WHERE {LAYOUT}
 """
 # The bins of every row, then per row one blob per metric in kpi_svc.aggregates.sketch's format:
 # (int32 key, int64 count) pairs, big-endian, sorted by key (int4send / int8send are big-endian).
@@ -128,6 +139,7 @@ SELECT {KEYS},
        coalesce(string_agg(int4send(bin_key) || int8send(n), ''::bytea ORDER BY bin_key) FILTER (WHERE metric = 'frt'), ''::bytea) AS frt_sketch,
        coalesce(string_agg(int4send(bin_key) || int8send(n), ''::bytea ORDER BY bin_key) FILTER (WHERE metric = 'resolution'), ''::bytea) AS resolution_sketch
 FROM ({_BINS_SELECT}) b
+WHERE {LAYOUT}
 GROUP BY {KEYS}
 """
 AGG_COLUMNS = f"{KEYS}, " + ", ".join(COUNTER_COLUMNS) + ", frt_sketch, resolution_sketch"
@@ -143,10 +155,12 @@ FROM seed_counters c LEFT JOIN seed_sketches s USING ({KEYS})
 REBUILD = (
     "ALTER TABLE kpi_ticket_aggregates ADD CONSTRAINT pk_kpi_ticket_aggregates PRIMARY KEY (resolution, team_id, agent_id, channel, bucket_start)",
     "CREATE INDEX ix_kpi_ticket_aggregates_agent ON kpi_ticket_aggregates (agent_id, resolution, bucket_start) WHERE agent_id <> '*'",
+    "CREATE INDEX ix_kpi_ticket_aggregates_q15 ON kpi_ticket_aggregates (bucket_start) WHERE resolution = 'q15'",
 )
 DROP = (
     "ALTER TABLE kpi_ticket_aggregates DROP CONSTRAINT pk_kpi_ticket_aggregates",
     "DROP INDEX ix_kpi_ticket_aggregates_agent",
+    "DROP INDEX ix_kpi_ticket_aggregates_q15",
 )
 
 

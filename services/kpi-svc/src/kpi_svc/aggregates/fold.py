@@ -2,7 +2,7 @@
 
 ``fold`` takes one roll-up batch of finest cells (15-minute bucket × stored team, agent, channel)
 as columns and gives the distinct aggregate rows they belong to — every resolution × the grouping
-sets stored at it (dimensions.GROUPING_SETS) — in primary-key order, with the counters summed per
+sets stored at it (dimensions.TICKET_SETS) — in primary-key order, with the counters summed per
 row (int64, exact) and the cells' sketch bins as one array of ``(row, metric, key, count)`` pairs.
 ``merged_blobs`` adds the stored blobs' bins to those pairs and encodes one blob per row and
 metric (sketch.py's format). The same rows, sums and bytes as ``rollup.BatchAggregate`` +
@@ -19,7 +19,7 @@ import numpy as np
 
 from kpi_svc.aggregates import sketch
 from kpi_svc.aggregates.buckets import DAY, HOUR, MONTH, Q15, RESOLUTIONS, floor_to
-from kpi_svc.aggregates.dimensions import GROUPING_SETS, WILDCARD
+from kpi_svc.aggregates.dimensions import TICKET_SETS, WILDCARD
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _QUARTER_SECONDS = 900
@@ -85,7 +85,7 @@ def fold(
     agent, agent_names, any_agent = _codes(agents)
     channel, channel_names, any_channel = _codes(channels)
     starts = _bucket_seconds(quarters)
-    targets = [(code, resolution, kept) for code, resolution in enumerate(_RESOLUTION_NAMES) for kept in GROUPING_SETS]
+    targets = [(code, resolution, kept) for code, resolution in enumerate(_RESOLUTION_NAMES) for kept in TICKET_SETS[resolution]]
     width = len(targets) * cells
     columns = np.empty((5, width), np.int64)  # resolution, team, agent, channel, bucket per (target, cell)
     for position, (code, resolution, (keep_team, keep_agent, keep_channel)) in enumerate(targets):

@@ -2,8 +2,8 @@
 
 ``fold_pending`` takes up to ``limit`` rows of ``kpi_ticket_deltas`` (``DELETE … RETURNING``, on
 PostgreSQL ``FOR UPDATE SKIP LOCKED`` so replicas take disjoint rows), adds each delta to its rows
-in ``kpi_ticket_aggregates`` — 4 resolutions (15 minutes, hour, day, month) × 5 grouping sets
-(dimensions.GROUPING_SETS), counters summed, sketch bins merged, all at once with
+in ``kpi_ticket_aggregates`` — 4 resolutions (15 minutes, hour, day, month) × the grouping sets
+stored at each (dimensions.TICKET_SETS), counters summed, sketch bins merged, all at once with
 numpy (aggregates.fold) — and writes them (see ``write``) in the same transaction. A
 delta is in exactly one of the two tables at any commit, and a read takes both in one statement
 (one snapshot), so a roll-up never makes a KPI move. ``RollupWorker`` runs it in the background.
@@ -24,7 +24,7 @@ from csq_common.db import transaction
 from csq_common.worker import PollingWorker
 from kpi_svc.aggregates import fold, sketch
 from kpi_svc.aggregates.buckets import bucket_starts
-from kpi_svc.aggregates.dimensions import grouping_keys
+from kpi_svc.aggregates.dimensions import TICKET_SETS, GroupingSet, keys_of
 from kpi_svc.aggregates.models import COUNTER_COLUMNS, SKETCH_COLUMNS, TicketAggregate, TicketDelta
 
 log = structlog.get_logger(__name__)
@@ -43,7 +43,9 @@ class BatchAggregate:
     reference form of ``fold.fold`` (one Python operation per row and bin), used where a few rows
     are compared (rebuild.compare, the read benchmark's seeding check)."""
 
-    def __init__(self) -> None:
+    def __init__(self, layout: dict[str, tuple[GroupingSet, ...]] = TICKET_SETS) -> None:
+        #: The grouping sets stored per resolution (a migration test folds the previous layout too).
+        self.layout = layout
         self.counters: dict[RowKey, list[int]] = {}
         #: (row, metric) → {bin_key: count}: the bins this roll-up adds to that row's sketch.
         self.bins: dict[tuple[RowKey, str], dict[int, int]] = {}
@@ -55,9 +57,8 @@ class BatchAggregate:
         """Add one finest cell (a 15-minute bucket of stored dims) to every row it belongs to."""
         positions = [(index, amount) for index, amount in enumerate(counters) if amount]
         sketches = [(metric, bins) for metric, bins in ((FRT, frt_bins), (RESOLUTION, resolution_bins)) if bins]
-        dims = grouping_keys(team, agent, channel)
         for resolution, start in bucket_starts(quarter):
-            for dim in dims:
+            for dim in keys_of(self.layout[resolution], team, agent, channel):
                 row = (resolution, start, *dim)
                 totals = self.counters.get(row)
                 if totals is None:
