@@ -75,7 +75,11 @@ def _selected(table: Table, columns: tuple[str, ...]) -> str:
 
 def _column_arrays(table: Table, columns: tuple[str, ...], rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
     """``rows`` as one list per column, column by column (no per-row copies)."""
-    arrays = [list(values) for values in zip(*rows)]
+    return _checked_arrays(table, columns, [list(values) for values in zip(*rows)])
+
+
+def _checked_arrays(table: Table, columns: tuple[str, ...], arrays: list[list[Any]]) -> list[list[Any]]:
+    """``arrays`` (one list per column) checked for naive datetimes, JSON as its text."""
     stamps, documents = _special_columns(table, columns)
     for index in stamps:
         if any(value is not None and value.tzinfo is None for value in arrays[index]):
@@ -191,6 +195,22 @@ async def add_to_counters(
     driver = await driver_connection(session)
     for chunk in _chunks(rows):
         await driver.execute(sql, *_integers_as_text(_column_arrays(table, columns, chunk), integers))
+
+
+async def add_columns_to_counters(
+    session: AsyncSession,
+    table: Table,
+    columns: tuple[str, ...],
+    arrays: list[list[Any]],
+    added: tuple[str, ...],
+    replaced: tuple[str, ...],
+) -> None:
+    sql = _counters_sql(table, columns, added, replaced)
+    integers = _integer_columns(table, columns)
+    driver = await driver_connection(session)
+    for start in range(0, len(arrays[0]), CHUNK_ROWS):
+        chunk = _checked_arrays(table, columns, [list(values[start : start + CHUNK_ROWS]) for values in arrays])
+        await driver.execute(sql, *_integers_as_text(chunk, integers))
 
 
 @lru_cache(maxsize=256)

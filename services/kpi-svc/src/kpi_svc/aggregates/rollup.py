@@ -158,13 +158,11 @@ async def write(session: AsyncSession, folded: fold.Folded) -> None:
         (folded.bin_rows, folded.bin_metrics, folded.bin_keys, folded.bin_counts),
         tuple(np.concatenate(part) for part in zip(*stored_pairs)),
     )
-    counters = folded.counters.tolist()
     columns = (*KEY_COLUMNS, *COUNTER_COLUMNS, *SKETCH_COLUMNS)
-    if sketched:
-        rows = [(*keys[index], *counters[index], *(blobs[index] for blobs in merged)) for index in sketched]
-        await sql.add_to_counters(session, table, columns, rows, added=COUNTER_COLUMNS, replaced=SKETCH_COLUMNS)
-    plain = np.flatnonzero(~has_bins).tolist()
-    if plain:
-        empty = (sketch.EMPTY,) * len(METRICS)
-        rows = [(*keys[index], *counters[index], *empty) for index in plain]
-        await sql.add_to_counters(session, table, columns, rows, added=COUNTER_COLUMNS)
+    key_arrays = [np.array(values, dtype=object) for values in zip(*keys)]
+    blob_arrays = [np.array(blobs, dtype=object) for blobs in merged]
+    for rows, replaced in ((np.flatnonzero(has_bins), SKETCH_COLUMNS), (np.flatnonzero(~has_bins), ())):
+        if len(rows):  # the rows with new bins get their merged sketches; the others keep theirs
+            arrays = [values[rows].tolist() for values in key_arrays] + folded.counters[rows].T.tolist()
+            arrays += [values[rows].tolist() for values in blob_arrays]
+            await sql.add_columns_to_counters(session, table, columns, arrays, added=COUNTER_COLUMNS, replaced=replaced)
