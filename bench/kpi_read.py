@@ -2,7 +2,9 @@
 in one team, 5 channels) read from the aggregates (``kpi_svc.kpis.service.ticket_summary``) ÷ the
 same figures computed by SQL over a raw per-ticket table with the indexes a DBA would add, on
 PostgreSQL, measured in the same run, for all teams and for one team. Also checks the two agree.
-Then a 200-agent ``breakdown`` (kpi_svc.read) over the same 90 days, checked against raw SQL per agent.
+Then a 200-agent ``breakdown`` (kpi_svc.read) over the same 90 days, checked against raw SQL per agent,
+and the storage: the ticket aggregates' rows and bytes ÷ the raw closures' (``pg_total_relation_size``:
+table, TOAST and indexes, of ``kpi_ticket_aggregates`` and of ``raw_tickets``).
 
     .venv/bin/python bench/kpi_read.py [--closures 1000000] [--calls 200] [--baseline-runs 10] [--reuse NAME]
 
@@ -40,6 +42,7 @@ from csq_common.db import create_engine, read_engine, session_factory
 from csq_testing import POSTGRES_ADMIN_URL, create_postgres_database, drop_postgres_database, postgres_available
 
 from kpi_svc.aggregates import sketch
+from kpi_svc.aggregates.dimensions import TICKET_SETS
 from kpi_svc.aggregates.models import COUNTER_COLUMNS
 from kpi_svc.aggregates.rollup import METRICS, BatchAggregate
 from kpi_svc.aggregates.service import CellAggregate, duration_ms, quarter_start
@@ -77,8 +80,8 @@ CREATE UNLOGGED TABLE {name} (
 FACT_COLUMNS = ("team_id", "agent_id", "channel", "closed_epoch", "fr_epoch", "res_ms", "frt_ms", "aht_count", "aht_ms", "fcr", "res_bin", "frt_bin")
 
 # One closure observation at closed_at and one first-response observation at first_response_at per
-# ticket, counted at every resolution (q15, hour, day, UTC calendar month) in the five grouping sets
-# of kpi_svc.aggregates.dimensions. step 0 = the calendar month (not a fixed width).
+# ticket, counted at every resolution (q15, hour, day, UTC calendar month) in the grouping sets
+# kpi-svc stores at that resolution (kpi_svc.aggregates.dimensions.TICKET_SETS). step 0 = the calendar month (not a fixed width).
 _LEVELS = "(VALUES ('q15', 900), ('hour', 3600), ('day', 86400), ('month', 0)) AS l(resolution, step)"
 _BUCKET = (
     "CASE WHEN l.step = 0 THEN extract(epoch FROM date_trunc('month', to_timestamp(o.at), 'UTC'))::bigint "
@@ -89,21 +92,34 @@ _DIMS = (
     "CASE WHEN grouping(o.agent_id) = 1 THEN '*' ELSE o.agent_id END AS agent_id, "
     "CASE WHEN grouping(o.channel) = 1 THEN '*' ELSE o.channel END AS channel"
 )
-_SETS = "GROUPING SETS ((o.team_id, o.agent_id, o.channel), (o.team_id), (), (o.channel), (o.team_id, o.channel))"
+_SETS = "GROUPING SETS ((o.team_id, o.agent_id, o.channel), (o.team_id, o.agent_id), (o.team_id), (), (o.channel), (o.team_id, o.channel))"
+# Only the (resolution, grouping set) rows kpi-svc stores (dimensions.TICKET_SETS) are kept.
+LAYOUT = " OR ".join(
+    f"(resolution = '{resolution}' AND "
+    + " AND ".join(f"{name} {'<>' if keep else '='} '*'" for name, keep in zip(("team_id", "agent_id", "channel"), kept))
+    + ")"
+    for resolution, sets in TICKET_SETS.items()
+    for kept in sets
+)
 KEYS = "resolution, bucket_start, team_id, agent_id, channel"
+# The counters the seeded tickets leave at zero (no calendar, no messages, no repeat contacts), as
+# the consumer counts them for such tickets; in COUNTER_COLUMNS order after frt_sum_ms.
+_NOT_SEEDED = ", ".join(f"0::bigint AS {c}" for c in COUNTER_COLUMNS[COUNTER_COLUMNS.index("frt_sum_ms") + 1 :])
 COUNTERS_SELECT = f"""
+SELECT * FROM (
 SELECT o.resolution, to_timestamp(o.bucket) AS bucket_start, {_DIMS},
        {", ".join(f"sum(o.{c})::bigint AS {c}" for c in COUNTER_COLUMNS)}
 FROM (
     SELECT l.resolution, {_BUCKET} AS bucket, o.* FROM (
         SELECT team_id, agent_id, channel, closed_epoch AS at, 1 AS closures, 1 AS resolution_count,
                res_ms AS resolution_sum_ms, aht_count, aht_ms AS aht_sum_ms, fcr AS fcr_count, 0 AS reopens,
-               0 AS frt_count, 0::bigint AS frt_sum_ms FROM {{facts}}
+               0 AS frt_count, 0::bigint AS frt_sum_ms, {_NOT_SEEDED} FROM {{facts}}
         UNION ALL
-        SELECT team_id, agent_id, channel, fr_epoch, 0, 0, 0, 0, 0, 0, 0, 1, frt_ms FROM {{facts}}
+        SELECT team_id, agent_id, channel, fr_epoch, 0, 0, 0, 0, 0, 0, 0, 1, frt_ms, {_NOT_SEEDED} FROM {{facts}}
     ) o CROSS JOIN {_LEVELS}
 ) o
 GROUP BY o.resolution, o.bucket, {_SETS}
+) stored WHERE {LAYOUT}
 """
 # The bins of every row, then per row one blob per metric in kpi_svc.aggregates.sketch's format:
 # (int32 key, int64 count) pairs, big-endian, sorted by key (int4send / int8send are big-endian).
@@ -123,6 +139,7 @@ SELECT {KEYS},
        coalesce(string_agg(int4send(bin_key) || int8send(n), ''::bytea ORDER BY bin_key) FILTER (WHERE metric = 'frt'), ''::bytea) AS frt_sketch,
        coalesce(string_agg(int4send(bin_key) || int8send(n), ''::bytea ORDER BY bin_key) FILTER (WHERE metric = 'resolution'), ''::bytea) AS resolution_sketch
 FROM ({_BINS_SELECT}) b
+WHERE {LAYOUT}
 GROUP BY {KEYS}
 """
 AGG_COLUMNS = f"{KEYS}, " + ", ".join(COUNTER_COLUMNS) + ", frt_sketch, resolution_sketch"
@@ -138,10 +155,12 @@ FROM seed_counters c LEFT JOIN seed_sketches s USING ({KEYS})
 REBUILD = (
     "ALTER TABLE kpi_ticket_aggregates ADD CONSTRAINT pk_kpi_ticket_aggregates PRIMARY KEY (resolution, team_id, agent_id, channel, bucket_start)",
     "CREATE INDEX ix_kpi_ticket_aggregates_agent ON kpi_ticket_aggregates (agent_id, resolution, bucket_start) WHERE agent_id <> '*'",
+    "CREATE INDEX ix_kpi_ticket_aggregates_q15 ON kpi_ticket_aggregates (bucket_start) WHERE resolution = 'q15'",
 )
 DROP = (
     "ALTER TABLE kpi_ticket_aggregates DROP CONSTRAINT pk_kpi_ticket_aggregates",
     "DROP INDEX ix_kpi_ticket_aggregates_agent",
+    "DROP INDEX ix_kpi_ticket_aggregates_q15",
 )
 
 
@@ -365,6 +384,7 @@ async def run(args) -> None:
             await _seed_and_report(url, args)
         await _measure(engine, args)
         await _measure_breakdown(engine, args)
+        await _measure_storage(engine, args)
     finally:
         await engine.dispose()
         if args.reuse or args.keep:
@@ -470,6 +490,26 @@ async def _measure_breakdown(engine, args) -> None:
             f"(closures, resolution average and FCR per agent)",
             flush=True,
         )
+
+
+STORAGE = """
+SELECT (SELECT count(*) FROM kpi_ticket_aggregates), pg_total_relation_size('kpi_ticket_aggregates'),
+       (SELECT sum(octet_length(frt_sketch) + octet_length(resolution_sketch)) FROM kpi_ticket_aggregates),
+       (SELECT count(*) FROM raw_tickets), pg_total_relation_size('raw_tickets')
+"""
+
+
+async def _measure_storage(engine, args) -> None:
+    """The aggregates' rows and bytes (table, TOAST and indexes) ÷ the raw closures' rows and bytes."""
+    sessions = session_factory(read_engine(engine, autocommit=True))
+    async with sessions() as session:
+        rows, size, blobs, raw_rows, raw_size = (await session.execute(text(STORAGE))).one()
+    print(
+        f"kpi_read[postgres, storage]: aggregates / raw closures: rows {rows / raw_rows:.2f}, bytes {size / raw_size:.2f} "
+        f"(target < 1 each) — {rows:,} aggregate rows, {size / 1e6:.0f} MB (sketch blobs {(blobs or 0) / 1e6:.0f} MB) vs "
+        f"{raw_rows:,} raw closures, {raw_size / 1e6:.0f} MB (pg_total_relation_size: table, TOAST and indexes)",
+        flush=True,
+    )
 
 
 def main() -> None:

@@ -102,6 +102,23 @@ async def test_add_to_counters_adds_the_added_columns_and_replaces_the_replaced_
     assert await all_rows(sessions, counters) == [("a", T0, 4, 16, b"y"), ("b", T0, 7, 0, b"z")]
 
 
+async def test_add_columns_to_counters_is_add_to_counters_given_column_by_column(sessions):
+    columns = COUNTER_COLUMNS
+    async with sessions() as session:
+        await sql.add_columns_to_counters(session, counters, columns, [["a"], [T0], [1], [10], [b"x"]], added=("hits", "total"))
+        await session.commit()
+    async with sessions() as session:
+        await sql.add_columns_to_counters(
+            session, counters, columns,
+            [["a", "b"], [T0.astimezone(SHANGHAI), T0], [2, 7], [5, 0], [b"y", b"z"]],
+            added=("hits", "total"), replaced=("blob",),
+        )
+        await sql.add_columns_to_counters(session, counters, columns, [["a"], [T0], [1], [1], [b"ignored"]], added=("hits", "total"))
+        await sql.add_columns_to_counters(session, counters, columns, [[], [], [], [], []], added=("hits",))
+        await session.commit()
+    assert await all_rows(sessions, counters) == [("a", T0, 4, 16, b"y"), ("b", T0, 7, 0, b"z")]
+
+
 async def test_rows_by_keys_finds_the_stored_rows_under_the_keys_given(sessions):
     async with sessions() as session:
         await sql.add_to_counters(

@@ -4,13 +4,15 @@ import asyncio
 import random
 from datetime import datetime, timedelta, timezone
 
+import numpy as np
 from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
 from csq_testing import wait_until
+from kpi_svc.aggregates import fold, sketch
 from kpi_svc.aggregates.buckets import floor_to
-from kpi_svc.aggregates.models import TicketAggregate, TicketDelta
-from kpi_svc.aggregates.rollup import RollupWorker, fold_pending
+from kpi_svc.aggregates.models import COUNTER_COLUMNS, TicketAggregate, TicketDelta
+from kpi_svc.aggregates.rollup import METRICS, BatchAggregate, RollupWorker, fold_pending
 from kpi_svc.aggregates.service import quarter_index, quarter_start
 from kpi_svc.consumers import handle_events
 from tests.aggregates.test_service import FILTERS, WINDOWS, as_filters, fold_all, summary
@@ -118,3 +120,44 @@ async def test_the_backlog_gauge_follows_every_round_while_it_drains(sessions):
     while await worker.work_once():
         assert REGISTRY.get_sample_value("csq_kpi_rollup_backlog") == await count(sessions, TicketDelta)
     assert REGISTRY.get_sample_value("csq_kpi_rollup_backlog") == 0
+
+
+def test_the_vectorised_fold_gives_the_rows_sums_and_blobs_of_the_reference_fold():
+    """fold.fold + fold.merged_blobs (what the roll-up runs) against BatchAggregate +
+    sketch.merge_bins (one Python operation per row and bin): the same rows, counters and bytes,
+    stored blobs included; wildcard-looking, empty and zero-bin dimensions among the cells."""
+    rng = random.Random(12)
+    names = ["", "a", "b", "\\*", "z"]
+    cells, stored = [], {}
+    for _ in range(400):
+        quarter = quarter_start(rng.randrange(1_900_000, 1_900_000 + 96 * 70))  # about 70 days, month ends included
+        counters = [rng.choice([0, 0, 1, 7, 2**40]) for _ in COUNTER_COLUMNS]
+        bins = [{rng.choice([sketch.ZERO_KEY, *range(-40, 400, 7)]): rng.randrange(1, 5) for _ in range(rng.randrange(0, 4))} for _ in METRICS]
+        cells.append((quarter, rng.choice(names), rng.choice(names), rng.choice(names), counters, bins))
+    reference = BatchAggregate()
+    for quarter, team, agent, channel, counters, (frt, resolution) in cells:
+        reference.add_cell(quarter, team, agent, channel, counters, frt, resolution)
+    for row in rng.sample(sorted(reference.counters), 300):  # some rows already hold bins
+        stored[row] = tuple(sketch.encode({rng.randrange(-50, 500): rng.randrange(1, 9) for _ in range(rng.randrange(0, 5))}) for _ in METRICS)
+
+    columns = list(zip(*cells))
+    folded = fold.fold(
+        columns[0], columns[1], columns[2], columns[3], np.array(columns[4], dtype=np.int64),
+        [[sketch.encode(bins[metric]) for bins in columns[5]] for metric in range(len(METRICS))],
+    )
+    assert folded.keys == sorted(reference.counters, key=lambda key: (key[0], *key[2:], key[1]))
+    assert dict(zip(folded.keys, folded.counters.tolist())) == reference.counters
+    index = {key: position for position, key in enumerate(folded.keys)}
+    owners = [index[key] for key in stored]
+    stored_pairs = []
+    for metric in range(len(METRICS)):
+        owner, keys, counts = fold.pairs([blobs[metric] for blobs in stored.values()])
+        stored_pairs.append((np.array(owners, dtype=np.int64)[owner], np.full(len(owner), metric), keys, counts))
+    merged = fold.merged_blobs(
+        len(folded.keys), len(METRICS), (folded.bin_rows, folded.bin_metrics, folded.bin_keys, folded.bin_counts),
+        tuple(np.concatenate(part) for part in zip(*stored_pairs)),
+    )
+    for key, position in index.items():
+        old = stored.get(key, (sketch.EMPTY,) * len(METRICS))
+        expected = tuple(sketch.merge_bins(blob, reference.bins.get((key, metric))) for blob, metric in zip(old, METRICS))
+        assert tuple(blobs[position] for blobs in merged) == expected

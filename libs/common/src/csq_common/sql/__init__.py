@@ -25,6 +25,7 @@ from csq_common.sql import postgres, sqlite
 
 __all__ = [
     "BulkInsert",
+    "add_columns_to_counters",
     "add_to_counters",
     "backend",
     "claim_new",
@@ -119,6 +120,21 @@ async def add_to_counters(
     ``rows`` must not repeat a key."""
     if rows:
         await backend(session).add_to_counters(session, table, tuple(columns), rows, tuple(added), tuple(replaced))
+
+
+async def add_columns_to_counters(
+    session: AsyncSession,
+    table: Table,
+    columns: Sequence[str],
+    arrays: Sequence[list[Any]],
+    *,
+    added: Sequence[str],
+    replaced: Sequence[str] = (),
+) -> None:
+    """:func:`add_to_counters` with the rows given column by column (one list per column, all of
+    one length), for callers that hold columns (numpy): no row tuples built on the way."""
+    if arrays and len(arrays[0]):
+        await backend(session).add_columns_to_counters(session, table, tuple(columns), list(arrays), tuple(added), tuple(replaced))
 
 
 async def rows_by_keys(

@@ -47,3 +47,24 @@ def converted(rows: Sequence[Sequence[Any]], converters: Converters) -> list[Seq
             last[index] = (value, result)
         out.append(values)
     return out
+
+
+def converted_column(values: Sequence[Any], convert: Callable[[Any], Any]) -> list[Any]:
+    """One column's values converted (None stays None), each distinct value once (keyed by type
+    too, as in :func:`converted`)."""
+    done: dict[tuple[Any, type], Any] = {}
+    out = []
+    for value in values:
+        if value is None:
+            out.append(None)
+            continue
+        try:
+            key = (value, type(value))
+            result = done.get(key, _MISSING)
+        except TypeError:  # unhashable (a JSON list)
+            out.append(convert(value))
+            continue
+        if result is _MISSING:
+            result = done[key] = convert(value)
+        out.append(result)
+    return out

@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.db import UtcDateTime, sqlite_timestamp
-from csq_common.sql.encoding import Converters, converted, json_text
+from csq_common.sql.encoding import Converters, converted, converted_column, json_text
 
 #: Rows per multi-row statement: keeps ``rows × columns`` under SQLite's bound-parameter limit (32766).
 ROWS_PER_STATEMENT = 500
@@ -148,6 +148,21 @@ async def add_to_counters(
 ) -> None:
     driver = await driver_connection(session)
     await driver.executemany(_counters_sql(table, columns, added, replaced), _stored(table, columns, rows))
+
+
+async def add_columns_to_counters(
+    session: AsyncSession,
+    table: Table,
+    columns: tuple[str, ...],
+    arrays: list[list[Any]],
+    added: tuple[str, ...],
+    replaced: tuple[str, ...],
+) -> None:
+    arrays = list(arrays)
+    for index, convert in _converters(table, columns):
+        arrays[index] = converted_column(arrays[index], convert)
+    driver = await driver_connection(session)
+    await driver.executemany(_counters_sql(table, columns, added, replaced), list(zip(*arrays)))
 
 
 async def rows_by_keys(

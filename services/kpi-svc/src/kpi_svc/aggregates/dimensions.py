@@ -1,24 +1,37 @@
 """Dimension values and the precomputed grouping sets (pure).
 
-Every observation is counted in five rows per bucket: the full (team, agent, channel) row and the
-grouping sets where some dimensions are the wildcard ``*``. A read whose filters match a set reads
-only that set's rows; one filtering by agent reads the full rows.
+Survey and voice aggregates count every observation in five rows per bucket (GROUPING_SETS): the
+full (team, agent, channel) row and the sets where some dimensions are the wildcard ``*``. Ticket
+aggregates store per resolution only the sets their reads need (TICKET_SETS): the 15-minute cells
+only as full rows (a coarse read sums them at window edges and zone offsets), hours only as the
+coarse sets (an agent's hours are read from its 15-minute cells), and days and months also per
+(team, agent) so that a per-agent breakdown reads one row per agent and bucket. A read takes, per
+tile, the coarsest stored set that holds its filters and grouping (``source``), at the tile's
+resolution or else a finer one over the same span.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
+from kpi_svc.aggregates.buckets import DAY, HOUR, MONTH, Q15, RESOLUTIONS
+
 WILDCARD = "*"
 
-#: (keep team, keep agent, keep channel); False means the dimension is the wildcard.
-GROUPING_SETS: tuple[tuple[bool, bool, bool], ...] = (
-    (True, True, True),
-    (True, False, False),
-    (False, False, False),
-    (False, False, True),
-    (True, False, True),
-)
+GroupingSet = tuple[bool, bool, bool]  # (keep team, keep agent, keep channel); False: the wildcard
+FULL: GroupingSet = (True, True, True)
+TEAM_AGENT: GroupingSet = (True, True, False)
+COARSE_SETS: tuple[GroupingSet, ...] = ((True, False, False), (False, False, False), (False, False, True), (True, False, True))
+GROUPING_SETS: tuple[GroupingSet, ...] = (FULL, *COARSE_SETS)
+#: The uniform layout (survey and voice aggregates): every set at every resolution.
+UNIFORM = {resolution: GROUPING_SETS for resolution in RESOLUTIONS}
+#: The ticket aggregates' layout: the sets stored per resolution.
+TICKET_SETS: dict[str, tuple[GroupingSet, ...]] = {
+    Q15: (FULL,),
+    HOUR: COARSE_SETS,
+    DAY: (FULL, TEAM_AGENT, *COARSE_SETS),
+    MONTH: (FULL, TEAM_AGENT, *COARSE_SETS),
+}
 
 
 @lru_cache(maxsize=65_536)  # a handful of teams, agents and channels, looked up per event
@@ -44,3 +57,22 @@ def grouping_keys(team: str, agent: str, channel: str) -> tuple[tuple[str, str, 
     return tuple(
         (team if t else WILDCARD, agent if a else WILDCARD, channel if c else WILDCARD) for t, a, c in GROUPING_SETS
     )
+
+
+def keys_of(sets: tuple[GroupingSet, ...], team: str, agent: str, channel: str) -> tuple[tuple[str, str, str], ...]:
+    """The (team, agent, channel) rows of ``sets`` one observation with these stored dims increments."""
+    return tuple(
+        (team if t else WILDCARD, agent if a else WILDCARD, channel if c else WILDCARD) for t, a, c in sets
+    )
+
+
+def source(layout: dict[str, tuple[GroupingSet, ...]], resolution: str, needed: GroupingSet) -> tuple[str, GroupingSet]:
+    """``(resolution, set)`` to read a tile of ``resolution`` from: the set with the fewest kept
+    dimensions among those keeping every ``needed`` one (filtered or grouped), at ``resolution``
+    or else the next finer resolution storing one (its buckets tile the same span)."""
+    finer = RESOLUTIONS[: RESOLUTIONS.index(resolution) + 1][::-1]
+    for candidate in finer:
+        fitting = [kept for kept in layout[candidate] if all(k or not n for k, n in zip(kept, needed))]
+        if fitting:
+            return candidate, min(fitting, key=sum)
+    raise ValueError(f"no stored grouping set holds {needed} at {resolution} or finer")

@@ -5,7 +5,7 @@
   counts (see sketch.py: sorted (int32 key, int64 count) pairs; ``b""`` when empty). Durations are
   integer milliseconds so sums are exact; averages are computed at read time; sketches are merged
   at read time by adding bin counts. Dimension value ``*`` is the wildcard of a precomputed
-  grouping set (see dimensions.GROUPING_SETS).
+  grouping set; which sets each resolution stores: dimensions.TICKET_SETS.
 - ``kpi_ticket_deltas``: what the consumer has counted and the roll-up has not yet folded into
   the aggregates: one row per batch and finest cell (15-minute bucket × team × agent × channel),
   same counters and sketch blobs. Reads add the pending deltas of their window to the tiles, so a
@@ -14,8 +14,9 @@
   reopen delivered again (even under a new event id) counts once.
 
 The primary keys lead with the dimensions, so reading one grouping set over a window is a range
-scan on ``bucket_start`` under an exact key prefix. A partial ``agent_id`` index over the full rows
-only (a fifth of them, so it costs the writer little) serves agent filters.
+scan on ``bucket_start`` under an exact key prefix. A partial ``agent_id`` index over the rows with
+an agent serves agent filters; a partial ``bucket_start`` index over the 15-minute rows (which
+are full rows only) serves the reads that sum them.
 """
 
 from __future__ import annotations
@@ -41,6 +42,13 @@ class TicketAggregate(Base):
             "bucket_start",
             postgresql_where=text("agent_id <> '*'"),
             sqlite_where=text("agent_id <> '*'"),
+        ),
+        # the 15-minute rows (full dimensions only) by time, for reads of any filter
+        Index(
+            "ix_kpi_ticket_aggregates_q15",
+            "bucket_start",
+            postgresql_where=text("resolution = 'q15'"),
+            sqlite_where=text("resolution = 'q15'"),
         ),
     )
 

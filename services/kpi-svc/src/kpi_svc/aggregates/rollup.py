@@ -2,8 +2,9 @@
 
 ``fold_pending`` takes up to ``limit`` rows of ``kpi_ticket_deltas`` (``DELETE … RETURNING``, on
 PostgreSQL ``FOR UPDATE SKIP LOCKED`` so replicas take disjoint rows), adds each delta to its rows
-in ``kpi_ticket_aggregates`` — 4 resolutions (15 minutes, hour, day, month) × 5 grouping sets,
-counters summed, sketch bins merged — and writes them (see ``write``) in the same transaction. A
+in ``kpi_ticket_aggregates`` — 4 resolutions (15 minutes, hour, day, month) × the grouping sets
+stored at each (dimensions.TICKET_SETS), counters summed, sketch bins merged, all at once with
+numpy (aggregates.fold) — and writes them (see ``write``) in the same transaction. A
 delta is in exactly one of the two tables at any commit, and a read takes both in one statement
 (one snapshot), so a roll-up never makes a KPI move. ``RollupWorker`` runs it in the background.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import numpy as np
 import structlog
 from prometheus_client import Gauge
 from sqlalchemy import delete, func, select
@@ -20,9 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from csq_common import sql
 from csq_common.db import transaction
 from csq_common.worker import PollingWorker
-from kpi_svc.aggregates import sketch
+from kpi_svc.aggregates import fold, sketch
 from kpi_svc.aggregates.buckets import bucket_starts
-from kpi_svc.aggregates.dimensions import grouping_keys
+from kpi_svc.aggregates.dimensions import TICKET_SETS, GroupingSet, keys_of
 from kpi_svc.aggregates.models import COUNTER_COLUMNS, SKETCH_COLUMNS, TicketAggregate, TicketDelta
 
 log = structlog.get_logger(__name__)
@@ -37,9 +39,13 @@ KEY_COLUMNS = ("resolution", "bucket_start", "team_id", "agent_id", "channel")
 
 
 class BatchAggregate:
-    """In-memory increments of one roll-up, keyed by the aggregate rows they will be added to."""
+    """In-memory increments of deltas, keyed by the aggregate rows they will be added to: the
+    reference form of ``fold.fold`` (one Python operation per row and bin), used where a few rows
+    are compared (rebuild.compare, the read benchmark's seeding check)."""
 
-    def __init__(self) -> None:
+    def __init__(self, layout: dict[str, tuple[GroupingSet, ...]] = TICKET_SETS) -> None:
+        #: The grouping sets stored per resolution (a migration test folds the previous layout too).
+        self.layout = layout
         self.counters: dict[RowKey, list[int]] = {}
         #: (row, metric) → {bin_key: count}: the bins this roll-up adds to that row's sketch.
         self.bins: dict[tuple[RowKey, str], dict[int, int]] = {}
@@ -51,9 +57,8 @@ class BatchAggregate:
         """Add one finest cell (a 15-minute bucket of stored dims) to every row it belongs to."""
         positions = [(index, amount) for index, amount in enumerate(counters) if amount]
         sketches = [(metric, bins) for metric, bins in ((FRT, frt_bins), (RESOLUTION, resolution_bins)) if bins]
-        dims = grouping_keys(team, agent, channel)
         for resolution, start in bucket_starts(quarter):
-            for dim in dims:
+            for dim in keys_of(self.layout[resolution], team, agent, channel):
                 row = (resolution, start, *dim)
                 totals = self.counters.get(row)
                 if totals is None:
@@ -82,15 +87,15 @@ async def fold_pending(session: AsyncSession, *, limit: int = 20_000) -> int:
             *(table.c[name] for name in (*COUNTER_COLUMNS, *SKETCH_COLUMNS)),
         )
     )
-    batch = BatchAggregate()
+    deltas = (await session.execute(statement)).all()
+    if not deltas:
+        return 0
     width = len(COUNTER_COLUMNS)
-    moved = 0
-    for row in await session.execute(statement):
-        moved += 1
-        counters = row[4 : 4 + width]
-        batch.add_cell(row[0], row[1], row[2], row[3], counters, sketch.decode(row[4 + width]), sketch.decode(row[5 + width]))
-    await write(session, batch)
-    return moved
+    columns = list(zip(*deltas))
+    counters = np.array([row[4 : 4 + width] for row in deltas], dtype=np.int64).reshape(len(deltas), width)
+    folded = fold.fold(columns[0], columns[1], columns[2], columns[3], counters, columns[4 + width :])
+    await write(session, folded)
+    return len(deltas)
 
 
 async def backlog(session: AsyncSession) -> int:
@@ -118,8 +123,8 @@ class RollupWorker(PollingWorker):
         return moved == self._batch_size
 
 
-async def write(session: AsyncSession, batch: BatchAggregate) -> None:
-    """Add the batch's increments to the stored rows.
+async def write(session: AsyncSession, folded: fold.Folded) -> None:
+    """Add the folded increments to the stored rows.
 
     1. Lock out other writers of the aggregates (roll-ups of several replicas take turns for the
        rest of their transaction; readers are not blocked), so the stored sketches cannot change
@@ -128,29 +133,36 @@ async def write(session: AsyncSession, batch: BatchAggregate) -> None:
     3. Upsert those rows (counters added, sketches replaced by stored ∪ new bins), then upsert the
        rows without new bins (counters only, sketches untouched) — rows in key order.
     """
-    if not batch.counters:
+    keys = folded.keys
+    if not keys:
         return
     table = TicketAggregate.__table__
     await sql.lock_out_other_writers(session, table)
-    bins = batch.bins
-    sketched: list[tuple[RowKey, list[int]]] = []
-    plain: list[tuple] = []
-    for row, values in sorted(batch.counters.items()):
-        if (row, FRT) in bins or (row, RESOLUTION) in bins:
-            sketched.append((row, values))
-        else:
-            plain.append((*row, *values))
-    stored = await sql.rows_by_keys(session, table, KEY_COLUMNS, SKETCH_COLUMNS, [row for row, _ in sketched])
-    empty = (sketch.EMPTY,) * len(METRICS)
-    merged = []
-    for row, values in sketched:
-        old = stored.get(row, empty)
-        merged.append(
-            (*row, *values, *(sketch.merge_bins(blob, bins.get((row, metric))) for blob, metric in zip(old, METRICS)))
-        )
+    has_bins = np.zeros(len(keys), dtype=bool)
+    has_bins[folded.bin_rows] = True
+    sketched = np.flatnonzero(has_bins).tolist()
+    stored = await sql.rows_by_keys(session, table, KEY_COLUMNS, SKETCH_COLUMNS, [keys[index] for index in sketched])
+    stored_rows, stored_blobs = [], [[] for _ in METRICS]
+    for index in sketched:
+        blobs = stored.get(keys[index])
+        if blobs is not None:
+            stored_rows.append(index)
+            for metric, blob in enumerate(blobs):
+                stored_blobs[metric].append(blob)
+    stored_pairs = []
+    for metric, blobs in enumerate(stored_blobs):
+        owner, bin_keys, counts = fold.pairs(blobs)
+        stored_pairs.append((np.asarray(stored_rows, dtype=np.int64)[owner], np.full(len(owner), metric, np.int64), bin_keys, counts))
+    merged = fold.merged_blobs(
+        len(keys), len(METRICS),
+        (folded.bin_rows, folded.bin_metrics, folded.bin_keys, folded.bin_counts),
+        tuple(np.concatenate(part) for part in zip(*stored_pairs)),
+    )
     columns = (*KEY_COLUMNS, *COUNTER_COLUMNS, *SKETCH_COLUMNS)
-    if merged:
-        await sql.add_to_counters(session, table, columns, merged, added=COUNTER_COLUMNS, replaced=SKETCH_COLUMNS)
-    if plain:
-        await sql.add_to_counters(session, table, columns, [(*row, *empty) for row in plain], added=COUNTER_COLUMNS)
-
+    key_arrays = [np.array(values, dtype=object) for values in zip(*keys)]
+    blob_arrays = [np.array(blobs, dtype=object) for blobs in merged]
+    for rows, replaced in ((np.flatnonzero(has_bins), SKETCH_COLUMNS), (np.flatnonzero(~has_bins), ())):
+        if len(rows):  # the rows with new bins get their merged sketches; the others keep theirs
+            arrays = [values[rows].tolist() for values in key_arrays] + folded.counters[rows].T.tolist()
+            arrays += [values[rows].tolist() for values in blob_arrays]
+            await sql.add_columns_to_counters(session, table, columns, arrays, added=COUNTER_COLUMNS, replaced=replaced)

@@ -2,7 +2,8 @@
 
 The window is widened to 15-minute boundaries and tiled with the coarsest buckets (see
 aggregates.buckets.tile: months, days, hours, quarters); one query reads the tiles' rows (OR'ed),
-restricted to the one grouping set that matches the filters: a few dozen rows for 90 days, plus,
+each from the one grouping set that matches the filters (for tickets, per tile: see
+ticket_tiles_clause and dimensions.TICKET_SETS): a few dozen rows for 90 days, plus,
 in the same statement (one snapshot), the window's pending deltas that the roll-up has not folded
 in yet (aggregates.rollup; a handful while it keeps up). The counters are summed in Python and
 the sketch blobs merged (bin counts added) all at once with numpy (see merge_rows). Survey KPIs
@@ -17,14 +18,14 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from functools import lru_cache
 
-from sqlalchemy import and_, bindparam, or_, select, union_all
+from sqlalchemy import and_, bindparam, literal_column, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.errors import InvalidInput
 from csq_common.sql import fetch_prepared
 from kpi_svc.aggregates import sketch
 from kpi_svc.aggregates.buckets import Tile, tile, widen
-from kpi_svc.aggregates.dimensions import WILDCARD, stored
+from kpi_svc.aggregates.dimensions import TICKET_SETS, WILDCARD, GroupingSet, source, stored
 from kpi_svc.aggregates.models import COUNTER_COLUMNS, SKETCH_COLUMNS, SurveyAggregate, TicketAggregate, TicketDelta
 from kpi_svc.kpis.surveys import check_dimension, survey_statement, survey_values
 from kpi_svc.sla.kpis import SLA, SLA_KIND, sla_values_of
@@ -99,6 +100,41 @@ def window_clause(table, resolutions: tuple[str, ...]):
     )
 
 
+def set_clause(table, kept: GroupingSet, team: bool, agent: bool, channel: bool):
+    """The rows of the grouping set ``kept`` matching the filters given (bind parameters ``team``,
+    ``agent``, ``channel``): a kept dimension equals its filter or, unfiltered, is any value but
+    the wildcard (a stored value never is ``*``); a dimension not kept is the wildcard."""
+    clauses = []
+    for name, param, keep, given in (("team_id", "team", kept[0], team), ("agent_id", "agent", kept[1], agent), ("channel", "channel", kept[2], channel)):
+        if keep and given:
+            clauses.append(table.c[name] == bindparam(param))
+        if keep and (not given or name == "agent_id"):  # spelt out for agents: the partial agent index
+            clauses.append(table.c[name] != WILDCARD)
+        if not keep:
+            clauses.append(table.c[name] == WILDCARD)
+    return and_(*clauses)
+
+
+def ticket_tiles_clause(table, resolutions: tuple[str, ...], by: str | None, team: bool, agent: bool, channel: bool):
+    """The ticket aggregate rows of the tiles (bind parameters ``s<i>``/``e<i>``, one tile per
+    resolution in ``resolutions``), each tile read from the set and resolution that
+    ``dimensions.source`` picks for the filters given and the grouping ``by``; resolutions are
+    literals, so that the planners can use the partial index of the 15-minute rows."""
+    needed = (team or by == "team_id", agent or by == "agent_id", channel or by == "channel")
+    branches = []
+    for index, resolution in enumerate(resolutions):
+        stored_at, kept = source(TICKET_SETS, resolution, needed)
+        branches.append(
+            and_(
+                table.c.resolution == literal_column(f"'{stored_at}'"),
+                table.c.bucket_start >= bindparam(f"s{index}"),
+                table.c.bucket_start < bindparam(f"e{index}"),
+                set_clause(table, kept, team, agent, channel),
+            )
+        )
+    return or_(*branches)
+
+
 def _dimension_clause(table, team: bool, agent: bool, channel: bool):
     """The rows of the one grouping set answering filters on ``team``/``agent``/``channel`` (which
     are given): a precomputed wildcard set (``team_row``/``channel_row`` hold a value or ``*``), or
@@ -159,9 +195,7 @@ def _ticket_statement(shape: Shape):
     table, deltas = TicketAggregate.__table__, TicketDelta.__table__
     columns = (*COUNTER_COLUMNS, *SKETCH_COLUMNS)
     return union_all(
-        select(*(table.c[name] for name in columns)).where(
-            _dimension_clause(table, team, agent, channel), window_clause(table, resolutions)
-        ),
+        select(*(table.c[name] for name in columns)).where(ticket_tiles_clause(table, resolutions, None, team, agent, channel)),
         select(*(deltas.c[name] for name in columns)).where(delta_clause(deltas, team, agent, channel)),
     )
 

@@ -6,7 +6,8 @@ and optionally a dimension to group by. Each bucket is tiled with the coarsest s
 cover it exactly (aggregates.buckets.tile: days and hours where the zone's boundaries allow, the
 15-minute cells elsewhere); adjacent pieces of one resolution are read as one range. One
 statement reads the ranges' rows of the grouping set that answers the grouping and filters
-(dimensions.GROUPING_SETS) and, for tickets, the pending deltas of the same buckets (one snapshot,
+(dimensions.GROUPING_SETS; for tickets per range, from a finer resolution where the set is not
+stored at the range's: kpis.service.ticket_tiles_clause) and, for tickets, the pending deltas of the same buckets (one snapshot,
 as in the summary); each row is added to its (group, bucket) by its ``bucket_start``. A window of
 more ranges than one statement should hold is read in chunks of whole buckets, each chunk with its
 own deltas, so a roll-up between two chunks cannot count a delta twice or miss it.
@@ -34,7 +35,7 @@ from kpi_svc.aggregates.models import (
     TicketAggregate,
     TicketDelta,
 )
-from kpi_svc.kpis.service import delta_clause, ticket_values, window_clause
+from kpi_svc.kpis.service import delta_clause, ticket_tiles_clause, ticket_values, window_clause
 from kpi_svc.kpis.surveys import survey_values_of
 from kpi_svc.sla.kpis import SLA, SLA_KIND, sla_values_of
 from kpi_svc.voice import kpis as voice
@@ -116,7 +117,7 @@ def _statement(shape: Shape):
         columns = (*COUNTER_COLUMNS, *sketches)
         rows = union_all(
             select(*([table.c[by]] if by else []), table.c.bucket_start, *(table.c[name] for name in columns)).where(
-                _rows_clause(table, by, team, agent, channel), window_clause(table, resolutions)
+                ticket_tiles_clause(table, resolutions, by, team, agent, channel)
             ),
             select(*([deltas.c[by]] if by else []), deltas.c.bucket_start, *(deltas.c[name] for name in columns)).where(
                 delta_clause(deltas, team, agent, channel)
