@@ -1,4 +1,4 @@
-"""The ticket layout migration (rollup_0001): rows of the old layout (every grouping set at every
+"""The ticket layout migration (0011): rows of the old layout (every grouping set at every
 resolution) become exactly the rows the roll-up now writes, and back on downgrade."""
 
 import random
@@ -44,7 +44,7 @@ def canonical(batch: BatchAggregate) -> dict:
 async def test_the_layout_migration_converts_the_rows_both_ways(database_url):
     engine = create_engine(database_url)
     try:
-        await migrate(engine, "0009")
+        await migrate(engine, "0010")
         sessions = session_factory(engine)
         async with sessions() as session:
             await handle_events(session, generate(random.Random(31), 120).events)
@@ -71,7 +71,7 @@ async def test_the_layout_migration_converts_the_rows_both_ways(database_url):
             assert await ticket_rows(session, *EVER, BatchAggregate()) == canonical(new)
         assert {key[0] for key in new.counters if key[3] != "*" and key[4] == "*"} == {"day", "month"}
 
-        await migrate(engine, "0009", down=True)
+        await migrate(engine, "0010", down=True)
         async with sessions() as session:
             assert await ticket_rows(session, *EVER, BatchAggregate()) == canonical(old)
     finally:

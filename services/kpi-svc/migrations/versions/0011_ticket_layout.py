@@ -1,8 +1,8 @@
 """ticket aggregates per resolution: 15-minute cells as full rows only, hours without full rows,
 days and months also per (team, agent); a partial index on the 15-minute rows' bucket_start
 
-Revision ID: rollup_0001
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-06
 
 Upgrade: the (team, agent, *) rows of days and months are summed from their full rows (sketch
@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable
 import sqlalchemy as sa
 from alembic import op
 
-revision = "rollup_0001"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
