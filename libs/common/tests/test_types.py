@@ -1,4 +1,4 @@
-"""StorableStr and the refusal of unknown query parameters: 422s that name the field."""
+"""StorableStr, UtcInstant and the refusal of unknown query parameters: 422s that name the field."""
 
 from typing import Annotated
 
@@ -9,12 +9,16 @@ from pydantic import BaseModel
 
 from csq_common.http import problems
 from csq_common.http.dependencies import reject_unknown_query_parameters
-from csq_common.types import CursorStr, StorableStr, storable_str
+from csq_common.types import CursorStr, StorableStr, UtcInstant, storable_str
 
 
 class Answer(BaseModel):
     text: StorableStr
     key: storable_str(min_length=1, max_length=20)
+
+
+class Appointment(BaseModel):
+    due_at: UtcInstant
 
 
 def _app() -> FastAPI:
@@ -28,6 +32,10 @@ def _app() -> FastAPI:
     @router.post("/answers")
     async def answer(body: Answer, channel: Annotated[StorableStr | None, Query()] = None, cursor=Depends(page)):
         return {"channel": channel, "cursor": cursor}
+
+    @router.post("/appointments")
+    async def appoint(body: Appointment, since: Annotated[UtcInstant | None, Query(alias="from")] = None):
+        return {"due_at": body.due_at.isoformat(), "from": since.isoformat() if since else None}
 
     app.include_router(router)
     return app
@@ -76,3 +84,26 @@ async def test_a_problem_quoting_a_lone_surrogate_is_still_a_422(client):
     assert response.status_code == 200
     bad = await client.post("/answers", content='{"text": 5, "key": "\\ud800"}', headers={"Content-Type": "application/json"})
     assert bad.status_code == 422 and {error["field"] for error in bad.json()["errors"]} == {"text", "key"}
+
+
+async def test_utc_instants_are_kept_in_utc(client):
+    response = await client.post("/appointments?from=2026-03-01T08:00:00%2B08:00", json={"due_at": "2026-03-01T23:30:00-05:00"})
+    assert response.status_code == 200, response.text
+    assert response.json() == {"due_at": "2026-03-02T04:30:00+00:00", "from": "2026-03-01T00:00:00+00:00"}
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:01:00+12:19", "9999-12-31T23:59:59-00:01"])
+async def test_an_instant_without_a_utc_value_is_a_422_naming_the_field(client, moment):
+    # Year 0 or year 10000 once the offset is taken off: no datetime holds it.
+    in_body = await client.post("/appointments", json={"due_at": moment})
+    assert in_body.status_code == 422, in_body.text
+    assert in_body.headers["content-type"] == "application/problem+json"
+    assert [(e["field"], e["message"]) for e in in_body.json()["errors"]] == [("due_at", "is out of range (years 1-9999 in UTC)")]
+    in_query = await client.post("/appointments", params={"from": moment}, json={"due_at": "2026-03-01T00:00:00Z"})
+    assert in_query.status_code == 422, in_query.text
+    assert [e["field"] for e in in_query.json()["errors"]] == ["from"]
+
+
+async def test_an_instant_without_an_offset_is_a_422(client):
+    response = await client.post("/appointments", json={"due_at": "2026-03-01T00:00:00"})
+    assert response.status_code == 422 and [e["field"] for e in response.json()["errors"]] == ["due_at"]

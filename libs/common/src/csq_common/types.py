@@ -1,4 +1,4 @@
-"""String types for everything a client sends: text that both databases can store.
+"""Types for everything a client sends: text that both databases can store, instants in UTC.
 
 PostgreSQL refuses NUL characters in text, and a lone surrogate (``"\\ud800"`` in JSON) cannot be
 encoded as UTF-8 for either driver; both used to end as 500s. ``StorableStr`` refuses them as a
@@ -10,9 +10,10 @@ stay pydantic's own.
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, StringConstraints
 
 
 def unstorable_reason(value: str) -> str | None:
@@ -73,3 +74,19 @@ def check_email(value: str) -> str:
 
 #: An email address a client sends (checked by ``check_email``).
 EmailAddress = Annotated[str, StringConstraints(max_length=320), AfterValidator(check_email)]
+
+
+def check_utc(value: datetime) -> datetime:
+    """Pydantic validator of ``UtcInstant``: ``value`` converted to UTC, or a ValueError if it has
+    no UTC value (``0001-01-01T00:01+12:19`` falls in year 0, ``9999-12-31T23:00-05:00`` in year
+    10000)."""
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError("is out of range (years 1-9999 in UTC)") from None
+
+
+#: A client-sent instant (body field or query parameter): RFC 3339 with an offset, kept in UTC.
+#: Converting at the edge makes an instant without a UTC value a 422 naming the field, where the
+#: later ``astimezone`` of the service or the database driver used to raise an OverflowError (a 500).
+UtcInstant = Annotated[AwareDatetime, AfterValidator(check_utc)]

@@ -33,6 +33,11 @@ async def test_cycle_assignments_reassign_complete_and_dashboard(client):
     assert again.status_code == 409 and again.json()["cycle_id"] == cycle["id"]
     current = await client.post(f"/v1/audit-plans/{plan_id}/cycles", json={"period": today.isoformat()}, headers=WRITER)
     assert current.status_code == 422 and current.json()["errors"][0]["field"] == "period"
+    # A period reaching outside the calendar: the week of 9999-12-31 ends in the year 10000, and
+    # Shanghai's midnight of 0001-01-01 is in the year 0 in UTC.
+    for day in ("9999-12-31", "0001-01-01"):
+        outside = await client.post(f"/v1/audit-plans/{plan_id}/cycles", json={"period": day}, headers=WRITER)
+        assert outside.status_code == 422 and [e["field"] for e in outside.json()["errors"]] == ["period"], (day, outside.text)
     huge = await client.post(f"/v1/audit-plans/{plan_id}/cycles", json={"period": "2026-01-05", "seed": 2**60}, headers=WRITER)
     assert huge.status_code == 422 and huge.json()["errors"][0]["field"] == "seed"
 

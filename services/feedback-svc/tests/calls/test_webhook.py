@@ -189,7 +189,8 @@ async def test_calls_are_listed_by_offer_time_with_filters_and_pages(client, pos
 
     for params, field in (({"to": "2026-11-20T08:00:00Z", "from": "2026-11-20T09:00:00Z"}, "to"),
                           ({"cursor": "nonsense"}, "cursor"), ({"agent": "A-7"}, "agent"),
-                          ({"from": "2026-11-20T09:00:00"}, "from")):
+                          ({"from": "2026-11-20T09:00:00"}, "from"), ({"from": "0001-01-01T00:01:00+12:19"}, "from"),
+                          ({"to": "9999-12-31T23:59:59-12:00"}, "to")):
         response = await client.get("/v1/calls", params=params, headers=READER)
         assert response.status_code == 422 and field in [e["field"] for e in response.json()["errors"]], (params, response.text)
     assert (await client.get("/v1/calls")).status_code == 401

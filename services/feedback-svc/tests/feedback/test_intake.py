@@ -124,6 +124,19 @@ async def test_bad_input_is_a_422_naming_the_field(client, overrides, field):
     assert field in [error["field"] for error in response.json()["errors"]]
 
 
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"from": "0001-01-01T00:01:00+12:19"}, "from"),  # year 0 once the offset is taken off
+        ({"to": "9999-12-31T23:59:59-12:00"}, "to"),  # year 10000 in UTC
+    ],
+)
+async def test_a_listing_window_without_a_utc_value_is_a_422_naming_the_bound(client, params, field):
+    response = await client.get("/v1/feedback", params=params, headers=READER)
+    assert response.status_code == 422, response.text
+    assert [error["field"] for error in response.json()["errors"]] == [field]
+
+
 async def test_intake_needs_the_write_scope(client):
     assert (await client.post("/v1/feedback", json=feedback_payload(), headers=READER)).status_code == 403
     assert (await client.post("/v1/feedback", json=feedback_payload())).status_code == 401

@@ -79,6 +79,9 @@ async def test_bad_input_is_422_naming_the_field(client):
         ({"from": "garbage", "to": "2026-11-22T00:00:00Z"}, "from"),
         ({"from": "2024-01-01T00:00:00Z", "to": "2026-11-22T00:00:00Z"}, "to"),
         ({"from": "2026-11-21T00:00:00Z", "to": "2026-11-22T00:00:00Z", "team_id": "x" * 201}, "team_id"),
+        # No UTC value: year 0 once the +12:19 is taken off, year 10000 once the -12:00 is.
+        ({"from": "0001-01-01T00:01:00+12:19", "to": "0001-01-02T00:00:00Z"}, "from"),
+        ({"from": "9999-12-31T00:00:00Z", "to": "9999-12-31T23:59:59-12:00"}, "to"),
     ]
     for params, field in cases:
         response = await client.get("/v1/kpis/summary", params=params, headers=READER)

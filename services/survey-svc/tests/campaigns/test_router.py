@@ -146,6 +146,10 @@ async def test_every_refusal_names_its_field_or_status(client):
     assert wrong.status_code == 409 and wrong.json()["type"].endswith("campaign-not-inviting")
     too_many = {"recipients": [{"customer": {"id": f"c{n}"}} for n in range(1001)]}
     assert (await client.post(f"/v1/campaigns/{campaign_id}/invitations", json=too_many, headers=WRITER)).json()["errors"][0]["field"] == "recipients"
+    # An instant with no UTC value (year 0 once its +12:19 offset is taken off) names its field.
+    year_zero = {"recipients": [{"customer": {"id": "c"}}], "send_at": "0001-01-01T00:01:00+12:19"}
+    refused = await client.post(f"/v1/campaigns/{campaign_id}/invitations", json=year_zero, headers=WRITER)
+    assert refused.status_code == 422 and [e["field"] for e in refused.json()["errors"]] == ["send_at"], refused.text
 
 
 async def invitation_row(client, invitation_id) -> Invitation:

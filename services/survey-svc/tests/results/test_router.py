@@ -274,5 +274,15 @@ async def test_bad_parameters_unknown_survey_and_api_keys(client, data):
         missing = await client.get(path.replace(sid, "no-such-survey"), params=ALL, headers=READER)
         assert missing.status_code == 404 and missing.json()["type"].endswith("survey-not-found")
         assert missing.headers["content-type"] == PROBLEM
+    # Series buckets past the calendar's ends: the week or month around 9999-12-31, a day of
+    # 0001-01-01 in New York (year 0 there).
+    for params, field in [
+        ({"from": "9999-12-30T00:00:00Z", "to": "9999-12-31T23:59:59Z", "interval": "week"}, "to"),
+        ({"from": "9999-12-30T00:00:00Z", "to": "9999-12-31T23:59:59Z", "interval": "month"}, "to"),
+        ({"from": "0001-01-01T00:00:00Z", "to": "0001-01-02T00:00:00Z", "interval": "day", "tz": "America/New_York"}, "from"),
+    ]:
+        response = await client.get(paths[0], params=params, headers=READER)
+        assert response.status_code == 422, (params, response.text)
+        assert [e["field"] for e in response.json()["errors"]] == [field], (params, response.json())
     adelaide = await results(client, sid, **ALL, tz="Australia/Adelaide", interval="month")
     assert [b["start"] for b in adelaide["series"]][:2] == ["2026-01-01T00:00:00+10:30", "2026-02-01T00:00:00+10:30"]

@@ -3,11 +3,10 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import AwareDatetime
 
 from csq_common.http.auth import ReadScope, WriteScope
 from csq_common.http.dependencies import ReadSessionDep, SessionDep, reject_unknown_query_parameters
-from csq_common.types import CursorStr, IdStr
+from csq_common.types import CursorStr, IdStr, UtcInstant
 from audit_svc.calibration import grading, results, service
 from audit_svc.calibration.models import CalibrationSession
 from audit_svc.calibration.schemas import (
@@ -44,8 +43,8 @@ async def list_calibrations(
 async def grade_reviewers(
     _: ReadScope,
     session: ReadSessionDep,
-    from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    to: Annotated[AwareDatetime | None, Query(description="exclusive")] = None,
+    from_: Annotated[UtcInstant | None, Query(alias="from")] = None,
+    to: Annotated[UtcInstant | None, Query(description="exclusive")] = None,
     reviewer_id: Annotated[IdStr | None, Query()] = None,
     period: Annotated[Literal["week", "month"], Query(description="the series' buckets")] = "week",
     timezone: Annotated[Zone, Query(description="IANA zone the weeks and months are counted in")] = "UTC",

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from csq_common.types import IdStr, storable_str
+from csq_common.types import IdStr, UtcInstant, storable_str
 from audit_svc.reviews.schemas import ReviewAnswers
 
 Benchmark = Literal["expert", "agreed"]
@@ -32,13 +32,13 @@ class CalibrationCreate(_Strict):
     participants: list[IdStr] = Field(min_length=1, max_length=100)
     benchmark: Benchmark = Field(description="expert: the expert's review is the benchmark; agreed: the final review agreed after the session")
     expert_id: IdStr | None = None
-    deadline: AwareDatetime
+    deadline: UtcInstant
 
 
 class CalibrationReviewCreate(ReviewAnswers):
     reviewer_id: IdStr
     ticket_id: IdStr
-    started_at: AwareDatetime | None = None
+    started_at: UtcInstant | None = None
 
 
 class BenchmarkCreate(ReviewAnswers):

@@ -3,11 +3,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import AwareDatetime
 
 from csq_common.http.auth import AgentWriteScope, ReadScope, WriteScope, agent_filter
 from csq_common.http.dependencies import ReadSessionDep, SessionDep, reject_unknown_query_parameters
-from csq_common.types import CursorStr, IdStr
+from csq_common.types import CursorStr, IdStr, UtcInstant
 from audit_svc.disputes import report, service
 from audit_svc.disputes.schemas import DisputeCreate, DisputePage, DisputeRead, DisputeReport, DisputeResolve, DisputeStatus
 from audit_svc.settings import SettingsDep
@@ -49,8 +48,8 @@ async def list_disputes(
 async def dispute_report(
     _: ReadScope,
     session: ReadSessionDep,
-    from_: Annotated[AwareDatetime | None, Query(alias="from", description="disputes opened at or after")] = None,
-    to: Annotated[AwareDatetime | None, Query(description="disputes opened before (exclusive)")] = None,
+    from_: Annotated[UtcInstant | None, Query(alias="from", description="disputes opened at or after")] = None,
+    to: Annotated[UtcInstant | None, Query(description="disputes opened before (exclusive)")] = None,
     reviewer_id: Annotated[IdStr | None, Query()] = None,
 ) -> dict[str, Any]:
     return await report.dispute_report(session, opened_from=from_, opened_to=to, reviewer_id=reviewer_id)

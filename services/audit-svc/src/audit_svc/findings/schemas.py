@@ -3,12 +3,11 @@ rules between fields and states are in the service modules)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from csq_common.types import IdStr, storable_str
+from csq_common.types import IdStr, UtcInstant, storable_str
 
 Source = Literal["review", "calibration", "external_audit", "on_site_audit", "manual"]
 FindingStatus = Literal["open", "closed"]
@@ -19,17 +18,6 @@ Category = storable_str(strip_whitespace=True, min_length=1, max_length=200)
 Text = storable_str(strip_whitespace=True, min_length=1, max_length=8000)
 Topic = storable_str(strip_whitespace=True, min_length=1, max_length=500)
 Metric = storable_str(strip_whitespace=True, min_length=1, max_length=100)
-
-
-def _utc(value: datetime) -> datetime:
-    try:
-        return value.astimezone(timezone.utc)
-    except OverflowError:  # 0001-01-01T00:00+05:00 has no UTC instant (year 0): a 422, not a 500
-        raise ValueError("is out of range (years 1-9999 in UTC)") from None
-
-
-#: A client-sent instant with its offset, kept in UTC.
-Instant = Annotated[AwareDatetime, AfterValidator(_utc)]
 
 
 class _Strict(BaseModel):
@@ -47,12 +35,12 @@ class FindingCreate(_Strict):
     agent_id: IdStr | None = None
     team_id: IdStr | None = None
     owner_id: IdStr
-    due_at: Instant | None = None
+    due_at: UtcInstant | None = None
 
 
 class KpiWindow(_Strict):
-    from_: Instant = Field(alias="from")
-    to: Instant
+    from_: UtcInstant = Field(alias="from")
+    to: UtcInstant
     value: float | None = Field(description="the KPI over the window (null: no data)")
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -75,13 +63,13 @@ class KpiCheck(_Strict):
 class ActionCreate(_Strict):
     owner_id: IdStr
     plan: Text
-    due_at: Instant
+    due_at: UtcInstant
 
 
 class ActionPatch(_Strict):
     owner_id: IdStr | None = None
     plan: Text | None = None
-    due_at: Instant | None = None
+    due_at: UtcInstant | None = None
 
 
 class Evidence(_Strict):
@@ -162,7 +150,7 @@ class FindingPage(BaseModel):
 class CoachingCreate(_Strict):
     topic: Topic
     review_ids: list[IdStr] = Field(default_factory=list, max_length=100, description="the reviews the coaching comes from")
-    due_at: Instant
+    due_at: UtcInstant
     coach_id: IdStr | None = None
 
 

@@ -3,11 +3,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import AwareDatetime
 
 from csq_common.http.auth import ReadScope, WriteScope
 from csq_common.http.dependencies import ReadSessionDep, SessionDep, reject_unknown_query_parameters
-from csq_common.types import CursorStr, IdStr
+from csq_common.types import CursorStr, IdStr, UtcInstant
 from audit_svc.grades import service
 from audit_svc.grades.schemas import GradeCreate, GradePage, GradeRead
 
@@ -35,8 +34,8 @@ async def list_grades(
     review_id: Annotated[IdStr | None, Query()] = None,
     reviewer_id: Annotated[IdStr | None, Query(description="whose reviews were graded")] = None,
     grader_id: Annotated[IdStr | None, Query()] = None,
-    from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    to: Annotated[AwareDatetime | None, Query(description="exclusive")] = None,
+    from_: Annotated[UtcInstant | None, Query(alias="from")] = None,
+    to: Annotated[UtcInstant | None, Query(description="exclusive")] = None,
 ) -> service.Page:
     return await service.list_grades(
         session, limit=limit, cursor=cursor, review_id=review_id, reviewer_id=reviewer_id, grader_id=grader_id, graded_from=from_, graded_to=to,

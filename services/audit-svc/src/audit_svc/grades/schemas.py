@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from csq_common.types import IdStr
+from csq_common.types import IdStr, UtcInstant
 from audit_svc.reviews.schemas import Answer, CategoryRead, ReviewAnswers
 from audit_svc.scorecards.schemas import Key
 
@@ -20,7 +20,7 @@ class GradeCreate(ReviewAnswers):
     scorecard_id: IdStr
     scorecard_version: int | None = Field(None, ge=1, le=2_147_483_647, description="the latest published when omitted")
     corrections: dict[Key, Answer] = Field(default_factory=dict, max_length=500)
-    started_at: AwareDatetime | None = None
+    started_at: UtcInstant | None = None
 
 
 class ComparedCategory(BaseModel):

@@ -6,11 +6,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import Response
-from pydantic import AwareDatetime
 
 from csq_common.http.auth import ReadScope
 from csq_common.http.dependencies import ReadSessionDep, reject_unknown_query_parameters
-from csq_common.types import IdStr, storable_str
+from csq_common.types import IdStr, UtcInstant, storable_str
 from audit_svc.plans.schemas import Method
 from audit_svc.reports import export, service
 from audit_svc.reports.filters import ReportFilters
@@ -39,8 +38,8 @@ def wants_csv(format: str | None, accept: str | None) -> bool:
 async def audit_report(
     _: ReadScope,
     session: ReadSessionDep,
-    start: Annotated[AwareDatetime, Query(alias="from", description="reviews and closures at or after (RFC 3339)")],
-    end: Annotated[AwareDatetime, Query(alias="to", description="before (exclusive); at most 400 days after from")],
+    start: Annotated[UtcInstant, Query(alias="from", description="reviews and closures at or after (RFC 3339)")],
+    end: Annotated[UtcInstant, Query(alias="to", description="before (exclusive); at most 400 days after from")],
     plan_id: Annotated[IdStr | None, Query()] = None,
     method: Method | None = None,
     team_id: Annotated[IdStr | None, Query()] = None,

@@ -3,11 +3,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import AwareDatetime
 
 from csq_common.http.auth import AgentReadScope, WriteScope, agent_filter
 from csq_common.http.dependencies import ReadSessionDep, SessionDep, reject_unknown_query_parameters
-from csq_common.types import CursorStr, IdStr
+from csq_common.types import CursorStr, IdStr, UtcInstant
 from audit_svc.reviews import service
 from audit_svc.reviews.schemas import Method, ReviewCreate, ReviewDetail, ReviewPage, ReviewRead
 from audit_svc.settings import SettingsDep
@@ -36,8 +35,8 @@ async def list_reviews(
     reviewer_id: Annotated[IdStr | None, Query()] = None,
     plan_id: Annotated[IdStr | None, Query()] = None,
     method: Method | None = None,
-    from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    to: Annotated[AwareDatetime | None, Query(description="exclusive")] = None,
+    from_: Annotated[UtcInstant | None, Query(alias="from")] = None,
+    to: Annotated[UtcInstant | None, Query(description="exclusive")] = None,
 ) -> service.Page:
     return await service.list_reviews(
         session, limit=limit, cursor=cursor, agent_id=agent_filter(principal, agent_id), team_id=team_id, scorecard_id=scorecard_id,

@@ -7,7 +7,7 @@ from typing import Any, Literal, Union
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from csq_common.types import IdStr, storable_str
+from csq_common.types import IdStr, UtcInstant, storable_str
 from audit_svc.scorecards.schemas import Key, RootCause
 
 Method = Literal["internal", "external", "third_party", "mystery_shopper", "on_site", "peer", "calibration"]
@@ -50,7 +50,7 @@ class ReviewCreate(ReviewAnswers):
     method: Method = "internal"
     reviewer_id: IdStr
     context: ObservationContext | None = None
-    started_at: AwareDatetime | None = Field(None, description="when the reviewer opened the ticket (for the average review time)")
+    started_at: UtcInstant | None = Field(None, description="when the reviewer opened the ticket (for the average review time)")
 
 
 class CategoryRead(BaseModel):

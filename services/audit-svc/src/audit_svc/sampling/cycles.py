@@ -171,7 +171,10 @@ async def run_requested_cycle(
     """``POST /v1/audit-plans/{id}/cycles``: sample the plan's period that holds the local date
     ``day``, once that period has ended (paused plans too: an explicit request is deliberate)."""
     plan = await get_plan(session, plan_id)
-    period = period_containing(plan.frequency, plan.timezone, day)
+    try:
+        period = period_containing(plan.frequency, plan.timezone, day)
+    except OverflowError:  # the period or its midnights in UTC fall outside the years 1-9999
+        raise InvalidInput("period", "its period reaches outside the years 1-9999") from None
     if period.end > now:
         raise InvalidInput("period", f"the period starting {period.first_day.isoformat()} ends at {period.end.isoformat()}; sample it once it has ended")
     return await run_cycle(session, plan, period, seed=seed, trigger="api", author=author, now=now)

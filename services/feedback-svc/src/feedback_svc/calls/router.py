@@ -3,12 +3,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import AwareDatetime
 
 from csq_common.http.auth import ReadScope
 from csq_common.http.dependencies import ReadSessionDep, SessionDep, reject_unknown_query_parameters
 from csq_common.http.openapi import documented_body
-from csq_common.types import CursorStr, IdStr
+from csq_common.types import CursorStr, IdStr, UtcInstant
 from feedback_svc.calls import schemas, service
 from feedback_svc.calls.schemas import CallAccepted, CallPage
 from feedback_svc.settings import SettingsDep
@@ -49,8 +48,8 @@ async def list_calls(
     queue: Annotated[IdStr | None, Query()] = None,
     team_id: Annotated[IdStr | None, Query()] = None,
     agent_id: Annotated[IdStr | None, Query()] = None,
-    from_: Annotated[AwareDatetime | None, Query(alias="from", description="offered at or after (RFC 3339)")] = None,
-    to: Annotated[AwareDatetime | None, Query(description="offered before (RFC 3339)")] = None,
+    from_: Annotated[UtcInstant | None, Query(alias="from", description="offered at or after (RFC 3339)")] = None,
+    to: Annotated[UtcInstant | None, Query(description="offered before (RFC 3339)")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Annotated[CursorStr | None, Query()] = None,
 ) -> service.Page:

@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from csq_common.errors import InvalidInput
 from csq_common.http.problems import validation_errors
-from csq_common.types import IdStr, storable_str
+from csq_common.types import IdStr, UtcInstant, storable_str
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
 LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
@@ -32,9 +32,9 @@ class CallCompletedIn(BaseModel):
     queue: IdStr
     team_id: IdStr | None = None
     agent_id: IdStr | None = None
-    offered_at: AwareDatetime
-    answered_at: AwareDatetime | None = None
-    ended_at: AwareDatetime
+    offered_at: UtcInstant
+    answered_at: UtcInstant | None = None
+    ended_at: UtcInstant
     wait_seconds: Seconds
     talk_seconds: Seconds
     hold_seconds: Seconds

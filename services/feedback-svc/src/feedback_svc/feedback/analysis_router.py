@@ -6,12 +6,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from pydantic import AwareDatetime
 
 from csq_common.events import FeedbackChannel, FeedbackKind
 from csq_common.http.auth import ReadScope
 from csq_common.http.dependencies import ReadSessionDep, reject_unknown_query_parameters
-from csq_common.types import IdStr, storable_str
+from csq_common.types import IdStr, UtcInstant, storable_str
 from feedback_svc.feedback import analysis
 from feedback_svc.feedback.analysis_schemas import Analysis
 from feedback_svc.feedback.schemas import Source
@@ -32,8 +31,8 @@ async def feedback_analysis(
     _: ReadScope,
     session: ReadSessionDep,
     settings: SettingsDep,
-    start: Annotated[AwareDatetime, Query(alias="from", description="window start (inclusive), by received_at")],
-    end: Annotated[AwareDatetime, Query(alias="to", description="window end (exclusive)")],
+    start: Annotated[UtcInstant, Query(alias="from", description="window start (inclusive), by received_at")],
+    end: Annotated[UtcInstant, Query(alias="to", description="window end (exclusive)")],
     channel: FeedbackChannel | None = None,
     source: Annotated[Source | None, Query()] = None,
     kind: FeedbackKind | None = None,

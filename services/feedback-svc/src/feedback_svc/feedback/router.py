@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import AwareDatetime, ValidationError
+from pydantic import ValidationError
 
 from csq_common.db import utcnow
 from csq_common.events import FeedbackChannel, FeedbackKind
@@ -13,7 +13,7 @@ from csq_common.http.auth import ReadScope, WriteScope
 from csq_common.http.dependencies import ReadSessionDep, SessionDep, reject_unknown_query_parameters
 from csq_common.http.openapi import documented_body
 from csq_common.http.problems import validation_errors
-from csq_common.types import CursorStr, IdStr
+from csq_common.types import CursorStr, IdStr, UtcInstant
 from feedback_svc.feedback import service
 from feedback_svc.feedback.models import FeedbackItem
 from feedback_svc.feedback.schemas import FeedbackAccepted, FeedbackCreate, FeedbackPage, FeedbackPush, FeedbackRead, Source, Status
@@ -73,8 +73,8 @@ async def feedback_webhook(
 async def list_feedback(
     _: ReadScope,
     session: ReadSessionDep,
-    received_from: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    received_to: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    received_from: Annotated[UtcInstant | None, Query(alias="from")] = None,
+    received_to: Annotated[UtcInstant | None, Query(alias="to")] = None,
     kind: FeedbackKind | None = None,
     category: Annotated[IdStr | None, Query()] = None,
     channel: FeedbackChannel | None = None,

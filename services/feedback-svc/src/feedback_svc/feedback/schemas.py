@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from csq_common.events import FeedbackChannel, FeedbackKind, FeedbackPriority
-from csq_common.types import EmailAddress, IdStr, storable_str
+from csq_common.types import EmailAddress, IdStr, UtcInstant, storable_str
 from feedback_svc.classification.schemas import FiredRule, Language
 from feedback_svc.feedback.models import FeedbackItem
 
@@ -57,7 +57,7 @@ class FeedbackCreate(BaseModel):
     language: Language | None = Field(None, description="detected (zh-CN or en) when absent")
     attachments: list[AttachmentUrl] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
     tags: list[Tag] = Field(default_factory=list, max_length=20)
-    received_at: AwareDatetime | None = Field(None, description="when the customer said it; now when absent")
+    received_at: UtcInstant | None = Field(None, description="when the customer said it; now when absent")
 
     @field_validator("text")
     @classmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from csq_common.events import MESSAGE_TEXT_MAX_BYTES, LanguageTag, MessageAuthorRole
+from csq_common.types import UtcInstant
 
 
 class IncomingMessage(BaseModel):
@@ -17,7 +18,7 @@ class IncomingMessage(BaseModel):
     author_role: MessageAuthorRole
     author_id: str | None = Field(None, max_length=200)
     public: bool
-    sent_at: AwareDatetime
+    sent_at: UtcInstant
     text: str = Field(max_length=MESSAGE_TEXT_MAX_BYTES)
     language: LanguageTag | None = None
 

@@ -5,6 +5,7 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
 
 from csq_common.events import Customer, TicketFields
+from csq_common.types import UtcInstant
 from feedback_svc.tickets.models import Ticket
 
 
@@ -12,6 +13,10 @@ class ReportedTicket(TicketFields):
     """A ticket as the CRM reports it (the webhook's ``ticket``): with the customer's email and
     name, which feedback-svc keeps and never publishes readable (see ``service.event_ticket``)."""
 
+    created_at: UtcInstant
+    first_response_at: UtcInstant | None = None
+    resolved_at: UtcInstant | None = None
+    closed_at: UtcInstant | None = None
     customer: Customer | None = None
 
 

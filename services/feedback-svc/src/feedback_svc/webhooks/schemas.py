@@ -11,10 +11,10 @@ import math
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, RootModel, TypeAdapter, ValidationError
 
 from csq_common.http.problems import validation_errors
-from csq_common.types import check_email
+from csq_common.types import UtcInstant, check_email
 from csq_common.events import MESSAGE_TEXT_MAX_BYTES
 from feedback_svc.messages.schemas import IncomingMessage
 from feedback_svc.tickets.schemas import ReportedTicket
@@ -36,7 +36,7 @@ class TicketWebhook(BaseModel):
 
     event_id: str = Field(min_length=1, max_length=200)
     type: WebhookType
-    occurred_at: AwareDatetime
+    occurred_at: UtcInstant
     ticket: ReportedTicket
 
 
@@ -57,7 +57,7 @@ class MessageWebhook(BaseModel):
 
     event_id: str = Field(min_length=1, max_length=200)
     type: Literal["ticket.message_added"]
-    occurred_at: AwareDatetime
+    occurred_at: UtcInstant
     ticket: MessageTicket
     message: IncomingMessage
 

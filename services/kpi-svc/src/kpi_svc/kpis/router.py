@@ -3,11 +3,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime
 
 from csq_common.http.auth import ReadScope
 from csq_common.http.dependencies import ReadSessionDep, reject_unknown_query_parameters
-from csq_common.types import storable_str
+from csq_common.types import UtcInstant, storable_str
 from kpi_svc.kpis import service
 from kpi_svc.kpis.schemas import SummaryRead
 
@@ -23,8 +22,8 @@ Channel = Annotated[storable_str(max_length=50) | None, Query()]
 async def get_summary(
     _principal: ReadScope,
     session: ReadSessionDep,
-    from_: Annotated[AwareDatetime, Query(alias="from", description="Window start, RFC 3339 with offset (inclusive)")],
-    to: Annotated[AwareDatetime, Query(description="Window end, RFC 3339 with offset (exclusive)")],
+    from_: Annotated[UtcInstant, Query(alias="from", description="Window start, RFC 3339 with offset (inclusive)")],
+    to: Annotated[UtcInstant, Query(description="Window end, RFC 3339 with offset (exclusive)")],
     team_id: Attribute = None,
     agent_id: Attribute = None,
     channel: Channel = None,

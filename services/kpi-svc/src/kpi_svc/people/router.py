@@ -6,12 +6,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import AwareDatetime
 
 from csq_common.db import utcnow
 from csq_common.http.auth import AdminScope, ReadScope
 from csq_common.http.dependencies import ReadSessionDep, SessionDep, reject_unknown_query_parameters
-from csq_common.types import CursorStr, IdStr, storable_str
+from csq_common.types import CursorStr, IdStr, UtcInstant, storable_str
 from kpi_svc.people import appraisals, rules
 from kpi_svc.people.scorecard import scorecard
 from kpi_svc.people.schemas import (
@@ -38,8 +37,8 @@ async def get_scorecard(
     agent_id: Annotated[IdStr, Path()],
     _principal: ReadScope,
     session: ReadSessionDep,
-    from_: Annotated[AwareDatetime, Query(alias="from", description="Period start, RFC 3339 with offset (inclusive)")],
-    to: Annotated[AwareDatetime, Query(description="Period end, RFC 3339 with offset (exclusive)")],
+    from_: Annotated[UtcInstant, Query(alias="from", description="Period start, RFC 3339 with offset (inclusive)")],
+    to: Annotated[UtcInstant, Query(description="Period end, RFC 3339 with offset (exclusive)")],
     tz: Annotated[storable_str(max_length=100) | None, Query(description="IANA time zone of the times shown (default UTC)")] = None,
     team_id: Annotated[storable_str(max_length=200) | None, Query(description="The team to compare with (default: the one the agent closed most in)")] = None,
 ) -> ScorecardRead:

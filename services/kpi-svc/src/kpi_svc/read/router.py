@@ -5,19 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime
 
 from csq_common.http.auth import ReadScope
 from csq_common.http.dependencies import ReadSessionDep, reject_unknown_query_parameters
-from csq_common.types import CursorStr, storable_str
+from csq_common.types import CursorStr, UtcInstant, storable_str
 from kpi_svc.read import service
 from kpi_svc.read.grouped import Selection
 from kpi_svc.read.schemas import BreakdownRead, LeaderboardRead, PeakHoursRead, SeriesRead
 
 router = APIRouter(prefix="/v1/kpis", tags=["kpis"], dependencies=[Depends(reject_unknown_query_parameters)])
 
-From = Annotated[AwareDatetime, Query(alias="from", description="Window start, RFC 3339 with offset (inclusive)")]
-To = Annotated[AwareDatetime, Query(description="Window end, RFC 3339 with offset (exclusive)")]
+From = Annotated[UtcInstant, Query(alias="from", description="Window start, RFC 3339 with offset (inclusive)")]
+To = Annotated[UtcInstant, Query(description="Window end, RFC 3339 with offset (exclusive)")]
 Metric = Annotated[storable_str(max_length=100), Query(description=f"One of {', '.join(service.METRICS)} or compliance_pct.<check>")]
 Zone = Annotated[storable_str(max_length=100) | None, Query(description="IANA time zone (default UTC)")]
 Attribute = Annotated[storable_str(max_length=200) | None, Query()]

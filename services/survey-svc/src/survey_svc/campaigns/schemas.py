@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_serializer, model_validator
 
-from csq_common.types import EmailAddress, storable_str
+from csq_common.types import EmailAddress, UtcInstant, storable_str
 
 Trigger = Literal["ticket_closed", "explicit"]
 Delivery = Literal["email", "link"]
@@ -134,7 +134,7 @@ class Recipient(_Strict):
 
 class RecipientsCreate(_Strict):
     recipients: list[Recipient] = Field(min_length=1, max_length=MAX_RECIPIENTS)
-    send_at: AwareDatetime | None = Field(None, description="when to send; omitted or past: at the scheduler's next tick")
+    send_at: UtcInstant | None = Field(None, description="when to send; omitted or past: at the scheduler's next tick")
 
     @model_validator(mode="after")
     def _unique_external_ids(self) -> "RecipientsCreate":

@@ -13,6 +13,7 @@ from bisect import bisect_right
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from csq_common.errors import InvalidInput
 from survey_svc.results.stats import TypeTally
 
 UTC = timezone.utc
@@ -40,16 +41,29 @@ def _next(day: date, interval: str) -> date:
     return day + timedelta(days=1)
 
 
+def _outside(interval: str, zone: ZoneInfo) -> str:
+    return f"its {interval} in {zone.key} reaches outside the years 1-9999"
+
+
 def boundaries(start: datetime, end: datetime, zone: ZoneInfo, interval: str) -> list[datetime]:
-    """UTC instants b0 ≤ start < b1 < … < bn with bn ≥ end: bucket i is [b_i, b_i+1)."""
-    day = _floor(start.astimezone(zone).date(), interval)
-    edges = [_local_midnight(day, zone)]
-    if edges[0] > start:  # a skipped midnight can start the local day after ``start``
-        day = _floor(day - timedelta(days=1), interval)
+    """UTC instants b0 ≤ start < b1 < … < bn with bn ≥ end: bucket i is [b_i, b_i+1).
+
+    A bucket edge outside the years 1-9999 (a week or month around ``9999-12-31``, or a day of
+    ``0001-01-01`` in a zone west of UTC) cannot be a datetime: InvalidInput naming the bound."""
+    try:
+        day = _floor(start.astimezone(zone).date(), interval)
         edges = [_local_midnight(day, zone)]
-    while edges[-1] < end:
-        day = _next(day, interval)
-        edges.append(_local_midnight(day, zone))
+        if edges[0] > start:  # a skipped midnight can start the local day after ``start``
+            day = _floor(day - timedelta(days=1), interval)
+            edges = [_local_midnight(day, zone)]
+    except (OverflowError, ValueError):
+        raise InvalidInput("from", _outside(interval, zone)) from None
+    try:
+        while edges[-1] < end:
+            day = _next(day, interval)
+            edges.append(_local_midnight(day, zone))
+    except (OverflowError, ValueError):
+        raise InvalidInput("to", _outside(interval, zone)) from None
     return edges
 
 
