@@ -190,11 +190,7 @@ async def add_to_counters(
     added: tuple[str, ...],
     replaced: tuple[str, ...],
 ) -> None:
-    sql = _counters_sql(table, columns, added, replaced)
-    integers = _integer_columns(table, columns)
-    driver = await driver_connection(session)
-    for chunk in _chunks(rows):
-        await driver.execute(sql, *_integers_as_text(_column_arrays(table, columns, chunk), integers))
+    await add_columns_to_counters(session, table, columns, [list(values) for values in zip(*rows)], added, replaced)
 
 
 async def add_columns_to_counters(
