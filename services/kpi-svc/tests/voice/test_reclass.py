@@ -10,7 +10,7 @@ from kpi_svc.kpis.service import KpiFilters
 from tests import oracle, voice_oracle
 from tests.aggregates.test_service import WINDOWS, apply_in_batches
 from tests.factories import generate
-from tests.voice.test_apply import VOICE_FILTERS, VOICE_TABLES, apply, as_filters, summary, voice_part
+from tests.voice.test_apply import VOICE_TABLES, apply, as_filters, assert_summaries_match_the_oracle, summary, voice_part
 from tests.voice_factories import Opinion, Resolution, VoiceHistory, generate_voice, received, reclassified, redelivered, resolved
 
 T = datetime.fromisoformat
@@ -47,16 +47,7 @@ async def test_reclassified_feedback_matches_the_oracle_per_window_and_filter(se
     events = tickets.events + voice.events
     rng.shuffle(events)  # corrections before the items they correct, older corrections late, redeliveries
     await apply_in_batches(sessions, events, rng)
-
-    for start, end in WINDOWS:
-        for f in VOICE_FILTERS:
-            got = await summary(sessions, start, end, as_filters(f))
-            closures = oracle.kpis(tickets, start, end, **f)[1]["tickets_closed"]
-            want_values, want_counts = voice_oracle.voice_kpis(voice, start, end, closures, **f)
-            values, counts = voice_part(got)
-            context = f"{start}..{end} {f}"
-            oracle.assert_same(values, want_values, context)
-            assert counts == want_counts, context
+    assert await assert_summaries_match_the_oracle(sessions, tickets, voice) > 0
 
 
 def complaint_corrected(chain: list[str], resolutions: bool = True) -> tuple[list, VoiceHistory]:
