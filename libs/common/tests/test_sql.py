@@ -119,6 +119,33 @@ async def test_add_columns_to_counters_is_add_to_counters_given_column_by_column
     assert await all_rows(sessions, counters) == [("a", T0, 4, 16, b"y"), ("b", T0, 7, 0, b"z")]
 
 
+async def test_positions_with_row_in_range_match_equal_unequal_and_half_open_range(sessions):
+    rows = [("a", T0, "x"), ("a", T0 + timedelta(hours=1), "y"), ("b", T0, "z")]  # (ticket_id, closed_at, note)
+    async with sessions() as session:
+        await sql.insert_many(session, claims, ("ticket_id", "closed_at", "note"), rows)
+        probes = [
+            ("a", "x", T0, T0 + timedelta(seconds=1)),  # only a's own note-x row in range: unequal excludes it
+            ("a", "q", T0.astimezone(SHANGHAI), T0 + timedelta(microseconds=1)),  # low is inclusive, in any zone
+            ("a", "q", T0 - timedelta(hours=1), T0),  # high is exclusive
+            ("b", "q", T0 - timedelta(hours=1), T0 + timedelta(hours=1)),
+            ("c", "q", T0 - timedelta(hours=1), T0 + timedelta(hours=1)),  # no such ticket
+            ("a", "x", T0, T0 + timedelta(hours=2)),  # a's note-y row
+        ]
+        found = await sql.positions_with_row_in_range(
+            session, claims, equal=("ticket_id",), unequal=("note",), between="closed_at", probes=probes
+        )
+        assert sorted(found) == [1, 3, 5]
+        assert await sql.positions_with_row_in_range(session, claims, equal=("ticket_id",), between="closed_at", probes=[]) == []
+
+
+async def test_positions_with_row_in_range_of_more_probes_than_one_statement_holds(sessions):
+    async with sessions() as session:
+        await sql.insert_many(session, claims, ("ticket_id", "closed_at"), [("T-7", T0)])
+        probes = [("T-7" if n % 3 == 0 else "T-8", T0 - timedelta(seconds=n % 2), T0 + timedelta(seconds=1)) for n in range(60_000)]
+        found = await sql.positions_with_row_in_range(session, claims, equal=("ticket_id",), between="closed_at", probes=probes)
+    assert sorted(found) == [n for n in range(60_000) if n % 3 == 0]
+
+
 async def test_rows_by_keys_finds_the_stored_rows_under_the_keys_given(sessions):
     async with sessions() as session:
         await sql.add_to_counters(

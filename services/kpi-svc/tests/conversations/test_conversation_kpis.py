@@ -15,6 +15,7 @@ from kpi_svc.aggregates.rollup import fold_pending
 from kpi_svc.calendars.schemas import CalendarCreate
 from kpi_svc.calendars.service import create_calendar
 from kpi_svc.consumers import handle_events
+from kpi_svc.conversations import contacts
 from kpi_svc.conversations.contacts import customer_hash
 from kpi_svc.conversations.models import CustomerTicket
 from kpi_svc.kpis.service import KpiFilters, ticket_summary
@@ -178,3 +179,27 @@ async def test_customer_erased_deletes_the_customers_tickets_and_keeps_the_kpis(
         still = await session.scalar(select(func.count()).select_from(CustomerTicket).where(CustomerTicket.customer_hash != hashed))
     assert left == 0 and still == others > 0
     assert after.values == before.values
+
+
+async def test_a_repeat_contact_is_another_ticket_of_the_customer_created_in_the_seven_days_before(sessions):
+    """The window's edges, the closure's own ticket, a customer with many tickets."""
+    closed = datetime(2026, 11, 20, 8, 30, tzinfo=timezone.utc)
+    week = timedelta(days=7)
+    tickets = [  # (customer, ticket, created_at)
+        ("edge", "E-1", closed - week), ("edge", "E-2", closed - timedelta(hours=1)),  # created exactly 7 days before: a repeat
+        ("late", "L-1", closed), ("late", "L-2", closed - timedelta(hours=1)),  # created at the closure itself: not before it
+        ("old", "O-1", closed - week - timedelta(microseconds=1)), ("old", "O-2", closed - timedelta(hours=1)),
+        ("alone", "A-1", closed - timedelta(hours=1)),  # only the closed ticket itself
+        *(("busy", f"B-{n}", closed - timedelta(minutes=n + 1)) for n in range(50)),
+    ]
+    async with sessions() as session:
+        await session.execute(
+            CustomerTicket.__table__.insert(),
+            [{"customer_hash": c, "ticket_id": t, "created_at": at, "recorded_at": closed} for c, t, at in tickets],
+        )
+        found = await contacts.repeat_closures(
+            session,
+            [("edge", "E-2", closed), ("late", "L-2", closed), ("old", "O-2", closed), ("alone", "A-1", closed),
+             ("busy", "B-0", closed), ("busy", "B-49", closed - timedelta(minutes=50)), ("nobody", "N-1", closed)],
+        )
+    assert found == {("E-2", closed), ("B-0", closed)}

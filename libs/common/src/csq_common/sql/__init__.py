@@ -34,6 +34,7 @@ __all__ = [
     "insert_many",
     "insert_unless_exist",
     "lock_out_other_writers",
+    "positions_with_row_in_range",
     "rows_by_keys",
     "set_where_ids",
     "snapshot_reads",
@@ -146,6 +147,27 @@ async def rows_by_keys(
     if not keys:
         return {}
     return await backend(session).rows_by_keys(session, table, tuple(key_columns), tuple(columns), keys)
+
+
+async def positions_with_row_in_range(
+    session: AsyncSession,
+    table: Table,
+    *,
+    equal: Sequence[str],
+    unequal: Sequence[str] = (),
+    between: str,
+    probes: Sequence[tuple],
+) -> list[int]:
+    """The positions in ``probes`` of those for which ``table`` has a row matching them, in one
+    statement per large chunk. A probe is the values of the ``equal`` columns, then of the
+    ``unequal`` columns, then ``low`` and ``high``; a row matches when its ``equal`` columns are
+    equal to the probe's, its ``unequal`` columns differ and ``low <= between < high``. Each probe
+    is one EXISTS, so an index on ``(*equal, between)`` makes it one range lookup however many
+    rows share the probe's ``equal`` values."""
+    probes = list(probes)
+    if not probes:
+        return []
+    return await backend(session).positions_with_row_in_range(session, table, tuple(equal), tuple(unequal), between, probes)
 
 
 async def lock_out_other_writers(session: AsyncSession, table: Table) -> None:

@@ -231,6 +231,33 @@ async def rows_by_keys(
     return found
 
 
+@lru_cache(maxsize=64)
+def _in_range_sql(table: Table, equal: tuple[str, ...], unequal: tuple[str, ...], between: str) -> str:
+    probe = (*equal, *unequal, between, between)
+    names = [f"p{index}" for index in range(len(probe))]
+    arrays = ", ".join(f"${n}::{array_type(table.c[name].type)}[]" for n, name in enumerate(probe, 1))
+    conditions = [f"t.{name} = u.{names[i]}" for i, name in enumerate(equal)]
+    conditions += [f"t.{name} <> u.{names[len(equal) + i]}" for i, name in enumerate(unequal)]
+    conditions += [f"t.{between} >= u.{names[-2]}", f"t.{between} < u.{names[-1]}"]
+    return (
+        f"SELECT u.n - 1 FROM unnest({arrays}) WITH ORDINALITY AS u({', '.join(names)}, n) "
+        f"WHERE EXISTS (SELECT 1 FROM {table.name} AS t WHERE {' AND '.join(conditions)})"
+    )
+
+
+async def positions_with_row_in_range(
+    session: AsyncSession, table: Table, equal: tuple[str, ...], unequal: tuple[str, ...], between: str, probes: list[tuple]
+) -> list[int]:
+    sql = _in_range_sql(table, equal, unequal, between)
+    columns = (*equal, *unequal, between, between)
+    driver = await driver_connection(session)
+    found: list[int] = []
+    for offset in range(0, len(probes), CHUNK_ROWS):
+        arrays = _column_arrays(table, columns, probes[offset : offset + CHUNK_ROWS])
+        found.extend(offset + record[0] for record in await driver.fetch(sql, *arrays))
+    return found
+
+
 async def lock_out_other_writers(session: AsyncSession, table: Table) -> None:
     await session.execute(text(f"LOCK TABLE {table.name} IN SHARE ROW EXCLUSIVE MODE"))
 

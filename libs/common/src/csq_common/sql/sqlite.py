@@ -177,6 +177,29 @@ async def rows_by_keys(
     return found
 
 
+@lru_cache(maxsize=64)
+def _in_range_sql(table: Table, equal: tuple[str, ...], unequal: tuple[str, ...], between: str) -> str:
+    conditions = [f"t.{name} = j.value ->> {i}" for i, name in enumerate(equal)]
+    conditions += [f"t.{name} != j.value ->> {len(equal) + i}" for i, name in enumerate(unequal)]
+    low = len(equal) + len(unequal)
+    conditions += [f"t.{between} >= j.value ->> {low}", f"t.{between} < j.value ->> {low + 1}"]
+    return f"SELECT j.key FROM json_each(?) AS j WHERE EXISTS (SELECT 1 FROM {table.name} AS t WHERE {' AND '.join(conditions)})"
+
+
+async def positions_with_row_in_range(
+    session: AsyncSession, table: Table, equal: tuple[str, ...], unequal: tuple[str, ...], between: str, probes: list[tuple]
+) -> list[int]:
+    sql = _in_range_sql(table, equal, unequal, between)
+    stored = _stored(table, (*equal, *unequal, between, between), probes)
+    driver = await driver_connection(session)
+    found: list[int] = []
+    for offset in range(0, len(stored), KEYS_PER_STATEMENT):
+        cursor = await driver.execute(sql, (orjson.dumps(stored[offset : offset + KEYS_PER_STATEMENT]).decode(),))
+        found.extend(offset + row[0] for row in await cursor.fetchall())
+        await cursor.close()
+    return found
+
+
 async def lock_out_other_writers(session: AsyncSession, table: Table) -> None:
     """Nothing to do: the session's write transaction (BEGIN IMMEDIATE) excludes other writers."""
 

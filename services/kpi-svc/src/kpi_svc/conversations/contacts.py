@@ -3,8 +3,8 @@
 Every ticket event carries the ticket's creation time and its customer id, so each batch records
 ``(customer, ticket, created_at)`` of the tickets it sees (the customer as the SHA-256 of the
 CRM's id, so kpi-svc's tables hold no customer identifier) (first sighting wins; one statement) and
-then, for the batch's new closures, reads those customers' tickets created in the 7 days before the
-earliest closure (one statement). A closure is a repeat contact when another ticket of the same
+then asks, per new closure of the batch, whether its customer has another ticket created in the 7
+days before it (one indexed probe each, all in one statement). A closure is a repeat contact when another ticket of the same
 customer was created in ``[closed_at − 7 days, closed_at)``. The answer is fixed when the closure
 is counted: a ticket whose events reach kpi-svc only after that closure does not change it.
 ``customer.erased`` deletes the customer's rows (the counted KPIs stay as they were).
@@ -16,16 +16,16 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.db import utcnow
-from csq_common.sql import claim_new
+from csq_common.sql import claim_new, positions_with_row_in_range
 from kpi_svc.conversations.models import CustomerTicket
 
 REPEAT_WINDOW = timedelta(days=7)
 _COLUMNS = ("customer_hash", "ticket_id", "created_at", "recorded_at")
-#: Customers per lookup statement (bind parameters stay well under SQLite's limit).
+#: Customers per delete statement (bind parameters stay well under SQLite's limit).
 _CHUNK = 500
 
 
@@ -58,30 +58,14 @@ async def record_tickets(session: AsyncSession, tickets: Iterable) -> None:
 
 async def repeat_closures(session: AsyncSession, closures: Sequence[tuple[str, str, datetime]]) -> set[tuple[str, datetime]]:
     """Of ``closures`` ``(customer hash, ticket id, closed_at)``, the ``(ticket id, closed_at)`` whose
-    customer had another ticket created within REPEAT_WINDOW before ``closed_at``."""
-    if not closures:
-        return set()
-    table = CustomerTicket.__table__
-    earliest = min(closed_at for _, _, closed_at in closures) - REPEAT_WINDOW
-    latest = max(closed_at for _, _, closed_at in closures)
-    customers = sorted({customer for customer, _, _ in closures})
-    created: dict[str, list[tuple[str, datetime]]] = {}
-    for index in range(0, len(customers), _CHUNK):
-        rows = await session.execute(
-            select(table.c.customer_hash, table.c.ticket_id, table.c.created_at).where(
-                table.c.customer_hash.in_(customers[index : index + _CHUNK]),
-                table.c.created_at >= earliest,
-                table.c.created_at < latest,
-            )
-        )
-        for customer, ticket_id, created_at in rows:
-            created.setdefault(customer, []).append((ticket_id, created_at))
-    repeats = set()
-    for customer, ticket_id, closed_at in closures:
-        since = closed_at - REPEAT_WINDOW
-        if any(other != ticket_id and since <= at < closed_at for other, at in created.get(customer, ())):
-            repeats.add((ticket_id, closed_at))
-    return repeats
+    customer had another ticket created within REPEAT_WINDOW before ``closed_at``: one indexed
+    probe per closure (``(customer_hash, created_at)``), so the cost does not grow with how many
+    tickets a customer has."""
+    probes = [(customer, ticket_id, closed_at - REPEAT_WINDOW, closed_at) for customer, ticket_id, closed_at in closures]
+    found = await positions_with_row_in_range(
+        session, CustomerTicket.__table__, equal=("customer_hash",), unequal=("ticket_id",), between="created_at", probes=probes
+    )
+    return {(closures[index][1], closures[index][2]) for index in found}
 
 
 async def erase_customers(session: AsyncSession, customer_ids: Iterable[str]) -> None:

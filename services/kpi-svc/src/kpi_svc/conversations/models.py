@@ -33,7 +33,11 @@ class NextResponseState(Base):
 
 class CustomerTicket(Base):
     __tablename__ = "kpi_customer_tickets"
-    __table_args__ = (Index("ix_kpi_customer_tickets_recorded_at", "recorded_at"),)
+    __table_args__ = (
+        Index("ix_kpi_customer_tickets_recorded_at", "recorded_at"),
+        # a closure asks whether its customer opened another ticket in a time range: one range probe
+        Index("ix_kpi_customer_tickets_customer_created", "customer_hash", "created_at"),
+    )
 
     customer_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     ticket_id: Mapped[str] = mapped_column(String(200), primary_key=True)
