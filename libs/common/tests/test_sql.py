@@ -214,3 +214,21 @@ async def test_insert_unless_exist_returns_the_keys_inserted(sessions):
         assert await sql.insert_unless_exist(session, jobs, [{"id": 2}, {"id": 3}], key="id") == {3}
         await session.commit()
     assert await all_rows(sessions, jobs) == [(1,), (2,), (3,)]
+
+
+async def test_a_transaction_lock_held_exclusively_waits_for_the_shared_holders_and_shared_ones_run_side_by_side(db_backend, sessions):
+    if db_backend != "postgres":
+        pytest.skip("SQLite: a write transaction already runs alone; the lock is nothing to take")
+    name = 0x7465737421
+    async with sessions() as first, sessions() as second, sessions() as third:
+        await sql.transaction_lock(first, name, shared=True)
+        await asyncio.wait_for(sql.transaction_lock(second, name, shared=True), 5)  # shared beside shared
+        exclusive = asyncio.create_task(sql.transaction_lock(third, name))
+        await asyncio.sleep(0.3)
+        assert not exclusive.done()  # waits for both shared holders
+        await first.commit()
+        await asyncio.sleep(0.3)
+        assert not exclusive.done()
+        await second.rollback()
+        await asyncio.wait_for(exclusive, 5)
+        await third.commit()

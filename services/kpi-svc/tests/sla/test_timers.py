@@ -1,10 +1,14 @@
 """SLA timers from ticket events through the consumer's handler: start, pause, stop, reopen; the
 team's calendar or the default; policies matched first by creation and applied to running clocks."""
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from csq_common.events import TicketAssigned, TicketClosed, TicketCreated, TicketFirstResponded, TicketReopened, TicketResolved
+from kpi_svc.consumers import handle_events
 from tests.sla.factories import add_calendar, add_policy, feed, ticket_event, timers
 
 UTC = timezone.utc
@@ -118,3 +122,25 @@ async def test_a_new_calendar_moves_running_clocks_but_not_one_already_breached(
     assert found["T-6", "first_response"][0].due_at == at(60)  # 10 business minutes, all before 18:00
     # Not due yet: 24 office hours from Tuesday 09:00 (9 h), Wednesday (9 h), Thursday 09:00-15:00 (6 h).
     assert found["T-5", "resolution"][0].due_at == datetime(2026, 12, 3, 15, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+async def test_a_new_policy_waits_for_consumer_batches_in_flight_and_these_do_not_wait_for_each_other(db_backend, sessions):
+    """PostgreSQL: the refresh a new policy starts holds the timers' lock alone and batches share
+    it, so the two cannot deadlock on timer and counter rows taken in different orders."""
+    if db_backend != "postgres":
+        pytest.skip("SQLite runs one write transaction at a time")
+    await add_policy(sessions, at(0), name="默认")
+    first = ticket_event(TicketCreated, "T-1", at(1), at(1), status="new")
+    other = ticket_event(TicketCreated, "T-2", at(1), at(1), status="new", team="tech", agent="A-8", channel="chat")
+    running = ticket_event(TicketCreated, "T-3", at(1), at(1), status="new", team="sales", agent="A-9", channel="phone")
+    await feed(sessions, running)
+    async with sessions() as batch, sessions() as beside:
+        await handle_events(batch, [first])  # a consumer batch, not committed yet
+        await asyncio.wait_for(handle_events(beside, [other]), 5)  # another batch runs beside it
+        await beside.commit()
+        refresh = asyncio.create_task(add_policy(sessions, at(2), name="投诉", tags=["complaint"], first_response_seconds=600))
+        await asyncio.sleep(0.5)
+        assert not refresh.done()  # T-3's clock is untouched by the batch, yet the refresh waits for it
+        await batch.commit()
+        await asyncio.wait_for(refresh, 5)
+    assert set(await timers(sessions)) >= {("T-1", "first_response"), ("T-2", "first_response"), ("T-3", "first_response")}

@@ -38,6 +38,7 @@ __all__ = [
     "rows_by_keys",
     "set_where_ids",
     "snapshot_reads",
+    "transaction_lock",
     "transaction_locks_available",
     "try_transaction_lock",
 ]
@@ -204,6 +205,14 @@ async def set_where_ids(session: AsyncSession, table: Table, ids: Sequence[int],
     transaction: one statement (``= ANY`` of an array on PostgreSQL, chunks of ``IN`` on SQLite)."""
     if ids:
         await backend(session).set_where_ids(session, table, list(ids), values)
+
+
+async def transaction_lock(session: AsyncSession, name: int, *, shared: bool = False) -> None:
+    """Wait for the named lock and hold it until the transaction ends: ``shared`` holders run side
+    by side, an exclusive holder alone (PostgreSQL advisory locks; on SQLite, where a write
+    transaction already runs alone, nothing to take). Taken first, before the rows two kinds of
+    writers would lock in different orders, it keeps them from deadlocking."""
+    await backend(session).transaction_lock(session, name, shared)
 
 
 def transaction_locks_available(session: AsyncSession) -> bool:

@@ -291,6 +291,11 @@ async def set_where_ids(session: AsyncSession, table: Table, ids: list[int], val
     )
 
 
+async def transaction_lock(session: AsyncSession, name: int, shared: bool) -> None:
+    driver = await driver_connection(session)
+    await driver.execute("SELECT pg_advisory_xact_lock_shared($1)" if shared else "SELECT pg_advisory_xact_lock($1)", name)
+
+
 async def try_transaction_lock(session: AsyncSession, name: int) -> bool:
     driver = await driver_connection(session)
     return bool(await driver.fetchval("SELECT pg_try_advisory_xact_lock($1)", name))

@@ -225,6 +225,10 @@ async def set_where_ids(session: AsyncSession, table: Table, ids: list[int], val
         )
 
 
+async def transaction_lock(session: AsyncSession, name: int, shared: bool) -> None:
+    """Nothing to take: a write transaction (BEGIN IMMEDIATE) already runs alone."""
+
+
 async def try_transaction_lock(session: AsyncSession, name: int) -> bool:
     raise NotImplementedError("SQLite has no named transaction locks (see transaction_locks_available)")
 

@@ -28,6 +28,10 @@ from kpi_svc.aggregates.models import DIM
 RUNNING, PAUSED, MET, MISSED, CANCELLED = "running", "paused", "met", "missed", "cancelled"
 FIRST_RESPONSE, NEXT_RESPONSE, RESOLUTION = "first_response", "next_response", "resolution"
 WARNING, BREACH = "warning", "breach"
+#: The transaction lock (csq_common.sql.transaction_lock) every writer of timers and their counts
+#: holds shared (consumer batches, the notice worker) and a refresh after a policy or calendar is
+#: created holds alone (sla.timers.refresh_running).
+TIMERS_LOCK = 0x6373712D736C61  # "csq-sla"
 
 
 class SlaPolicy(Base):

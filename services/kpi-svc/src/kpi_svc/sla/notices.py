@@ -25,10 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from csq_common.bus import outbox
 from csq_common.db import transaction, utcnow
 from csq_common.events import SlaBreached, SlaWarning, make_event
-from csq_common.sql import insert_unless_exist, skip_locked
+from csq_common.sql import insert_unless_exist, skip_locked, transaction_lock
 from csq_common.worker import PollingWorker
 from kpi_svc.sla.counting import counted, counter_batch, replace_counted
-from kpi_svc.sla.models import BREACH, MISSED, PAUSED, RUNNING, WARNING, SlaNotice, SlaTimer
+from kpi_svc.sla.models import BREACH, MISSED, PAUSED, RUNNING, TIMERS_LOCK, WARNING, SlaNotice, SlaTimer
 
 log = structlog.get_logger(__name__)
 SOURCE = "kpi-svc"
@@ -83,6 +83,7 @@ async def publish_notices(session: AsyncSession, *, topic: str, now: datetime, w
 async def count_fallen_due(session: AsyncSession, *, now: datetime, limit: int) -> int:
     """Count (up to ``limit``) running or paused timers past due at ``now`` that are not counted for
     their due time yet; how many were counted (``limit``: more may be waiting)."""
+    await transaction_lock(session, TIMERS_LOCK, shared=True)  # no deadlock with a policy's refresh
     statement = select(SlaTimer).where(
         SlaTimer.state.in_((RUNNING, PAUSED)), SlaTimer.due_at <= now,
         or_(SlaTimer.counted_at.is_(None), SlaTimer.counted_at != SlaTimer.due_at, SlaTimer.counted_met.is_not(False)),

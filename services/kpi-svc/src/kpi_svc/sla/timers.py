@@ -22,11 +22,13 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.events import TICKET_EVENTS, TicketClosed, TicketFirstResponded, TicketReopened, TicketResolved
-from csq_common.sql import add_to_counters
+from csq_common.sql import add_to_counters, transaction_lock
 from kpi_svc.calendars.service import CalendarBook, load_book
 from kpi_svc.sla.clock import read_clock, running_segments
 from kpi_svc.sla.counting import counted, counter_batch, replace_counted
-from kpi_svc.sla.models import CANCELLED, FIRST_RESPONSE, MET, MISSED, NEXT_RESPONSE, RESOLUTION, SlaPolicy, SlaTicket, SlaTimer
+from kpi_svc.sla.models import (
+    CANCELLED, FIRST_RESPONSE, MET, MISSED, NEXT_RESPONSE, RESOLUTION, TIMERS_LOCK, SlaPolicy, SlaTicket, SlaTimer,
+)
 from kpi_svc.sla.policies import first_match, policies_in_order
 from kpi_svc.sla.waits import Wait, open_waits, wait_stop
 
@@ -198,6 +200,7 @@ async def refresh_timers(
     measured or due before it are left as they are: only clocks still short of their target
     change. ``waits``: only these next-response clocks (a batch of messages), else every clock of
     the tickets, their open waits included."""
+    await transaction_lock(session, TIMERS_LOCK, shared=True)
     standard = waits is None
     if waits is None:
         waits = await open_waits(session, [ticket.ticket_id for ticket in tickets])
@@ -294,7 +297,14 @@ def _timer_row(ticket: TicketClocks, metric: str, start: datetime, stop: datetim
 
 async def refresh_running(session: AsyncSession, *, now: datetime) -> None:
     """Apply the policies and calendars as they are now to every ticket whose clock still runs
-    (after a policy or calendar is created), leaving measured and already breached timers alone."""
+    (after a policy or calendar is created), leaving measured and already breached timers alone.
+
+    It holds TIMERS_LOCK alone until its transaction ends: it goes in chunks, each locking timer
+    rows and then counter rows, so a consumer batch doing the same for tickets of several chunks
+    could otherwise hold what the next chunk needs while waiting for what an earlier one took (a
+    deadlock, which the request creating the policy would answer with an error). Consumer batches
+    and the notice worker wait meanwhile."""
+    await transaction_lock(session, TIMERS_LOCK)
     policies, book = await policies_in_order(session), await load_book(session)
     table = SlaTicket.__table__
     after = ""
