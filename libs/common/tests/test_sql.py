@@ -5,7 +5,7 @@ import asyncio
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, bindparam, insert, select
+from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, bindparam, func, insert, select
 
 from csq_common import sql
 from csq_common.db import UtcDateTime
@@ -206,6 +206,29 @@ async def test_fetch_prepared_gives_the_rows_the_session_gives(sessions):
         again = await sql.fetch_prepared(session, statement, {"start": T0 + timedelta(seconds=1)})
     assert [tuple(r) for r in rows] == [("a", 1, b"A")]
     assert list(again) == []
+
+
+async def test_concat_blobs_joins_each_groups_blobs_byte_for_byte(sessions):
+    # 4-byte pieces: NULs, bytes that are not UTF-8, and one empty blob; each group's result must
+    # be its pieces in some order, every byte kept
+    pieces = {"a": [b"\x00\x00\x00\x00", b"\xff\xfe\xc3\x28", b"", b"AB\x00C"], "b": [b"\x80\x81\x82\x83"], "c": [b""]}
+    rows = [(name, T0 + timedelta(minutes=n), n, 0, blob) for name, blobs in pieces.items() for n, blob in enumerate(blobs)]
+    async with sessions() as session:
+        await sql.add_to_counters(session, counters, COUNTER_COLUMNS, rows, added=("hits",))
+        await session.commit()
+    grouped = select(counters.c.name, func.sum(counters.c.hits), sql.concat_blobs(counters.c.blob)).group_by(counters.c.name)
+    nothing = select(sql.concat_blobs(counters.c.blob)).where(counters.c.name == bindparam("name"))
+    async with sessions() as session:
+        got = {name: (hits, blob) for name, hits, blob in await sql.fetch_prepared(session, grouped, {})}
+        through_the_session = (await session.execute(grouped.order_by(counters.c.name))).all()
+        empty = await sql.fetch_prepared(session, nothing, {"name": "none"})
+    assert set(got) == set(pieces)
+    for name, blobs in pieces.items():
+        hits, blob = got[name]
+        assert isinstance(blob, bytes) and hits == sum(range(len(blobs)))
+        assert sorted(blob[i : i + 4] for i in range(0, len(blob), 4)) == sorted(b for b in blobs if b), name
+    assert [(name, blob) for name, _, blob in through_the_session] == [(name, got[name][1]) for name in sorted(pieces)]
+    assert [tuple(row) for row in empty] == [(b"",)]
 
 
 async def test_insert_unless_exist_returns_the_keys_inserted(sessions):

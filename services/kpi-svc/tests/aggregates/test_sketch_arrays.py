@@ -47,6 +47,22 @@ def test_many_blobs_of_many_bins(seed):
     check(blobs)
 
 
+@pytest.mark.parametrize("seed", range(10))
+def test_a_concatenation_of_blobs_merges_as_the_blobs_themselves(seed):
+    # what a database's concatenation of a group's blobs gives (read.grouped): one blob whose
+    # keys repeat and are not sorted, the blobs in any order
+    rng = random.Random(200 + seed)
+    blobs = [random_blob(rng, rng.randrange(1, 300), zero_bin=rng.random() < 0.3, keys=range(-50, 250)) for _ in range(rng.randrange(2, 40))]
+    rng.shuffle(blobs)
+    joined = b"".join(blobs)
+    keys, counts = sketch.merge_blobs([joined])
+    want_keys, want_counts = sketch.merge_blobs(blobs)
+    assert keys.tolist() == want_keys.tolist() and counts.tolist() == want_counts.tolist()
+    assert len(set(keys.tolist())) < sum(len(b) for b in blobs) // sketch.PAIR_SIZE  # keys did repeat
+    check([joined])
+    check([joined[: 12 * 7], joined[12 * 7 :]])  # split anywhere on a bin boundary
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_counts_above_2_to_the_32(seed):
     rng = random.Random(100 + seed)

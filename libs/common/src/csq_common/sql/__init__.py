@@ -18,8 +18,10 @@ from collections.abc import Iterable, Sequence
 from types import ModuleType
 from typing import Any
 
-from sqlalchemy import Select, Table
+from sqlalchemy import LargeBinary, Select, Table
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from csq_common.sql import postgres, sqlite
 
@@ -29,6 +31,7 @@ __all__ = [
     "add_to_counters",
     "backend",
     "claim_new",
+    "concat_blobs",
     "driver_connection",
     "fetch_prepared",
     "insert_many",
@@ -234,3 +237,19 @@ async def snapshot_reads(session: AsyncSession) -> None:
     READ ONLY`` (the transaction's first statement); SQLite's read transaction already keeps the
     snapshot of its first read until it ends."""
     await backend(session).snapshot_reads(session)
+
+
+class concat_blobs(FunctionElement):
+    """Aggregate: the concatenation of a binary column's values over a group, in no particular
+    order (``b""`` when the group has none), for formats where a concatenation of values is itself
+    a value (kpi-svc's sketch blobs). An expression rather than an operation, so that a cached
+    statement can hold it; each database compiles it to its own form (PostgreSQL ``string_agg``,
+    SQLite ``group_concat``)."""
+
+    type = LargeBinary()
+    name = "concat_blobs"
+    inherit_cache = True
+
+
+compiles(concat_blobs, "postgresql")(postgres.compile_concat_blobs)
+compiles(concat_blobs, "sqlite")(sqlite.compile_concat_blobs)

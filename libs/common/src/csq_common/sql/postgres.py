@@ -303,3 +303,9 @@ async def try_transaction_lock(session: AsyncSession, name: int) -> bool:
 
 async def snapshot_reads(session: AsyncSession) -> None:
     await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+
+
+def compile_concat_blobs(element, compiler, **kw) -> str:
+    """:class:`csq_common.sql.concat_blobs`: ``string_agg`` of ``bytea`` with an empty separator
+    (NULL over no rows, hence the ``coalesce``)."""
+    return f"coalesce(string_agg({compiler.process(element.clauses, **kw)}, ''::bytea), ''::bytea)"

@@ -235,3 +235,10 @@ async def try_transaction_lock(session: AsyncSession, name: int) -> bool:
 
 async def snapshot_reads(session: AsyncSession) -> None:
     return None  # a deferred transaction's reads share the snapshot of its first read (WAL)
+
+
+def compile_concat_blobs(element, compiler, **kw) -> str:
+    """:class:`csq_common.sql.concat_blobs`: ``group_concat`` joins its values as text, which in a
+    UTF-8 database (SQLite's default, and every CSQ database) keeps a blob's bytes as they are,
+    NULs and invalid UTF-8 included; the ``CAST`` gives the result back as a blob."""
+    return f"coalesce(CAST(group_concat({compiler.process(element.clauses, **kw)}, x'') AS BLOB), x'')"

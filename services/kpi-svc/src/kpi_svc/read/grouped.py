@@ -8,7 +8,9 @@ cover it exactly (aggregates.buckets.tile: days and hours where the zone's bound
 statement reads the ranges' rows of the grouping set that answers the grouping and filters
 (dimensions.GROUPING_SETS; for tickets per range, from a finer resolution where the set is not
 stored at the range's: kpis.service.ticket_tiles_clause) and, for tickets, the pending deltas of the same buckets (one snapshot,
-as in the summary); each row is added to its (group, bucket) by its ``bucket_start``. A window of
+as in the summary); each row is added to its (group, bucket) by its ``bucket_start``. A grouped
+read of one bucket (a breakdown, a leaderboard) is summed by the database instead: one row per
+group, its counters summed and its sketch blobs concatenated (csq_common.sql.concat_blobs). A window of
 more ranges than one statement should hold is read in chunks of whole buckets, each chunk with its
 own deltas, so a roll-up between two chunks cannot count a delta twice or miss it.
 """
@@ -23,7 +25,7 @@ from functools import lru_cache
 from sqlalchemy import BigInteger, and_, bindparam, cast, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csq_common.sql import fetch_prepared
+from csq_common.sql import concat_blobs, fetch_prepared
 from kpi_svc.aggregates import sketch
 from kpi_svc.aggregates.buckets import Tile, tile
 from kpi_svc.aggregates.dimensions import WILDCARD, original, stored
@@ -92,8 +94,10 @@ Shape = tuple[str, tuple[str, ...], str | None, bool, bool, bool, tuple[str, ...
 def _statement(shape: Shape):
     """``[group value,] bucket_start, counters…, sketches…`` of the ranges' rows (and, for
     tickets, of the pending deltas between the ``start`` and ``end`` parameters); built once per
-    shape, its values all bind parameters. ``summed`` (a grouped one-bucket read without
-    sketches): the database sums the counters per group, so one row per group comes back."""
+    shape, its values all bind parameters. ``summed`` (a grouped one-bucket read): the database
+    sums the counters per group and concatenates each sketch's blobs (a concatenation of blobs
+    is the blob of all their bins, repeated keys and all: sketch.merge_blobs adds them), so one
+    row per group comes back."""
     kind, resolutions, by, team, agent, channel, sketches, summed = shape
     if kind in voice.KINDS or kind == SLA:  # a counter family of kpi_svc.voice or SLA; automatic QA rows of one ``check``
         counter_kind = SLA_KIND if kind == SLA else voice.KINDS[kind]
@@ -130,7 +134,10 @@ def _statement(shape: Shape):
     key = [inner.c[by]] if by else []
     # CAST: PostgreSQL's sum of a bigint is a numeric; the counters stay integers
     return select(
-        *key, func.min(inner.c.bucket_start), *(cast(func.sum(inner.c[name]), BigInteger) for name in counters)
+        *key,
+        func.min(inner.c.bucket_start),
+        *(cast(func.sum(inner.c[name]), BigInteger) for name in counters),
+        *(concat_blobs(inner.c[name]) for name in sketches),
     ).group_by(*key)
 
 
@@ -199,7 +206,7 @@ async def read_cells(
     for first, end, ranges in plan(bounds):
         single = end - first == 1
         sketched = sketches if kind == TICKETS else ()
-        shape = (statement_kind, tuple(r.resolution for r in ranges), selection.by, *given, sketched, grouped and single and not sketched)
+        shape = (statement_kind, tuple(r.resolution for r in ranges), selection.by, *given, sketched, grouped and single)
         params = {"start": bounds[first], "end": bounds[end], **filters, **({"check": check} if check is not None else {})}
         for index, r in enumerate(ranges):
             params[f"s{index}"], params[f"e{index}"] = r.start, r.end

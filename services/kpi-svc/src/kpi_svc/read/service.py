@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
+from functools import lru_cache
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -96,7 +97,8 @@ def _values_at(per_kind: dict, key, index: int, metrics) -> tuple[dict, dict]:
     """``(values, counts)`` of ``metrics`` in one (group, bucket) from the cells of each kind."""
     values, counts = {}, {}
     for kind, (cells, sketches) in per_kind.items():
-        kind_values, kind_counts = values_of(kind, cells.get((key, index)), sketches)
+        cell = cells.get((key, index))
+        kind_values, kind_counts = values_of(kind, cell, sketches) if cell is not None else _no_data(kind, sketches)
         values.update(kind_values)
         counts.update(kind_counts)
     if voice.CROSS_METRIC in metrics:
@@ -104,6 +106,13 @@ def _values_at(per_kind: dict, key, index: int, metrics) -> tuple[dict, dict]:
         values.update(cross)
         counts.update(cross_counts)
     return {m: values[m] for m in metrics}, {m: counts[m] for m in metrics}
+
+
+@lru_cache(maxsize=256)
+def _no_data(kind: str, sketches: tuple[str, ...]) -> tuple[dict, dict]:
+    """``values_of`` a (group, bucket) without data of ``kind``, computed once: many groups of a
+    breakdown have none of some kinds (no calls, no QA). Shared: callers copy, never change it."""
+    return values_of(kind, None, sketches)
 
 
 #: The kind (read.grouped: TICKETS, SURVEYS…) whose cells hold a metric; the gauges read it too.
