@@ -489,7 +489,13 @@ def install_sections() -> None:
 
     timed_sync(kpi_consumers, "decode_record", "1 decode record (msgspec, ticket payloads included)")
     timed_async(inbox, "claim", "2 inbox claim")
+    from kpi_svc.conversations import contacts
+    from kpi_svc.sla import timers as sla_timers
+
+    timed_async(sla_timers, "apply_ticket_events", "3 SLA clocks per ticket (sla.timers)")
     timed_async(aggregates, "claim_new", "4 dedup claims (kpi_counted_*)")
+    timed_async(contacts, "record_tickets", "4a customers' tickets (repeat contacts)")
+    timed_async(contacts, "repeat_closures", "4b repeat-contact probes")
     for method in ("add_closure", "add_first_response", "add_reopen", "rows"):
         timed_sync(aggregates.CellAggregate, method, "5 aggregate per cell in memory (CellAggregate)")
     timed_async(BulkInsert, "execute", "6 insert pending deltas (BulkInsert)")
@@ -508,11 +514,14 @@ def install_sections() -> None:
     timed_sync(fold, "merged_blobs", "R6 merge sketch bins (aggregates.fold)")
 
 
-def print_sections(backend: str) -> None:
+def print_sections(backend: str, events: int) -> None:
     for label, prefix, total_name in (("consumer", " ", "  (process total)"), ("roll-up", "R", "R  (roll-up total)")):
         total = SECTIONS.get(total_name, 0.0)
         sections = sorted((name, seconds) for name, seconds in SECTIONS.items() if (name[0] == "R") == (prefix == "R"))
-        parts = ", ".join(f"{name} {seconds:.2f}s ({100 * seconds / total:.0f}%)" for name, seconds in sections if total)
+        parts = ", ".join(
+            f"{name} {seconds:.2f}s ({100 * seconds / total:.0f}%, {1e6 * seconds / events:.0f} µs/event)"
+            for name, seconds in sections if total
+        )
         print(f"kpi_consume[{backend}] {label} profile: {parts}")
     SECTIONS.clear()
 
@@ -557,7 +566,7 @@ async def measure(args, backend: str, days: int, workdir: Path, bootstrap: str, 
         if backend == "postgres":
             await drop_postgres_database(url)
     if args.profile:
-        print_sections(backend)
+        print_sections(backend, len(records))
     if backend == "postgres":
         url = await create_postgres_database()
         try:
