@@ -12,6 +12,7 @@ records: a bare aiokafka consumer (no database) in this process, the time from t
 acknowledgement to the record's arrival. One line per backend:
 
     .venv/bin/python bench/kpi_latency.py [--rate 1000] [--seconds 300] [--backend sqlite|postgres|both]
+                                          [--episodes-over-ms 800]
 """
 
 from __future__ import annotations
@@ -128,6 +129,21 @@ def delays(sent: list[float], visible: list[tuple[float, int]]) -> list[float]:
     return out
 
 
+def slow_episodes(visible: list[float], rate: int, over: float) -> list[tuple[float, float, float]]:
+    """(first send second into the run, seconds, worst delay) of each run of records seen later
+    than ``over`` seconds: their spacing tells a periodic pause from a backlog."""
+    episodes: list[list[float]] = []
+    for k, delay in enumerate(visible):
+        at = k / rate
+        if delay <= over:
+            continue
+        if episodes and at - episodes[-1][1] <= 1.0 / rate * 2:
+            episodes[-1][1], episodes[-1][2] = at, max(episodes[-1][2], delay)
+        else:
+            episodes.append([at, at, delay])
+    return [(start, end - start, worst) for start, end, worst in episodes]
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -179,6 +195,10 @@ def run_backend(backend: str, args) -> None:
             f"{probes} summary probes every {args.probe_ms} ms",
             flush=True,
         )
+        if args.episodes_over_ms:
+            episodes = slow_episodes(visible, args.rate, args.episodes_over_ms / 1000)
+            listed = ", ".join(f"{start:.1f} s (+{length:.1f} s, worst {worst * 1000:.0f} ms)" for start, length, worst in episodes[:30])
+            print(f"kpi_latency[{backend}]: {len(episodes)} runs of closures seen later than {args.episodes_over_ms} ms, by send time: {listed}", flush=True)
     finally:
         broker.stop()
         if backend == "postgres":
@@ -191,6 +211,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=300)
     parser.add_argument("--probe-ms", type=int, default=50, help="summary poll interval (the resolution of the figure)")
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument(
+        "--episodes-over-ms", type=int, default=0,
+        help="also list when (seconds into the run) the closures seen later than this were sent (a diagnostic)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     for backend in ("sqlite", "postgres") if args.backend == "both" else (args.backend,):
