@@ -166,8 +166,9 @@ async def positions_with_row_in_range(
     statement per large chunk. A probe is the values of the ``equal`` columns, then of the
     ``unequal`` columns, then ``low`` and ``high``; a row matches when its ``equal`` columns are
     equal to the probe's, its ``unequal`` columns differ and ``low <= between < high``. Each probe
-    is one EXISTS, so an index on ``(*equal, between)`` makes it one range lookup however many
-    rows share the probe's ``equal`` values."""
+    is looked up on its own (it stops at the first matching row), so an index on
+    ``(*equal, between)`` makes it one range lookup however large the table and however many rows
+    share the probe's ``equal`` values."""
     probes = list(probes)
     if not probes:
         return []

@@ -239,9 +239,11 @@ def _in_range_sql(table: Table, equal: tuple[str, ...], unequal: tuple[str, ...]
     conditions = [f"t.{name} = u.{names[i]}" for i, name in enumerate(equal)]
     conditions += [f"t.{name} <> u.{names[len(equal) + i]}" for i, name in enumerate(unequal)]
     conditions += [f"t.{between} >= u.{names[-2]}", f"t.{between} < u.{names[-1]}"]
+    # LATERAL … LIMIT 1: one index probe per probe row. With EXISTS the planner picks a hash
+    # semi-join over the whole table once the array is long, whatever the table's size.
     return (
         f"SELECT u.n - 1 FROM unnest({arrays}) WITH ORDINALITY AS u({', '.join(names)}, n) "
-        f"WHERE EXISTS (SELECT 1 FROM {table.name} AS t WHERE {' AND '.join(conditions)})"
+        f"CROSS JOIN LATERAL (SELECT 1 FROM {table.name} AS t WHERE {' AND '.join(conditions)} LIMIT 1) AS hit"
     )
 
 
