@@ -211,10 +211,14 @@ async def add_columns_to_counters(
 
 @lru_cache(maxsize=256)
 def _rows_by_keys_sql(table: Table, key_columns: tuple[str, ...], columns: tuple[str, ...]) -> str:
+    # LATERAL … LIMIT 1: one index lookup per key. A plain join of a long array makes the planner
+    # hash the whole table (a sequential scan of every stored row, whatever the table's size).
     keys = ", ".join(key_columns)
+    matches = " AND ".join(f"t.{name} = k.{name}" for name in key_columns)
     return (
-        f"SELECT {', '.join(f't.{name}' for name in (*key_columns, *columns))} "
-        f"FROM unnest({_arrays(table, key_columns)}) AS k({keys}) JOIN {table.name} AS t USING ({keys})"
+        f"SELECT {', '.join(f'k.{name}' for name in key_columns)}, {', '.join(f'hit.{name}' for name in columns)} "
+        f"FROM unnest({_arrays(table, key_columns)}) AS k({keys}) "
+        f"CROSS JOIN LATERAL (SELECT {', '.join(f't.{name}' for name in columns)} FROM {table.name} AS t WHERE {matches} LIMIT 1) AS hit"
     )
 
 
