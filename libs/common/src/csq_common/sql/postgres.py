@@ -218,7 +218,8 @@ def _rows_by_keys_sql(table: Table, key_columns: tuple[str, ...], columns: tuple
     return (
         f"SELECT {', '.join(f'k.{name}' for name in key_columns)}, {', '.join(f'hit.{name}' for name in columns)} "
         f"FROM unnest({_arrays(table, key_columns)}) AS k({keys}) "
-        f"CROSS JOIN LATERAL (SELECT {', '.join(f't.{name}' for name in columns)} FROM {table.name} AS t WHERE {matches} LIMIT 1) AS hit"
+        f"CROSS JOIN LATERAL (SELECT {', '.join(f't.{name}' for name in columns)} FROM {table.name} AS t "
+        f"WHERE {matches} LIMIT 1) AS hit"
     )
 
 

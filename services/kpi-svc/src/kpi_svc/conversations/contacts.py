@@ -4,9 +4,10 @@ Every ticket event carries the ticket's creation time and its customer id, so ea
 ``(customer, ticket, created_at)`` of the tickets it sees (the customer as the SHA-256 of the
 CRM's id, so kpi-svc's tables hold no customer identifier) (first sighting wins; one statement) and
 then asks, per new closure of the batch, whether its customer has another ticket created in the 7
-days before it (one indexed probe each, all in one statement). A closure is a repeat contact when another ticket of the same
-customer was created in ``[closed_at − 7 days, closed_at)``. The answer is fixed when the closure
-is counted: a ticket whose events reach kpi-svc only after that closure does not change it.
+days before it (one indexed probe each, all in one statement). A closure is a repeat contact
+when another ticket of the same customer was created in ``[closed_at − 7 days, closed_at)``.
+The answer is fixed when the closure is counted: a ticket whose events reach kpi-svc only after
+that closure does not change it.
 ``customer.erased`` deletes the customer's rows (the counted KPIs stay as they were).
 """
 
