@@ -144,3 +144,16 @@ async def test_a_new_policy_waits_for_consumer_batches_in_flight_and_these_do_no
         await batch.commit()
         await asyncio.wait_for(refresh, 5)
     assert set(await timers(sessions)) >= {("T-1", "first_response"), ("T-2", "first_response"), ("T-3", "first_response")}
+
+
+async def test_one_batch_of_thousands_of_tickets_under_a_policy_starts_and_stops_every_clock(sessions):
+    """12,000 clocks in one batch: their reads go a few hundred keys at a time (one row-value IN
+    list of them all overflowed PostgreSQL's parser stack and SQLite's limit on variables)."""
+    await add_policy(sessions, at(0), name="默认")
+    tickets = [f"T-{n:05d}" for n in range(6000)]
+    await feed(sessions, *(ticket_event(TicketCreated, t, at(1), at(1), status="new") for t in tickets))
+    await feed(sessions, *(ticket_event(TicketFirstResponded, t, at(5), at(1), status="open", first_response_at=at(5)) for t in tickets))
+    found = await timers(sessions)
+    assert len(found) == 12_000
+    assert {(t.state, t.stopped_at) for t in (found[ticket, "first_response"][0] for ticket in tickets)} == {("met", at(5))}
+    assert {found[ticket, "resolution"][0].state for ticket in tickets} == {"running"}

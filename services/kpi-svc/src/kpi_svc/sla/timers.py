@@ -42,6 +42,9 @@ _TICKET_COLUMNS = (
 assert set(_TICKET_COLUMNS) == set(SlaTicket.__table__.columns.keys())
 _TIMER_COLUMNS = tuple(column.name for column in SlaTimer.__table__.columns)
 _REFRESH_CHUNK = 500
+#: Keys per read: a row-value IN list of thousands of keys overflows PostgreSQL's parser stack
+#: ("stack depth limit exceeded") and SQLite's limit on bound variables.
+_KEYS_PER_STATEMENT = 500
 
 
 def _utc(moment: datetime) -> datetime:
@@ -134,8 +137,29 @@ def merge_event(state: TicketClocks | None, event_type: str, event: Any) -> Tick
 
 async def _load_tickets(session: AsyncSession, ticket_ids: Iterable[str]) -> dict[str, TicketClocks]:
     table = SlaTicket.__table__
-    rows = (await session.execute(select(table).where(table.c.ticket_id.in_(list(ticket_ids))))).all()
+    ids = list(ticket_ids)
+    rows = []
+    for index in range(0, len(ids), _KEYS_PER_STATEMENT):
+        rows += (await session.execute(select(table).where(table.c.ticket_id.in_(ids[index : index + _KEYS_PER_STATEMENT])))).all()
     return {row.ticket_id: TicketClocks.from_row(row) for row in rows}
+
+
+async def _locked_timers(session: AsyncSession, keys: Iterable[tuple]) -> dict[tuple, Any]:
+    """The stored timers under ``keys`` ``(ticket_id, metric, started_at)``, locked (PostgreSQL) so
+    that the notice worker, which counts timers falling due, skips them until this transaction
+    has moved their counts; in key order, chunk after chunk, so two writers cannot deadlock."""
+    table = SlaTimer.__table__
+    ordered = sorted(set(keys))
+    found = {}
+    for index in range(0, len(ordered), _KEYS_PER_STATEMENT):
+        rows = await session.execute(
+            select(*(table.c[name] for name in _TIMER_COLUMNS))
+            .where(tuple_(table.c.ticket_id, table.c.metric, table.c.started_at).in_(ordered[index : index + _KEYS_PER_STATEMENT]))
+            .order_by(table.c.ticket_id, table.c.metric, table.c.started_at)
+            .with_for_update()
+        )
+        found.update(((row.ticket_id, row.metric, row.started_at), row) for row in rows)
+    return found
 
 
 async def apply_ticket_events(session: AsyncSession, facts: Sequence[tuple[str, Any]]) -> None:
@@ -207,19 +231,7 @@ async def refresh_timers(
     clocks = _clocks(tickets, waits, standard)
     table = SlaTimer.__table__
     keys = [(ticket.ticket_id, metric, start) for ticket, metric, start, _, _ in clocks]
-    # Locked (PostgreSQL) so that the notice worker, which counts timers falling due, skips them
-    # until this transaction has moved their counts; in key order, so two writers cannot deadlock.
-    existing = {
-        (row.ticket_id, row.metric, row.started_at): row
-        for row in (
-            await session.execute(
-                select(*(table.c[name] for name in _TIMER_COLUMNS))
-                .where(tuple_(table.c.ticket_id, table.c.metric, table.c.started_at).in_(keys))
-                .order_by(table.c.ticket_id, table.c.metric, table.c.started_at)
-                .with_for_update()
-            )
-        ).all()
-    } if keys else {}
+    existing = await _locked_timers(session, keys)
     by_id = {policy.id: policy for policy in policies}
     rows = []
     for (ticket, metric, start, stop, wait), key in zip(clocks, keys):
