@@ -44,7 +44,7 @@ from csq_common.events import (
     FeedbackResolved,
 )
 from csq_common.sql import add_to_counters, claim_new, rows_by_keys
-from kpi_svc.aggregates.buckets import bucket_starts
+from kpi_svc.aggregates.buckets import Q15, bucket_starts, floor_to
 from kpi_svc.aggregates.dimensions import grouping_keys, stored
 from kpi_svc.voice.models import (
     AUTOQA_COUNTER_COLUMNS,
@@ -96,30 +96,48 @@ class Contribution:
 
 
 class CounterBatch:
-    """In-memory increments of one batch for one counter table, keyed by the rows they go to."""
+    """In-memory increments of one batch for one counter table.
+
+    Contributions are summed per finest cell (15-minute bucket, team, agent, channel[, check])
+    and spread to every resolution and grouping set once per cell when the batch is written:
+    many facts of a batch share a cell, and each cell goes to twenty rows."""
 
     def __init__(self, model, columns: Sequence[str], checked: bool = False) -> None:
         self.table: Table = model.__table__
         self.columns = tuple(columns)
         self.checked = checked
         self.index = {name: position for position, name in enumerate(columns)}
-        self.cells: dict[tuple, list[int]] = {}
+        self.finest: dict[tuple, list[int]] = {}
 
     def add(self, contribution: Contribution, sign: int = 1) -> None:
-        dims = grouping_keys(contribution.team, contribution.agent, contribution.channel)
-        for resolution, start in bucket_starts(contribution.at):
-            for team, agent, channel in dims:
-                for (check, column), amount in contribution.amounts.items():
-                    if not amount:
-                        continue
-                    row = (resolution, start, team, agent, channel, *((check,) if self.checked else ()))
-                    counters = self.cells.get(row)
-                    if counters is None:
-                        counters = self.cells[row] = [0] * len(self.columns)
-                    counters[self.index[column]] += sign * amount
+        cell = (floor_to(contribution.at, Q15), contribution.team, contribution.agent, contribution.channel)
+        for (check, column), amount in contribution.amounts.items():
+            if not amount:
+                continue
+            key = (*cell, check) if self.checked else cell
+            counters = self.finest.get(key)
+            if counters is None:
+                counters = self.finest[key] = [0] * len(self.columns)
+            counters[self.index[column]] += sign * amount
+
+    def rows(self) -> dict[tuple, list[int]]:
+        """The increments of every stored row: ``(resolution, bucket_start, team, agent, channel[,
+        check]) → counters``."""
+        rows: dict[tuple, list[int]] = {}
+        for (quarter, team, agent, channel, *check), values in self.finest.items():
+            for resolution, start in bucket_starts(quarter):
+                for dims in grouping_keys(team, agent, channel):
+                    row = (resolution, start, *dims, *check)
+                    totals = rows.get(row)
+                    if totals is None:
+                        rows[row] = list(values)
+                    else:
+                        for index, amount in enumerate(values):
+                            totals[index] += amount
+        return rows
 
     async def write(self, session: AsyncSession) -> None:
-        rows = [(*row, *values) for row, values in sorted(self.cells.items()) if any(values)]
+        rows = [(*row, *values) for row, values in sorted(self.rows().items()) if any(values)]
         keys = ("resolution", "bucket_start", "team_id", "agent_id", "channel", *(("check_name",) if self.checked else ()))
         await add_to_counters(session, self.table, (*keys, *self.columns), rows, added=self.columns)
 
