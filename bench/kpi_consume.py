@@ -14,7 +14,7 @@ the last event); printed ÷ a hand-written exactly-once loop on the same backend
 backend and per ``--days``.
 
     .venv/bin/python bench/kpi_consume.py [--events 100000] [--batch-size 10000] [--days 1 90]
-                                          [--backend sqlite|postgres|both] [--profile]
+                                          [--backend sqlite|postgres|both] [--profile] [--sla-policy]
 
 ``--profile`` adds perf_counter sections around each stage of the consumer path and prints where
 the time goes (a diagnostic; the wrappers cost a little, so the ratio line of that run is a bit low).
@@ -374,7 +374,7 @@ class TimedRollup(rollup.RollupWorker):
 
 async def kpi_consume(
     backend: str, database_url: str, bootstrap: str, topic: str, dlq: str, total: int, batch_size: int,
-    expected: dict[str, int], days: int,
+    expected: dict[str, int], days: int, sla_policy: bool = False,
 ) -> tuple[float, float]:
     """(events/s consumed, sustained events/s: first record consumed → consumer done and roll-up
     backlog zero), the roll-up worker running beside the consumer as in the service."""
@@ -382,6 +382,8 @@ async def kpi_consume(
     checkpointer = wal_checkpointer(engine)  # SQLite: beside the consumer, as in the service
     try:
         await upgrade_to_head(engine, SERVICE_ROOT)
+        if sla_policy:
+            await create_sla_policy(engine)
         if checkpointer is not None:
             checkpointer.start()
         sessions = session_factory(engine)
@@ -445,6 +447,18 @@ async def kpi_consume(
         if checkpointer is not None:
             await checkpointer.stop()
         await engine.dispose()
+
+
+async def create_sla_policy(engine) -> None:
+    """One SLA policy covering every ticket, as any real deployment has: each ticket event then also
+    starts, stops and counts its first-response and resolution timers."""
+    from kpi_svc.sla.schemas import PolicyCreate
+    from kpi_svc.sla.service import create_policy
+
+    body = {"name": "标准", "priorities": [], "tags": [], "first_response_seconds": 3600, "resolution_seconds": 8 * 3600,
+            "business_hours": False, "paused_statuses": ["pending"]}
+    async with transaction(session_factory(engine)) as session:
+        await create_policy(session, PolicyCreate.model_validate(body), now=datetime.now(timezone.utc))
 
 
 # ---- profile sections ------------------------------------------------------------------------------
@@ -561,7 +575,9 @@ async def measure(args, backend: str, days: int, workdir: Path, bootstrap: str, 
     else:
         url = f"sqlite+aiosqlite:///{workdir / f'kpi-{uuid.uuid4().hex[:6]}.db'}"
     try:
-        service, sustained = await kpi_consume(backend, url, bootstrap, topic, dlq, len(records), args.batch_size, expected, days)
+        service, sustained = await kpi_consume(
+            backend, url, bootstrap, topic, dlq, len(records), args.batch_size, expected, days, sla_policy=args.sla_policy
+        )
     finally:
         if backend == "postgres":
             await drop_postgres_database(url)
@@ -575,7 +591,7 @@ async def measure(args, backend: str, days: int, workdir: Path, bootstrap: str, 
             await drop_postgres_database(url)
     else:
         floor = await floor_consume_sqlite(workdir / f"floor-{uuid.uuid4().hex[:6]}.db", bootstrap, topic, len(records), args.batch_size)
-    label = f"{backend}, {days} day{'s' if days != 1 else ''}"
+    label = f"{backend}, {days} day{'s' if days != 1 else ''}{', an SLA policy' if args.sla_policy else ''}"
     print(
         f"kpi_consume[{label}]: sustained / floor {sustained / floor:.2f} (target >= 0.5) — sustained {sustained:.0f} events/s "
         f"(first record consumed → consumer done AND roll-up backlog 0, RollupWorker batch {ROLLUP_BATCH} beside the consumer) "
@@ -597,6 +613,10 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=10_000)
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--profile", action="store_true", help="print a per-stage time breakdown of the consumer path")
+    parser.add_argument(
+        "--sla-policy", action="store_true",
+        help="create one SLA policy covering every ticket first, so the consumer keeps SLA timers as in a real deployment",
+    )
     parser.add_argument(
         "--days", type=int, nargs="+", default=[1, DAYS],
         help="event times spread over this many days, one measurement each: 90 is the worst case (almost every aggregate "
