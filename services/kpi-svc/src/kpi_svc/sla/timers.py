@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.events import TICKET_EVENTS, TicketClosed, TicketFirstResponded, TicketReopened, TicketResolved
@@ -145,20 +145,24 @@ async def _load_tickets(session: AsyncSession, ticket_ids: Iterable[str]) -> dic
 
 
 async def _locked_timers(session: AsyncSession, keys: Iterable[tuple]) -> dict[tuple, Any]:
-    """The stored timers under ``keys`` ``(ticket_id, metric, started_at)``, locked (PostgreSQL) so
-    that the notice worker, which counts timers falling due, skips them until this transaction
-    has moved their counts; in key order, chunk after chunk, so two writers cannot deadlock."""
+    """The stored timers under ``keys`` ``(ticket_id, metric, started_at)``, locked (PostgreSQL) with
+    the other timers of their tickets, so that the notice worker, which counts timers falling due,
+    skips them until this transaction has moved their counts; in key order, chunk after chunk, so
+    two writers cannot deadlock."""
     table = SlaTimer.__table__
-    ordered = sorted(set(keys))
+    wanted = set(keys)
+    tickets = sorted({ticket_id for ticket_id, _, _ in wanted})
     found = {}
-    for index in range(0, len(ordered), _KEYS_PER_STATEMENT):
+    for index in range(0, len(tickets), _KEYS_PER_STATEMENT):
+        # by ticket (the primary key's first column, so an index range each): a row-value IN list
+        # of the exact keys is planned as a scan of the whole table on PostgreSQL
         rows = await session.execute(
             select(*(table.c[name] for name in _TIMER_COLUMNS))
-            .where(tuple_(table.c.ticket_id, table.c.metric, table.c.started_at).in_(ordered[index : index + _KEYS_PER_STATEMENT]))
+            .where(table.c.ticket_id.in_(tickets[index : index + _KEYS_PER_STATEMENT]))
             .order_by(table.c.ticket_id, table.c.metric, table.c.started_at)
             .with_for_update()
         )
-        found.update(((row.ticket_id, row.metric, row.started_at), row) for row in rows)
+        found.update((key, row) for row in rows if (key := (row.ticket_id, row.metric, row.started_at)) in wanted)
     return found
 
 
