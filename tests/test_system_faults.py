@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 
 from csq_common.events import CloudEvent
-from csq_testing import wait_until
+from csq_testing import connected_producer, wait_until
 from system import decode, kpi_summary, post_webhooks, read_topic, wait_for_closures
 from ticketgen import assert_kpis_match, expected_kpis, generate
 
@@ -62,19 +62,13 @@ async def test_kpi_svc_killed_in_the_middle_of_consuming(stack):
 
 
 async def test_poison_records_go_to_the_dlq_and_consumption_goes_on(stack):
-    from csq_common.bus.kafka import BrokerProducer
     from csq_common.settings import BaseServiceSettings
 
     settings = BaseServiceSettings(environment="development", kafka_bootstrap_servers=stack.bootstrap_servers, topic_prefix=stack.topic_prefix)
-    producer = BrokerProducer(settings)
-    producer.start()
-    await wait_until(lambda: producer.connected, message="producer connected")
     broken = CloudEvent(id="poison-2", source="test", type="ticket.closed", time=datetime(2022, 1, 1, tzinfo=UTC), data={"ticket": {"id": 7}})
-    try:
+    async with connected_producer(settings) as producer:
         await producer.send_and_wait(settings.topic("tickets"), b"\x00 not a cloud event", key=b"T-poison")
         await producer.send_and_wait(settings.topic("tickets"), broken.to_bytes(), key=b"T-poison")
-    finally:
-        await producer.stop()
 
     start = datetime(2022, 1, 1, tzinfo=UTC)
     hooks, truth = generate(seed=4, tickets=10, start=start, days=2)

@@ -9,10 +9,9 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from csq_common.bus.kafka import BrokerProducer
 from csq_common.db import utcnow
 from csq_common.events import CloudEvent, TicketClosed, TicketFirstResponded
-from csq_testing import TEST_SESSION_TIMEOUT_MS, Broker, running_app, wait_until
+from csq_testing import TEST_SESSION_TIMEOUT_MS, Broker, connected_producer, running_app, wait_until
 from kpi_svc.main import create_app
 from kpi_svc.settings import Settings
 from tests.factories import event, snapshot
@@ -39,17 +38,12 @@ async def test_events_from_kafka_reach_the_summary_and_poison_goes_to_the_dlq(cl
     poison_data = CloudEvent(id="poison-1", source="test", type="ticket.closed", time=now, data={"ticket": {"id": "T-x"}})
     later = event(TicketFirstResponded, ticket(2, 90, 2), created + timedelta(seconds=90))
 
-    producer = BrokerProducer(settings)
-    producer.start()
-    await wait_until(lambda: producer.connected, message="producer connected")
     topic = settings.topic("tickets")
-    try:
+    async with connected_producer(settings) as producer:
         for item in first:
             await producer.send_and_wait(topic, item.to_bytes(), key=b"T-1")
         for value in (closed_twice.to_bytes(), b"\xff garbage", poison_data.to_bytes(), closed_twice.to_bytes(), later.to_bytes()):
             await producer.send_and_wait(topic, value, key=b"T-2")
-    finally:
-        await producer.stop()
 
     params = {"from": (now - timedelta(days=1)).isoformat(), "to": (now + timedelta(hours=1)).isoformat()}
 
@@ -104,14 +98,9 @@ async def test_survey_events_from_kafka_reach_the_summary(client, settings):
         (b"I-x", bad.to_bytes()),
         (b"I-2", expired("I-2", at, "billing", "A-1", "email").to_bytes()),
     ]
-    producer = BrokerProducer(settings)
-    producer.start()
-    await wait_until(lambda: producer.connected, message="producer connected")
-    try:
+    async with connected_producer(settings) as producer:
         for key, value in events:
             await producer.send_and_wait(settings.topic("surveys"), value, key=key)
-    finally:
-        await producer.stop()
 
     params = {"from": (now - timedelta(days=1)).isoformat(), "to": (now + timedelta(hours=1)).isoformat()}
 
@@ -186,21 +175,18 @@ async def test_postgres_backends_terminated_mid_consumption_send_nothing_to_the_
         return event(TicketClosed, data, now - timedelta(seconds=number))
 
     admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
-    producer = BrokerProducer(settings)
-    producer.start()
-    await wait_until(lambda: producer.connected, message="producer connected")
     terminated = 0
     try:
-        for start in range(0, tickets, 50):
-            for number in range(start, start + 50):
-                await producer.send(settings.topic("tickets"), closed(number).to_bytes(), key=f"T-{number}".encode())
-            await asyncio.sleep(0.05)  # let the consumer take part of it, then cut its connections
-            terminated += len(await admin.fetch(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-                database,
-            ))
+        async with connected_producer(settings) as producer:
+            for start in range(0, tickets, 50):
+                for number in range(start, start + 50):
+                    await producer.send(settings.topic("tickets"), closed(number).to_bytes(), key=f"T-{number}".encode())
+                await asyncio.sleep(0.05)  # let the consumer take part of it, then cut its connections
+                terminated += len(await admin.fetch(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                    database,
+                ))
     finally:
-        await producer.stop()
         await admin.close()
     assert terminated > 0
 

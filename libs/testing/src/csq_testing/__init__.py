@@ -243,28 +243,37 @@ async def running_app(app, *, ensure_topics_for=None) -> AsyncIterator["httpx.As
             yield client
 
 
+@asynccontextmanager
+async def connected_producer(settings) -> AsyncIterator["BrokerProducer"]:
+    """A ``BrokerProducer`` for ``settings``, connected to the broker, stopped on the way out: how
+    a test puts events on the bus (``await producer.send_and_wait(settings.topic(…), …)``)."""
+    from csq_common.bus.kafka import BrokerProducer
+
+    producer = BrokerProducer(settings)
+    producer.start()
+    try:
+        await wait_until(lambda: producer.connected, message="producer connected")
+        yield producer
+    finally:
+        await producer.stop()
+
+
 async def published_and_recorded(app, settings, *, domain: str, group: str) -> list[tuple[str, str]]:
     """Publish two events (one of them twice) to ``domain`` and return ``group``'s inbox rows once
     both arrived: the skeleton check that a service's consumer is wired and deduplicates."""
     from sqlalchemy import select
 
-    from csq_common.bus.kafka import BrokerProducer
     from csq_common.bus.models import InboxMessage
     from csq_common.db import utcnow
     from csq_common.events import CloudEvent
 
-    producer = BrokerProducer(settings)
-    producer.start()
-    await wait_until(lambda: producer.connected, message="producer connected")
     first = CloudEvent(id="evt-1", source="test", type="test.first", time=utcnow(), data={"x": 1})
     later = CloudEvent(id="evt-2", source="test", type="test.later", time=utcnow(), data={})
-    try:
+    async with connected_producer(settings) as producer:
         # One key keeps all three on one partition, in order: evt-2 arriving means the
         # redelivered evt-1 was handled before it.
         for event in (first, first, later):
             await producer.send_and_wait(settings.topic(domain), event.to_bytes(), key=b"same-key")
-    finally:
-        await producer.stop()
 
     async def rows():
         async with app.state.sessions() as session:

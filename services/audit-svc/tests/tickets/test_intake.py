@@ -4,8 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from csq_testing import wait_until
-from csq_common.bus.kafka import BrokerProducer
+from csq_testing import connected_producer, wait_until
 from audit_svc.consumers import handle_events
 from audit_svc.tickets.models import ClosedTicket, TicketSurveyAnswer
 from tests.tickets.factories import T0, answered, closed, cloud_event
@@ -58,16 +57,11 @@ async def test_answers_without_ticket_or_csat_nps_are_not_kept(sessions):
 
 
 async def test_consumer_keeps_closures_from_the_broker(client, settings):
-    producer = BrokerProducer(settings)
-    producer.start()
-    await wait_until(lambda: producer.connected, message="producer connected")
     event = cloud_event(closed("T-9"))
-    try:
+    async with connected_producer(settings) as producer:
         for _ in range(2):
             await producer.send_and_wait(settings.topic("tickets"), event.to_bytes(), key=b"T-9")
         await producer.send_and_wait(settings.topic("surveys"), cloud_event(answered("T-9", response_id="R-9", csat=1)).to_bytes(), key=b"R-9")
-    finally:
-        await producer.stop()
 
     async def both():
         tickets, answers = await kept(client.app.state.sessions)

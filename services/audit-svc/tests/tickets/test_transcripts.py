@@ -6,10 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from csq_common.bus.kafka import BrokerProducer
 from csq_common.db import utcnow
 from csq_common.events import TicketCreated, make_event
-from csq_testing import wait_until
+from csq_testing import connected_producer, wait_until
 from audit_svc.consumers import handle_events
 from audit_svc.tickets.models import TicketCustomer, TicketMessage
 from tests.reviews.factories import review_body, submit
@@ -111,10 +110,7 @@ async def test_retention_deletes_old_messages_only(client):
 
 
 async def test_messages_and_erasures_arrive_through_the_broker(client, settings):
-    producer = BrokerProducer(settings)
-    producer.start()
-    await wait_until(lambda: producer.connected, message="producer connected")
-    try:
+    async with connected_producer(settings) as producer:
         await producer.send_and_wait(settings.topic("tickets"), created("T-9", "C-9").to_bytes(), key=b"T-9")
         await producer.send_and_wait(
             settings.topic("tickets"), message("T-9", "m-1", sent_at=T0, author_id="C-9", text="快递一直没有更新物流信息。").to_bytes(), key=b"T-9"
@@ -122,8 +118,6 @@ async def test_messages_and_erasures_arrive_through_the_broker(client, settings)
         sessions = client.app.state.sessions
         await wait_until(lambda: _kept(sessions, "T-9"), message="message kept")
         await producer.send_and_wait(settings.topic("feedback"), erased("C-9", at=T0 + timedelta(days=1)).to_bytes(), key=b"C-9")
-    finally:
-        await producer.stop()
 
     async def blanked():
         rows = await messages_of(client.app.state.sessions, "T-9")

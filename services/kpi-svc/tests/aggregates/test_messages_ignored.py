@@ -7,11 +7,10 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from sqlalchemy import select
 
 from csq_common.bus.consumer import ConsumerRunner
-from csq_common.bus.kafka import BrokerProducer
 from csq_common.bus.models import InboxMessage
 from csq_common.events import CloudEvent, TicketClosed, TicketMessageAdded, make_event
 from csq_common.db import utcnow
-from csq_testing import wait_until
+from csq_testing import connected_producer, wait_until
 from kpi_svc.consumers import consumers, handle_events
 from kpi_svc.kpis.service import KpiFilters, ticket_summary
 from kpi_svc.settings import Settings
@@ -81,14 +80,9 @@ async def test_through_the_broker_a_message_added_is_consumed_and_nothing_reache
         closed,
         message_added("M-2", created + timedelta(minutes=9), "Your refund was issued today."),
     ]
-    producer = BrokerProducer(settings)
-    producer.start()
-    await wait_until(lambda: producer.connected, message="producer connected")
-    try:
+    async with connected_producer(settings) as producer:
         for item in sent:
             await producer.send_and_wait(settings.topic("tickets"), item.to_bytes(), key=b"T-1")
-    finally:
-        await producer.stop()
 
     async def all_recorded() -> bool:
         async with client.app.state.sessions() as session:

@@ -10,10 +10,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, text
 
-from csq_common.bus.kafka import BrokerProducer
 from csq_common.bus.models import InboxMessage
 from csq_common.db import create_engine, session_factory, transaction
-from csq_testing import fresh_database, wait_until
+from csq_testing import connected_producer, fresh_database, wait_until
 from kpi_svc.consumers import consumers
 from kpi_svc.read.service import METRICS
 from kpi_svc.rebuild.command import rebuild
@@ -29,10 +28,7 @@ async def publish_history(client, settings) -> int:
     has taken every event in; the number of events."""
     rng = random.Random(1616)
     tickets, surveys = generate(rng, 120), generate_surveys(rng, 60)
-    producer = BrokerProducer(settings)
-    producer.start()
-    await wait_until(lambda: producer.connected, message="producer connected")
-    try:
+    async with connected_producer(settings) as producer:
         # In time order, as a CRM sends them, reopened tickets included: their resolution clocks do
         # not depend on how the consumer and the replay cut the events into batches.
         assert tickets.reopens
@@ -42,8 +38,6 @@ async def publish_history(client, settings) -> int:
         for item in surveys.events:
             await producer.send_and_wait(settings.topic("surveys"), item.to_bytes(), key=(item.subject or item.id).encode())
         await producer.send_and_wait(settings.topic("tickets"), b"\xff not an event", key=b"T-0")
-    finally:
-        await producer.stop()
     published = len(ticket_events) + len(surveys.events)
 
     async def all_in():

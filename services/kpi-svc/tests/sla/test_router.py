@@ -4,11 +4,10 @@ from datetime import timedelta
 
 import pytest
 
-from csq_common.bus.kafka import BrokerProducer
 from csq_common.db import utcnow
 from csq_common.pagination import encode_cursor
 from csq_common.events import TicketAssigned, TicketCreated
-from csq_testing import wait_until
+from csq_testing import connected_producer, wait_until
 from tests.conversation_factories import message_event
 from tests.conversation_oracle import Message
 from tests.sla.factories import ADMIN, READER, policy_body, ticket_event
@@ -51,14 +50,9 @@ async def test_open_timers_from_ticket_events_on_the_broker_sorted_by_time_left(
         ticket_event(TicketCreated, "T-d", now - timedelta(minutes=40), now - timedelta(minutes=40), status="open"),
         ticket_event(TicketAssigned, "T-d", now - timedelta(minutes=39), now - timedelta(minutes=40), status="pending"),
     ]
-    producer = BrokerProducer(settings)
-    producer.start()
-    await wait_until(lambda: producer.connected, message="producer connected")
-    try:
+    async with connected_producer(settings) as producer:
         for item in events:
             await producer.send_and_wait(settings.topic("tickets"), item.to_bytes(), key=item.subject.encode())
-    finally:
-        await producer.stop()
 
     async def first_responses():
         body = (await client.get("/v1/sla/open", params={"limit": 50}, headers=READER)).json()
@@ -94,14 +88,9 @@ async def test_a_customer_wait_on_the_broker_is_an_open_next_response_timer_and_
         ticket_event(TicketCreated, "T-w", created, created, status="open", team="售后一组", agent="坐席-甲", channel="wechat"),
         message_event(question, "wechat", "在吗？我的退款还没到账。"),
     ]
-    producer = BrokerProducer(settings)
-    producer.start()
-    await wait_until(lambda: producer.connected, message="producer connected")
-    try:
+    async with connected_producer(settings) as producer:
         for item in events:
             await producer.send_and_wait(settings.topic("tickets"), item.to_bytes(), key=b"T-w")
-    finally:
-        await producer.stop()
 
     async def waits():
         found = (await client.get("/v1/sla/open", params={"team_id": "售后一组"}, headers=READER)).json()["items"]

@@ -13,10 +13,9 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from csq_common.bus.kafka import BrokerProducer
 from csq_common.db import utcnow
 from csq_common.events import CloudEvent
-from csq_testing import wait_until
+from csq_testing import connected_producer, wait_until
 from tests.deliveries.factories import READER, SURVEY_LINK, invited_event, sealed_invitation, sealed_survey_link, survey_invited
 from tests.deliveries.smtp import SmtpServer
 
@@ -26,18 +25,13 @@ ONE_CLICK_LINKS = [f"{SURVEY_LINK}?answer={value}" for value in range(1, 6)]
 @pytest.fixture
 async def publish(settings):
     """Publish CloudEvents to the surveys topic, keyed by subject (the invitation id) as survey-svc does."""
-    producer = BrokerProducer(settings)
-    producer.start()
-    await wait_until(lambda: producer.connected, message="producer connected")
+    async with connected_producer(settings) as producer:
 
-    async def send(*events: CloudEvent) -> None:
-        for event in events:
-            await producer.send_and_wait(settings.topic("surveys"), event.to_bytes(), key=event.subject.encode())
+        async def send(*events: CloudEvent) -> None:
+            for event in events:
+                await producer.send_and_wait(settings.topic("surveys"), event.to_bytes(), key=event.subject.encode())
 
-    try:
         yield send
-    finally:
-        await producer.stop()
 
 
 async def read_topic(settings, domain: str, count: int) -> list[dict]:

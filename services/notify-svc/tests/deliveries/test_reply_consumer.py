@@ -12,9 +12,8 @@ import base64
 import orjson
 import pytest
 
-from csq_common.bus.kafka import BrokerProducer
 from csq_common.events import CloudEvent
-from csq_testing import wait_until
+from csq_testing import connected_producer, wait_until
 from tests.deliveries.factories import (
     CONFIRM_LINK, REPLY_TEXT_EN, REPLY_TEXT_ZH, feedback_replied, replied_event, sealed_invitation, sealed_reply,
 )  # fmt: skip
@@ -27,18 +26,13 @@ NOT_RESOLVED = f"{CONFIRM_LINK}?answer=not_resolved"
 @pytest.fixture
 async def publish(settings):
     """Publish CloudEvents to the feedback topic, keyed by subject (the feedback id) as feedback-svc does."""
-    producer = BrokerProducer(settings)
-    producer.start()
-    await wait_until(lambda: producer.connected, message="producer connected")
+    async with connected_producer(settings) as producer:
 
-    async def send(*events: CloudEvent) -> None:
-        for event in events:
-            await producer.send_and_wait(settings.topic("feedback"), event.to_bytes(), key=event.subject.encode())
+        async def send(*events: CloudEvent) -> None:
+            for event in events:
+                await producer.send_and_wait(settings.topic("feedback"), event.to_bytes(), key=event.subject.encode())
 
-    try:
         yield send
-    finally:
-        await producer.stop()
 
 
 def bodies(message) -> tuple[str, str]:

@@ -5,10 +5,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, text
 
-from csq_common.bus.kafka import BrokerProducer
 from csq_common.bus.models import InboxMessage
 from csq_common.db import utcnow
-from csq_testing import wait_until
+from csq_testing import connected_producer, wait_until
 from survey_svc.campaigns.models import Invitation
 from survey_svc.campaigns.tokens import token_hash
 from tests.campaigns.factories import READER, WRITER, closed, cloud_event
@@ -230,10 +229,7 @@ async def test_ticket_closed_through_the_broker_schedules_an_invitation_and_a_re
     replayed = cloud_event(closed("T-OLD", closed_at=now - timedelta(days=8), customer={"id": "C-OLD", "email": "old@example.com"}), event_id="evt-old")
     bad = cloud_event(closed("T-BAD", closed_at=now), event_id="evt-bad")
     bad.data["ticket"]["created_at"] = "not a time"  # a payload that fails validation is dead-lettered
-    producer = BrokerProducer(settings)
-    producer.start()
-    await wait_until(lambda: producer.connected, message="producer connected")
-    try:
+    async with connected_producer(settings) as producer:
         for cloud in (replayed, bad, cloud_event(event, event_id="evt-1"), cloud_event(event, event_id="evt-1-again")):
             await producer.send_and_wait(settings.topic("tickets"), cloud.to_bytes(), key=cloud.subject.encode())
 
@@ -256,8 +252,6 @@ async def test_ticket_closed_through_the_broker_schedules_an_invitation_and_a_re
 
         found = await wait_until(cancelled, message="invitation cancelled by the reopen")
         assert found.cancel_reason == "ticket reopened"
-    finally:
-        await producer.stop()
     async with client.app.state.sessions() as session:
         assert len((await session.execute(select(Invitation))).scalars().all()) == 1  # the duplicate close made none
         inbox = set((await session.execute(select(InboxMessage.event_id).where(InboxMessage.consumer_group == "survey-svc"))).scalars())
