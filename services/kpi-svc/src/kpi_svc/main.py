@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from csq_common.retention import RetentionRule, chain_lifespans, inbox_rule, retention_lifespan
 from csq_common.runtime import create_service_app
 from csq_common.settings import load_settings
+from kpi_svc.aggregates.pack import PackWorker
 from kpi_svc.aggregates.rollup import RollupWorker
 from kpi_svc.calendars.router import router as calendars_router
 from kpi_svc.consumers import consumers
@@ -30,8 +31,8 @@ SERVICE_ROOT = Path(__file__).resolve().parents[2]
 
 @asynccontextmanager
 async def background(app: FastAPI) -> AsyncIterator[None]:
-    """The roll-up of pending deltas, the SLA notice worker, the target evaluator and the gauge
-    refresher, while the app runs."""
+    """The roll-up of pending deltas, the packer of past days' 15-minute cells, the SLA notice
+    worker, the target evaluator and the gauge refresher, while the app runs."""
     settings: Settings = app.state.settings
     rollup = RollupWorker(app.state.sessions, batch_size=settings.rollup_batch_size, poll_seconds=settings.rollup_poll_seconds)
     sla_notices = SlaNoticeWorker(
@@ -41,7 +42,9 @@ async def background(app: FastAPI) -> AsyncIterator[None]:
     targets = TargetEvaluator(
         app.state.sessions, app.state.read_sessions, topic=settings.topic("kpi"), poll_seconds=settings.target_poll_seconds
     )
+    packer = PackWorker(app.state.sessions, poll_seconds=settings.pack_poll_seconds, after=timedelta(hours=settings.pack_after_hours))
     rollup.start()
+    packer.start()
     sla_notices.start()
     targets.start()
     app.state.rollup = rollup
@@ -51,6 +54,7 @@ async def background(app: FastAPI) -> AsyncIterator[None]:
     finally:
         await targets.stop()
         await sla_notices.stop()
+        await packer.stop()
         await rollup.stop()
 
 

@@ -3,11 +3,11 @@
 Survey and voice aggregates count every observation in five rows per bucket (GROUPING_SETS): the
 full (team, agent, channel) row and the sets where some dimensions are the wildcard ``*``. Ticket
 aggregates store per resolution only the sets their reads need (TICKET_SETS): the 15-minute cells
-only as full rows (a coarse read sums them at window edges and zone offsets), hours only as the
-coarse sets (an agent's hours are read from its 15-minute cells), and days and months also per
-(team, agent) so that a per-agent breakdown reads one row per agent and bucket. A read takes, per
-tile, the coarsest stored set that holds its filters and grouping (``source``), at the tile's
-resolution or else a finer one over the same span.
+in every set (packed per day once the day is over, see quarters.py, so a sparse cell costs a few
+bytes, not a row), no hours (an hour is read from its four 15-minute cells), and days and months
+also per (team, agent) so that a per-agent breakdown reads one row per agent and bucket. A read
+takes, per tile, the coarsest stored set that holds its filters and grouping (``source``), at the
+tile's resolution or else a finer one over the same span.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ GROUPING_SETS: tuple[GroupingSet, ...] = (FULL, *COARSE_SETS)
 UNIFORM = {resolution: GROUPING_SETS for resolution in RESOLUTIONS}
 #: The ticket aggregates' layout: the sets stored per resolution.
 TICKET_SETS: dict[str, tuple[GroupingSet, ...]] = {
-    Q15: (FULL,),
-    HOUR: COARSE_SETS,
+    Q15: GROUPING_SETS,
+    HOUR: (),
     DAY: (FULL, TEAM_AGENT, *COARSE_SETS),
     MONTH: (FULL, TEAM_AGENT, *COARSE_SETS),
 }

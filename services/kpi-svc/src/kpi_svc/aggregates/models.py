@@ -10,6 +10,9 @@
   the aggregates: one row per batch and finest cell (15-minute bucket × team × agent × channel),
   same counters and sketch blobs. Reads add the pending deltas of their window to the tiles, so a
   KPI is current the moment its batch commits (see rollup.py).
+- The 15-minute level: each cell is a ``q15`` row while its UTC day is recent; once the day has
+  ended, the packer (pack.py) moves the day's cells into its full day row's ``quarters`` blob
+  (quarters.py), so that a sparse cell does not cost a row. Reads take both.
 - ``kpi_counted_*``: what has already been counted, so that the same closure, first response or
   reopen delivered again (even under a new event id) counts once.
 
@@ -50,6 +53,13 @@ class TicketAggregate(Base):
             postgresql_where=text("resolution = 'q15'"),
             sqlite_where=text("resolution = 'q15'"),
         ),
+        # the day rows holding packed 15-minute cells, by day, for the reads of those cells
+        Index(
+            "ix_kpi_ticket_aggregates_packed",
+            "bucket_start",
+            postgresql_where=text("quarters IS NOT NULL"),
+            sqlite_where=text("quarters IS NOT NULL"),
+        ),
     )
 
     resolution: Mapped[str] = mapped_column(String(8), primary_key=True)
@@ -75,6 +85,9 @@ class TicketAggregate(Base):
     repeat_contacts: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     frt_sketch: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
     resolution_sketch: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    #: On a day's full row: that day's packed 15-minute cells of the row's team, agent and channel
+    #: (see quarters.py); NULL on every other row and on a day not packed yet.
+    quarters: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
 COUNTER_COLUMNS = (

@@ -18,13 +18,13 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from functools import lru_cache
 
-from sqlalchemy import and_, bindparam, literal_column, or_, select, union_all
+from sqlalchemy import LargeBinary, and_, bindparam, cast, literal_column, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.errors import InvalidInput
 from csq_common.sql import fetch_prepared
-from kpi_svc.aggregates import sketch
-from kpi_svc.aggregates.buckets import Tile, tile, widen
+from kpi_svc.aggregates import quarters, sketch
+from kpi_svc.aggregates.buckets import DAY, Q15, Tile, floor_to, tile, widen
 from kpi_svc.aggregates.dimensions import TICKET_SETS, WILDCARD, GroupingSet, source, stored
 from kpi_svc.aggregates.models import COUNTER_COLUMNS, SKETCH_COLUMNS, SurveyAggregate, TicketAggregate, TicketDelta
 from kpi_svc.kpis.surveys import check_dimension, survey_statement, survey_values
@@ -120,7 +120,7 @@ def ticket_tiles_clause(table, resolutions: tuple[str, ...], by: str | None, tea
     resolution in ``resolutions``), each tile read from the set and resolution that
     ``dimensions.source`` picks for the filters given and the grouping ``by``; resolutions are
     literals, so that the planners can use the partial index of the 15-minute rows."""
-    needed = (team or by == "team_id", agent or by == "agent_id", channel or by == "channel")
+    needed = _needed(by, team, agent, channel)
     branches = []
     for index, resolution in enumerate(resolutions):
         stored_at, kept = source(TICKET_SETS, resolution, needed)
@@ -133,6 +133,66 @@ def ticket_tiles_clause(table, resolutions: tuple[str, ...], by: str | None, tea
             )
         )
     return or_(*branches)
+
+
+def quarter_ranges(resolutions: tuple[str, ...], by: str | None, team: bool, agent: bool, channel: bool) -> tuple[int, ...]:
+    """The positions of the tiles (one per resolution in ``resolutions``) that ticket_tiles_clause
+    reads from the 15-minute level: their cells of days already packed are in the day rows'
+    ``quarters`` (see packed_clause)."""
+    needed = _needed(by, team, agent, channel)
+    return tuple(index for index, resolution in enumerate(resolutions) if source(TICKET_SETS, resolution, needed)[0] == Q15)
+
+
+def _needed(by: str | None, team: bool, agent: bool, channel: bool) -> GroupingSet:
+    return team or by == "team_id", agent or by == "agent_id", channel or by == "channel"
+
+
+def packed_clause(table, positions: tuple[int, ...], by: str | None, team: bool, agent: bool, channel: bool):
+    """The day rows with packed 15-minute cells (aggregates.pack) of the tiles at ``positions``
+    (bind parameters ``d<i>``, the UTC day of the tile's start, and ``e<i>``), in the grouping set
+    the 15-minute tiles are read from, for the filters given (served by the partial index of the
+    packed day rows)."""
+    _, kept = source(TICKET_SETS, Q15, _needed(by, team, agent, channel))
+    return and_(
+        table.c.resolution == literal_column(f"'{DAY}'"),
+        table.c.quarters.is_not(None),
+        or_(*(and_(table.c.bucket_start >= bindparam(f"d{i}"), table.c.bucket_start < bindparam(f"e{i}")) for i in positions)),
+        set_clause(table, kept, team, agent, channel),
+    )
+
+
+def packed_part(
+    table, positions: tuple[int, ...], by: str | None, filters: tuple[bool, bool, bool], columns: tuple[str, ...], *,
+    before: tuple = (), after: tuple = (),
+):
+    """The packed day rows of the tiles at ``positions`` shaped like the other parts of a ticket
+    read (``*before, columns…, *after`` with zero counters and no sketches), their ``quarters``
+    last (the other parts add a NULL ``quarters``: see :func:`add_quarters`)."""
+    empty = [literal_column("0") if name in COUNTER_COLUMNS else null() for name in columns]
+    return select(*before, *empty, *after, table.c.quarters).where(packed_clause(table, positions, by, *filters))
+
+
+def add_quarters(part):
+    """``part`` with a NULL ``quarters`` column last, to stand beside a :func:`packed_part`."""
+    return part.add_columns(cast(null(), LargeBinary).label("quarters"))
+
+
+def packed_cells(rows: Sequence[Sequence], day_at: int, runs_of):
+    """``(row, start, counters, sketch blobs)`` per run of packed cells in the rows of a read with a
+    packed part (``quarters`` last, ``row[day_at]`` the day), the runs being ``runs_of(day)``
+    (quarters.spans, computed once per day)."""
+    runs: dict[datetime, list] = {}
+    width = len(COUNTER_COLUMNS)
+    for row in rows:
+        blob = row[-1]
+        if blob is None:
+            continue
+        day = row[day_at]
+        day_runs = runs.get(day)
+        if day_runs is None:
+            day_runs = runs[day] = runs_of(day)
+        for start, sums, blobs in quarters.unpacked(blob, day_runs, width):
+            yield row, start, sums, blobs
 
 
 def _dimension_clause(table, team: bool, agent: bool, channel: bool):
@@ -176,7 +236,7 @@ def _params(start: datetime, end: datetime, tiles: list[Tile], filters: KpiFilte
     params = {"start": start, "end": end, "team_row": team or WILDCARD, "channel_row": channel or WILDCARD}
     params.update(team=team, channel=channel, agent=stored(filters.agent_id) if filters.agent_id else None)
     for index, t in enumerate(tiles):
-        params[f"s{index}"], params[f"e{index}"] = t.start, t.end
+        params[f"s{index}"], params[f"e{index}"], params[f"d{index}"] = t.start, t.end, floor_to(t.start, DAY)
     return params
 
 
@@ -194,10 +254,17 @@ def _ticket_statement(shape: Shape):
     resolutions, team, agent, channel = shape
     table, deltas = TicketAggregate.__table__, TicketDelta.__table__
     columns = (*COUNTER_COLUMNS, *SKETCH_COLUMNS)
-    return union_all(
-        select(*(table.c[name] for name in columns)).where(ticket_tiles_clause(table, resolutions, None, team, agent, channel)),
-        select(*(deltas.c[name] for name in columns)).where(delta_clause(deltas, team, agent, channel)),
-    )
+    parts = [
+        select(*(table.c[name] for name in columns), table.c.bucket_start).where(
+            ticket_tiles_clause(table, resolutions, None, team, agent, channel)
+        ),
+        select(*(deltas.c[name] for name in columns), deltas.c.bucket_start).where(delta_clause(deltas, team, agent, channel)),
+    ]
+    positions = quarter_ranges(resolutions, None, team, agent, channel)
+    if positions:
+        packed = packed_part(table, positions, None, (team, agent, channel), columns, after=(table.c.bucket_start,))
+        parts = [*map(add_quarters, parts), packed]
+    return union_all(*parts)
 
 
 @lru_cache(maxsize=512)
@@ -289,6 +356,12 @@ async def _ticket_values(
     session: AsyncSession, shape: Shape, params: dict
 ) -> tuple[dict[str, float | int | None], dict[str, int]]:
     rows = await fetch_prepared(session, _ticket_statement(shape), params)
+    resolutions, team, agent, channel = shape
+    positions = quarter_ranges(resolutions, None, team, agent, channel)
+    if positions:  # the packed runs as rows of their own
+        ranges = [(params[f"s{i}"], params[f"e{i}"]) for i in positions]
+        packed = [(*sums, *blobs) for _, _, sums, blobs in packed_cells(rows, -2, lambda day: quarters.spans(day, ranges))]
+        rows = [row for row in rows if row[-1] is None] + packed
     return ticket_values(*merge_rows(rows))
 
 

@@ -32,12 +32,24 @@ from kpi_svc.aggregates.dimensions import WILDCARD, original, stored
 from kpi_svc.aggregates.models import (
     ALL_DIMENSIONS,
     COUNTER_COLUMNS,
+    SKETCH_COLUMNS,
     SURVEY_COUNTER_COLUMNS,
     SurveyAggregate,
     TicketAggregate,
     TicketDelta,
 )
-from kpi_svc.kpis.service import delta_clause, ticket_tiles_clause, ticket_values, window_clause
+from kpi_svc.aggregates import quarters
+from kpi_svc.aggregates.buckets import DAY, floor_to
+from kpi_svc.kpis.service import (
+    add_quarters,
+    delta_clause,
+    packed_cells,
+    packed_part,
+    quarter_ranges,
+    ticket_tiles_clause,
+    ticket_values,
+    window_clause,
+)
 from kpi_svc.kpis.surveys import survey_values_of
 from kpi_svc.sla.kpis import SLA, SLA_KIND, sla_values_of
 from kpi_svc.voice import kpis as voice
@@ -117,28 +129,50 @@ def _statement(shape: Shape):
         )
         counters = SURVEY_COUNTER_COLUMNS
     else:
-        table, deltas = TicketAggregate.__table__, TicketDelta.__table__
-        columns = (*COUNTER_COLUMNS, *sketches)
-        rows = union_all(
-            select(*([table.c[by]] if by else []), table.c.bucket_start, *(table.c[name] for name in columns)).where(
-                ticket_tiles_clause(table, resolutions, by, team, agent, channel)
-            ),
-            select(*([deltas.c[by]] if by else []), deltas.c.bucket_start, *(deltas.c[name] for name in columns)).where(
-                delta_clause(deltas, team, agent, channel)
-            ),
-        )
-        counters = COUNTER_COLUMNS
+        return _ticket_statement(shape)
     if not summed:
         return rows
     inner = rows.subquery()
     key = [inner.c[by]] if by else []
     # CAST: PostgreSQL's sum of a bigint is a numeric; the counters stay integers
     return select(
-        *key,
-        func.min(inner.c.bucket_start),
-        *(cast(func.sum(inner.c[name]), BigInteger) for name in counters),
-        *(concat_blobs(inner.c[name]) for name in sketches),
+        *key, func.min(inner.c.bucket_start), *(cast(func.sum(inner.c[name]), BigInteger) for name in counters)
     ).group_by(*key)
+
+
+def _ticket_statement(shape: Shape):
+    """The ticket form of :func:`_statement`: the tiles' rows, the pending deltas and, when a
+    tile reads the 15-minute level, the packed day rows (``quarters`` last, NULL in the others;
+    summed or not, they come back as they are: see read_cells)."""
+    kind, resolutions, by, team, agent, channel, sketches, summed = shape
+    table, deltas = TicketAggregate.__table__, TicketDelta.__table__
+    columns = (*COUNTER_COLUMNS, *sketches)
+    parts = [
+        select(*([table.c[by]] if by else []), table.c.bucket_start, *(table.c[name] for name in columns)).where(
+            ticket_tiles_clause(table, resolutions, by, team, agent, channel)
+        ),
+        select(*([deltas.c[by]] if by else []), deltas.c.bucket_start, *(deltas.c[name] for name in columns)).where(
+            delta_clause(deltas, team, agent, channel)
+        ),
+    ]
+    if summed:
+        inner = union_all(*parts).subquery()
+        key = [inner.c[by]] if by else []
+        parts = [
+            select(
+                *key,
+                func.min(inner.c.bucket_start),
+                *(cast(func.sum(inner.c[name]), BigInteger) for name in COUNTER_COLUMNS),
+                *(concat_blobs(inner.c[name]) for name in sketches),
+            ).group_by(*key)
+        ]
+    positions = quarter_ranges(resolutions, by, team, agent, channel)
+    if not positions:
+        return union_all(*parts) if len(parts) > 1 else parts[0]
+    packed = packed_part(
+        table, positions, by, (team, agent, channel), columns, before=(*([table.c[by]] if by else []), table.c.bucket_start)
+    )
+    return union_all(*map(add_quarters, parts), packed)
 
 
 def plan(bounds: list[datetime]) -> list[tuple[int, int, list[Tile]]]:
@@ -209,8 +243,11 @@ async def read_cells(
         shape = (statement_kind, tuple(r.resolution for r in ranges), selection.by, *given, sketched, grouped and single)
         params = {"start": bounds[first], "end": bounds[end], **filters, **({"check": check} if check is not None else {})}
         for index, r in enumerate(ranges):
-            params[f"s{index}"], params[f"e{index}"] = r.start, r.end
-        for row in await fetch_prepared(session, _statement(shape), params):
+            params[f"s{index}"], params[f"e{index}"], params[f"d{index}"] = r.start, r.end, floor_to(r.start, DAY)
+        rows = await fetch_prepared(session, _statement(shape), params)
+        if kind == TICKETS and (positions := quarter_ranges(shape[1], selection.by, *given)):
+            rows = _with_packed_runs(rows, [(ranges[i].start, ranges[i].end) for i in positions], bounds[first : end + 1], first_counter, sketches)
+        for row in rows:
             if grouped:
                 value = row[0]
                 key = keys.get(value)
@@ -230,6 +267,18 @@ async def read_cells(
                 if blob:
                     blobs.append(blob)
     return cells
+
+
+def _with_packed_runs(rows, ranges, cuts, first_counter: int, sketches: tuple[str, ...]) -> list:
+    """The rows of a ticket read with a packed part, each packed day row replaced by a row per
+    run of its cells in ``ranges`` within one bucket (``cuts``: the buckets' boundaries), shaped
+    like the others: ``[group,] run start, counters…, sketch blobs…`` (of ``sketches``)."""
+    plain = [row for row in rows if row[-1] is None]
+    day_at = first_counter - 1
+    metrics = [SKETCH_COLUMNS.index(name) for name in sketches]
+    for row, start, sums, blobs in packed_cells(rows, day_at, lambda day: quarters.spans(day, ranges, cuts)):
+        plain.append((*row[:day_at], start, *sums, *(blobs[metric] for metric in metrics)))
+    return plain
 
 
 def values_of(kind: str, cell: Cell | None, sketches: tuple[str, ...] = ()) -> tuple[dict, dict]:

@@ -5,7 +5,8 @@ Two views, each read from one snapshot of each database (``csq_common.sql.snapsh
 - every KPI of ``read.service.METRICS`` over the data's whole window, for the organisation and per
   team, agent and channel (the breakdown's own reads, pending deltas included), and the SLA
   percentages' counts per team: what a user would see;
-- a canonical dump of the aggregates: every row of ``kpi_ticket_aggregates`` with the pending
+- a canonical dump of the aggregates: every row of ``kpi_ticket_aggregates`` (packed 15-minute
+  cells as the rows they were) with the pending
   ``kpi_ticket_deltas`` folded in (in memory, as the roll-up would fold them), sketches as bin
   counts, and every row of ``kpi_survey_aggregates``; rows holding only zeros left out. Read a UTC
   month at a time, so memory holds one month of rows. It finds what the window's totals hide: a
@@ -22,8 +23,8 @@ from sqlalchemy import func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.sql import snapshot_reads
-from kpi_svc.aggregates import sketch
-from kpi_svc.aggregates.buckets import DAY, MONTH, floor_to, next_start
+from kpi_svc.aggregates import quarters, sketch
+from kpi_svc.aggregates.buckets import DAY, MONTH, Q15, floor_to, next_start
 from kpi_svc.aggregates.models import (
     COUNTER_COLUMNS,
     SKETCH_COLUMNS,
@@ -128,13 +129,22 @@ async def ticket_rows(session: AsyncSession, start: datetime, end: datetime, pen
     of the ticket aggregates starting in ``[start, end)``, pending deltas included."""
     table = TicketAggregate.__table__
     keys = ("resolution", "bucket_start", "team_id", "agent_id", "channel")
-    statement = select(*(table.c[name] for name in (*keys, *COUNTER_COLUMNS, *SKETCH_COLUMNS))).where(
+    statement = select(*(table.c[name] for name in (*keys, *COUNTER_COLUMNS, *SKETCH_COLUMNS, "quarters"))).where(
         table.c.bucket_start >= start, table.c.bucket_start < end
     )
     rows: dict[tuple, list] = {}
     width = len(COUNTER_COLUMNS)
+    packed = []
     for row in (await session.execute(statement)).all():
         rows[tuple(row[:5])] = [list(row[5 : 5 + width]), sketch.decode(row[5 + width]), sketch.decode(row[6 + width])]
+        if row[-1]:
+            packed.append((tuple(row[:5]), row[-1]))
+    for (_, day, *dims), blob in packed:  # packed 15-minute cells as the rows they were (added to any row of a late event)
+        for slot, counters, blobs in quarters.decode(blob).cells(width):
+            row = rows.setdefault((Q15, day + quarters.SLOT * slot, *dims), [[0] * width, {}, {}])
+            row[0] = [a + b for a, b in zip(row[0], counters)]
+            for index, blob_of_slot in enumerate(blobs, 1):
+                sketch.merge_into(row[index], blob_of_slot)
     for key, counters in pending.counters.items():
         if not start <= key[1] < end:
             continue
