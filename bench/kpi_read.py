@@ -161,12 +161,14 @@ REBUILD = (
     "CREATE INDEX ix_kpi_ticket_aggregates_agent ON kpi_ticket_aggregates (agent_id, resolution, bucket_start) WHERE agent_id <> '*'",
     "CREATE INDEX ix_kpi_ticket_aggregates_q15 ON kpi_ticket_aggregates (bucket_start) WHERE resolution = 'q15'",
     "CREATE INDEX ix_kpi_ticket_aggregates_packed ON kpi_ticket_aggregates (bucket_start) WHERE quarters IS NOT NULL",
+    "CREATE INDEX ix_kpi_ticket_aggregates_team_agent ON kpi_ticket_aggregates (resolution, bucket_start) WHERE channel = '*' AND agent_id <> '*'",
 )
 DROP = (
     "ALTER TABLE kpi_ticket_aggregates DROP CONSTRAINT pk_kpi_ticket_aggregates",
     "DROP INDEX ix_kpi_ticket_aggregates_agent",
     "DROP INDEX ix_kpi_ticket_aggregates_q15",
     "DROP INDEX ix_kpi_ticket_aggregates_packed",
+    "DROP INDEX ix_kpi_ticket_aggregates_team_agent",
 )
 
 

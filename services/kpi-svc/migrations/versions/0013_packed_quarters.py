@@ -8,13 +8,15 @@ Create Date: 2026-12-07
 Every 15-minute cell used to be a row of its own, and on sparse data those rows outnumbered the
 closures. Now the packer moves the cells of a day that is over into the new ``quarters`` column
 of that day's row of the same grouping set (kpi_svc.aggregates.quarters), so the 15-minute level
-can hold the coarse sets too (a team's or the organisation's edges read one packed day, not
-every agent's), and the hour rows go: an hour is read from its four 15-minute cells.
+can hold the other sets too (a team's or the organisation's edges read one packed day, an
+agent's one, not one per agent and channel), and the hour rows go: an hour is read from its four 15-minute cells. A partial
+index on the (team, agent) rows serves per-agent breakdowns.
 
-Upgrade: the 15-minute rows of the coarse sets are summed from the full 15-minute rows (sketch
-bins added), the hour rows are deleted, the column and a partial index on the packed day rows are
+Upgrade: the 15-minute rows of the other sets (coarse, and per team and agent) are summed from
+the full 15-minute rows (sketch bins added), the hour rows are deleted, the column and a partial index on the packed day rows are
 added; the running service packs the past days. Downgrade (only while nothing is packed): the
-hour rows of the coarse sets are summed from the 15-minute coarse rows, which are then deleted.
+hour rows of the coarse sets are summed from the full 15-minute rows, and the other 15-minute
+rows are deleted.
 Bucket starts are carried as the driver returns them, so the same code serves SQLite (text) and
 PostgreSQL (timestamptz).
 """
@@ -42,7 +44,9 @@ PAIR = struct.Struct(">iq")  # one sketch bin as stored: (int32 key, int64 count
 CHUNK = 5000
 #: (keep team, keep agent, keep channel) of the coarse sets: team; organisation; channel; team × channel
 COARSE = ((True, False, False), (False, False, False), (False, False, True), (True, False, True))
+TEAM_AGENT = (True, True, False)
 FULL_ROWS = "team_id <> '*' AND agent_id <> '*' AND channel <> '*'"
+TEAM_AGENT_ROWS = "channel = '*' AND agent_id <> '*'"
 
 
 def _bins(blob: bytes | None, into: dict[int, int]) -> None:
@@ -79,9 +83,9 @@ def _select(where: str) -> sa.TextClause:
     return sa.text(f"SELECT {', '.join(COLUMNS)} FROM {TABLE} WHERE {where}")
 
 
-def _coarse_keys(resolution: str, bucket_of: Callable) -> Callable[[tuple], list[tuple]]:
+def _keys_of(sets: tuple, resolution: str, bucket_of: Callable) -> Callable[[tuple], list[tuple]]:
     return lambda row: [
-        (resolution, bucket_of(row[1]), row[2] if t else "*", row[3] if a else "*", row[4] if c else "*") for t, a, c in COARSE
+        (resolution, bucket_of(row[1]), row[2] if t else "*", row[3] if a else "*", row[4] if c else "*") for t, a, c in sets
     ]
 
 
@@ -95,13 +99,17 @@ def _hour(bucket_start):
 def upgrade() -> None:
     bind = op.get_bind()
     full = bind.execute(_select(f"resolution = 'q15' AND {FULL_ROWS}")).all()
-    _insert(_summed(full, _coarse_keys("q15", lambda bucket: bucket)))
+    _insert(_summed(full, _keys_of((TEAM_AGENT, *COARSE), "q15", lambda bucket: bucket)))
     bind.execute(sa.text(f"DELETE FROM {TABLE} WHERE resolution = 'hour'"))
     with op.batch_alter_table(TABLE) as batch:
         batch.add_column(sa.Column("quarters", sa.LargeBinary(), nullable=True))
     op.create_index(
         "ix_kpi_ticket_aggregates_packed", TABLE, ["bucket_start"],
         postgresql_where=sa.text("quarters IS NOT NULL"), sqlite_where=sa.text("quarters IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_kpi_ticket_aggregates_team_agent", TABLE, ["resolution", "bucket_start"],
+        postgresql_where=sa.text(TEAM_AGENT_ROWS), sqlite_where=sa.text(TEAM_AGENT_ROWS),
     )
 
 
@@ -110,9 +118,10 @@ def downgrade() -> None:
     packed = bind.execute(sa.text(f"SELECT count(*) FROM {TABLE} WHERE quarters IS NOT NULL")).scalar()
     if packed:  # the packed cells would be lost with the column: refuse rather than lose KPIs
         raise RuntimeError(f"{packed} day rows hold packed 15-minute cells: a downgrade would lose them")
+    op.drop_index("ix_kpi_ticket_aggregates_team_agent", table_name=TABLE)
     op.drop_index("ix_kpi_ticket_aggregates_packed", table_name=TABLE)
     with op.batch_alter_table(TABLE) as batch:
         batch.drop_column("quarters")
     full = bind.execute(_select(f"resolution = 'q15' AND {FULL_ROWS}")).all()
-    _insert(_summed(full, _coarse_keys("hour", _hour)))
+    _insert(_summed(full, _keys_of(COARSE, "hour", _hour)))
     bind.execute(sa.text(f"DELETE FROM {TABLE} WHERE resolution = 'q15' AND NOT ({FULL_ROWS})"))

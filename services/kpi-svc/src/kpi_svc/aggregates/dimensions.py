@@ -2,10 +2,11 @@
 
 Survey and voice aggregates count every observation in five rows per bucket (GROUPING_SETS): the
 full (team, agent, channel) row and the sets where some dimensions are the wildcard ``*``. Ticket
-aggregates store per resolution only the sets their reads need (TICKET_SETS): the 15-minute cells
-in every set (packed per day once the day is over, see quarters.py, so a sparse cell costs a few
-bytes, not a row), no hours (an hour is read from its four 15-minute cells), and days and months
-also per (team, agent) so that a per-agent breakdown reads one row per agent and bucket. A read
+aggregates store per resolution only the sets their reads need (TICKET_SETS): the 15-minute cells,
+days and months in these five and per (team, agent), so that a per-agent read takes one row per
+agent and bucket (the 15-minute cells packed per day once the day is over, see quarters.py, so a
+sparse cell costs a few bytes, not a row), and no hours (an hour is read from its four 15-minute
+cells). A read
 takes, per tile, the coarsest stored set that holds its filters and grouping (``source``), at the
 tile's resolution or else a finer one over the same span.
 """
@@ -26,12 +27,8 @@ GROUPING_SETS: tuple[GroupingSet, ...] = (FULL, *COARSE_SETS)
 #: The uniform layout (survey and voice aggregates): every set at every resolution.
 UNIFORM = {resolution: GROUPING_SETS for resolution in RESOLUTIONS}
 #: The ticket aggregates' layout: the sets stored per resolution.
-TICKET_SETS: dict[str, tuple[GroupingSet, ...]] = {
-    Q15: GROUPING_SETS,
-    HOUR: (),
-    DAY: (FULL, TEAM_AGENT, *COARSE_SETS),
-    MONTH: (FULL, TEAM_AGENT, *COARSE_SETS),
-}
+_TICKET_SETS = (FULL, TEAM_AGENT, *COARSE_SETS)
+TICKET_SETS: dict[str, tuple[GroupingSet, ...]] = {Q15: _TICKET_SETS, HOUR: (), DAY: _TICKET_SETS, MONTH: _TICKET_SETS}
 
 
 @lru_cache(maxsize=65_536)  # a handful of teams, agents and channels, looked up per event

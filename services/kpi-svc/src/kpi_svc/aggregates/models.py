@@ -53,6 +53,15 @@ class TicketAggregate(Base):
             postgresql_where=text("resolution = 'q15'"),
             sqlite_where=text("resolution = 'q15'"),
         ),
+        # the (team, agent) rows of days and months, for a per-agent breakdown: without it a read
+        # of them walks the primary key over every full row of the window's days as well
+        Index(
+            "ix_kpi_ticket_aggregates_team_agent",
+            "resolution",
+            "bucket_start",
+            postgresql_where=text("channel = '*' AND agent_id <> '*'"),
+            sqlite_where=text("channel = '*' AND agent_id <> '*'"),
+        ),
         # the day rows holding packed 15-minute cells, by day, for the reads of those cells
         Index(
             "ix_kpi_ticket_aggregates_packed",
