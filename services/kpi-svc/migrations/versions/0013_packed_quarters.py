@@ -1,22 +1,23 @@
-"""ticket aggregates: 15-minute cells in every grouping set, packable into their day rows
-(``quarters``); no hour rows
+"""ticket aggregates: 15-minute cells in every grouping set, packed per day into
+kpi_ticket_quarters; no hour rows
 
 Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-07
 
 Every 15-minute cell used to be a row of its own, and on sparse data those rows outnumbered the
-closures. Now the packer moves the cells of a day that is over into the new ``quarters`` column
-of that day's row of the same grouping set (kpi_svc.aggregates.quarters), so the 15-minute level
-can hold the other sets too (a team's or the organisation's edges read one packed day, an
-agent's one, not one per agent and channel), and the hour rows go: an hour is read from its four 15-minute cells. A partial
-index on the (team, agent) rows serves per-agent breakdowns.
+closures. Now the packer moves the cells of a day that is over into one blob per row of a
+grouping set, in the new table kpi_ticket_quarters (kpi_svc.aggregates.quarters). So the
+15-minute level can hold the other sets too (a team's or the organisation's window edges read
+one packed day, an agent's one, not one per agent and channel), and the hour rows go: an hour is
+read from its four 15-minute cells. A partial index on the (team, agent) rows serves per-agent
+breakdowns.
 
 Upgrade: the 15-minute rows of the other sets (coarse, and per team and agent) are summed from
-the full 15-minute rows (sketch bins added), the hour rows are deleted, the column and a partial index on the packed day rows are
-added; the running service packs the past days. Downgrade (only while nothing is packed): the
-hour rows of the coarse sets are summed from the full 15-minute rows, and the other 15-minute
-rows are deleted.
+the full 15-minute rows (sketch bins added), the hour rows are deleted, the table and the index
+are created; the running service packs the past days. Downgrade (only while nothing is packed):
+the hour rows of the coarse sets are summed from the full 15-minute rows, and the other
+15-minute rows are deleted.
 Bucket starts are carried as the driver returns them, so the same code serves SQLite (text) and
 PostgreSQL (timestamptz).
 """
@@ -25,6 +26,8 @@ from collections.abc import Callable, Iterable
 
 import sqlalchemy as sa
 from alembic import op
+
+from csq_common.db import UtcDateTime
 
 revision = "0013"
 down_revision = "0012"
@@ -101,11 +104,14 @@ def upgrade() -> None:
     full = bind.execute(_select(f"resolution = 'q15' AND {FULL_ROWS}")).all()
     _insert(_summed(full, _keys_of((TEAM_AGENT, *COARSE), "q15", lambda bucket: bucket)))
     bind.execute(sa.text(f"DELETE FROM {TABLE} WHERE resolution = 'hour'"))
-    with op.batch_alter_table(TABLE) as batch:
-        batch.add_column(sa.Column("quarters", sa.LargeBinary(), nullable=True))
-    op.create_index(
-        "ix_kpi_ticket_aggregates_packed", TABLE, ["bucket_start"],
-        postgresql_where=sa.text("quarters IS NOT NULL"), sqlite_where=sa.text("quarters IS NOT NULL"),
+    op.create_table(
+        "kpi_ticket_quarters",
+        sa.Column("bucket_start", UtcDateTime(), nullable=False),
+        sa.Column("team_id", sa.String(200), nullable=False),
+        sa.Column("agent_id", sa.String(200), nullable=False),
+        sa.Column("channel", sa.String(50), nullable=False),
+        sa.Column("quarters", sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint("bucket_start", "team_id", "agent_id", "channel", name="pk_kpi_ticket_quarters"),
     )
     op.create_index(
         "ix_kpi_ticket_aggregates_team_agent", TABLE, ["resolution", "bucket_start"],
@@ -115,13 +121,11 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     bind = op.get_bind()
-    packed = bind.execute(sa.text(f"SELECT count(*) FROM {TABLE} WHERE quarters IS NOT NULL")).scalar()
-    if packed:  # the packed cells would be lost with the column: refuse rather than lose KPIs
-        raise RuntimeError(f"{packed} day rows hold packed 15-minute cells: a downgrade would lose them")
+    packed = bind.execute(sa.text("SELECT count(*) FROM kpi_ticket_quarters")).scalar()
+    if packed:  # the packed cells would be lost with the table: refuse rather than lose KPIs
+        raise RuntimeError(f"{packed} rows of packed 15-minute cells: a downgrade would lose them")
+    op.drop_table("kpi_ticket_quarters")
     op.drop_index("ix_kpi_ticket_aggregates_team_agent", table_name=TABLE)
-    op.drop_index("ix_kpi_ticket_aggregates_packed", table_name=TABLE)
-    with op.batch_alter_table(TABLE) as batch:
-        batch.drop_column("quarters")
     full = bind.execute(_select(f"resolution = 'q15' AND {FULL_ROWS}")).all()
     _insert(_summed(full, _keys_of(COARSE, "hour", _hour)))
     bind.execute(sa.text(f"DELETE FROM {TABLE} WHERE resolution = 'q15' AND NOT ({FULL_ROWS})"))

@@ -47,9 +47,9 @@ class Settings(BaseServiceSettings):
     # delaying the consumer's next batch meanwhile.
     rollup_poll_seconds: float = Field(0.5, gt=0, le=60)
     rollup_batch_size: int = Field(4000, ge=100, le=1_000_000)
-    # KPI_PACK_AFTER_HOURS / KPI_PACK_POLL_SECONDS: a UTC day's 15-minute cells are packed into its
-    # day rows (one blob per team, agent and channel instead of a row per cell) once the day ended
-    # this many hours ago; the packer looks for such days this often (kpi_svc.aggregates.pack).
+    # KPI_PACK_AFTER_HOURS / KPI_PACK_POLL_SECONDS: a UTC day's 15-minute ticket cells are packed
+    # (one blob per team, agent and channel of a grouping set instead of a row per cell) once the
+    # day ended this many hours ago; the packer looks for such days this often (aggregates.pack).
     pack_after_hours: float = Field(2.0, ge=0, le=24 * 400)
     pack_poll_seconds: float = Field(60.0, gt=0, le=86_400)
     # KPI_SLA_WARNING_SECONDS: how long before an SLA target falls due sla.warning is published.

@@ -10,9 +10,11 @@
   the aggregates: one row per batch and finest cell (15-minute bucket × team × agent × channel),
   same counters and sketch blobs. Reads add the pending deltas of their window to the tiles, so a
   KPI is current the moment its batch commits (see rollup.py).
-- The 15-minute level: each cell is a ``q15`` row while its UTC day is recent; once the day has
-  ended, the packer (pack.py) moves the day's cells into its full day row's ``quarters`` blob
-  (quarters.py), so that a sparse cell does not cost a row. Reads take both.
+- ``kpi_ticket_quarters``: the 15-minute level of days that are over. A cell is a ``q15`` row of
+  ``kpi_ticket_aggregates`` while its UTC day is recent; once the day has ended, the packer
+  (pack.py) moves the day's cells of each (team, agent, channel) row of a grouping set into one
+  ``quarters`` blob (quarters.py), so that a sparse cell does not cost a row. Reads take both. A
+  table of its own, so that the blobs do not widen the aggregate rows every read scans.
 - ``kpi_counted_*``: what has already been counted, so that the same closure, first response or
   reopen delivered again (even under a new event id) counts once.
 
@@ -62,13 +64,6 @@ class TicketAggregate(Base):
             postgresql_where=text("channel = '*' AND agent_id <> '*'"),
             sqlite_where=text("channel = '*' AND agent_id <> '*'"),
         ),
-        # the day rows holding packed 15-minute cells, by day, for the reads of those cells
-        Index(
-            "ix_kpi_ticket_aggregates_packed",
-            "bucket_start",
-            postgresql_where=text("quarters IS NOT NULL"),
-            sqlite_where=text("quarters IS NOT NULL"),
-        ),
     )
 
     resolution: Mapped[str] = mapped_column(String(8), primary_key=True)
@@ -94,9 +89,6 @@ class TicketAggregate(Base):
     repeat_contacts: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     frt_sketch: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
     resolution_sketch: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
-    #: On a day's full row: that day's packed 15-minute cells of the row's team, agent and channel
-    #: (see quarters.py); NULL on every other row and on a day not packed yet.
-    quarters: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
 COUNTER_COLUMNS = (
@@ -148,6 +140,18 @@ class TicketDelta(Base):
     repeat_contacts: Mapped[int] = mapped_column(BigInteger, server_default="0")
     frt_sketch: Mapped[bytes] = mapped_column(LargeBinary)
     resolution_sketch: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class TicketQuarters(Base):
+    """One UTC day's packed 15-minute cells of one row of a grouping set (see quarters.py)."""
+
+    __tablename__ = "kpi_ticket_quarters"
+
+    bucket_start: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)  # the day
+    team_id: Mapped[str] = mapped_column(String(DIM), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(String(DIM), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(50), primary_key=True)
+    quarters: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class CountedClosure(Base):

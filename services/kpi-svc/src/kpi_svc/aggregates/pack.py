@@ -1,12 +1,12 @@
-"""Packing: the 15-minute rows of a UTC day that has ended → its full day rows' ``quarters``.
+"""Packing: the 15-minute rows of a UTC day that has ended → one blob per row of a grouping set.
 
 Each round takes the oldest day that still has 15-minute rows and ended before the cut-off, and,
-in one transaction, merges each full cell's rows of that day into the ``quarters`` blob of the
-cell's day row (quarters.py; cells already packed there are added to) and deletes the rows. A
-read takes the rows and the blobs in one statement, so a KPI never moves while a day is packed.
-A late event for a packed day writes a 15-minute row again, and a later round packs it too.
-The roll-up writes every day row a 15-minute row belongs to in the same transaction as the row,
-so the day row is always there to pack into.
+in one transaction, merges the rows of that day of each (team, agent, channel) of a grouping set
+into its ``kpi_ticket_quarters`` blob (quarters.py; cells already packed there are added to) and
+deletes the rows. It holds the aggregates' writer lock, as the roll-up does, so no 15-minute row
+of the day changes meanwhile. A read takes the rows and the blobs in one statement, so a KPI
+never moves while a day is packed. A late event for a packed day writes a 15-minute row again,
+and a later round packs it too.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import structlog
-from sqlalchemy import and_, bindparam, delete, func, select, update
+from sqlalchemy import and_, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from csq_common import sql
@@ -22,19 +22,11 @@ from csq_common.db import transaction
 from csq_common.worker import PollingWorker
 from kpi_svc.aggregates import quarters, sketch
 from kpi_svc.aggregates.buckets import DAY, Q15, floor_to
-from kpi_svc.aggregates.models import COUNTER_COLUMNS, SKETCH_COLUMNS, TicketAggregate
-from kpi_svc.aggregates.rollup import KEY_COLUMNS
+from kpi_svc.aggregates.models import COUNTER_COLUMNS, SKETCH_COLUMNS, TicketAggregate, TicketQuarters
 
 log = structlog.get_logger(__name__)
 
-QUARTERS = "quarters"
-_TABLE = TicketAggregate.__table__
-#: One day row's packed cells replaced (executed for many rows at once).
-_UPDATE_QUARTERS = (
-    update(_TABLE)
-    .where(*(_TABLE.c[name] == bindparam(f"k_{name}") for name in KEY_COLUMNS))
-    .values(quarters=bindparam("v_quarters"))
-)
+QUARTER_KEYS = ("bucket_start", "team_id", "agent_id", "channel")  # kpi_ticket_quarters' primary key
 
 
 def merged_cells(stored: bytes | None, rows: list) -> bytes:
@@ -79,17 +71,12 @@ async def pack_next_day(session: AsyncSession, *, before: datetime) -> int:
     ).all()
     cells: dict[tuple, list] = {}
     for row in rows:
-        key = (DAY, day, row[0], row[1], row[2])
-        cells.setdefault(key, []).append((quarters.slot_of(row[3], day), row[4 : 4 + width], row[4 + width :]))
+        cells.setdefault((day, row[0], row[1], row[2]), []).append((quarters.slot_of(row[3], day), row[4 : 4 + width], row[4 + width :]))
     keys = sorted(cells)
-    stored = await sql.rows_by_keys(session, table, KEY_COLUMNS, (QUARTERS,), keys)
-    missing = [key for key in keys if key not in stored]
-    if missing:  # the roll-up writes both in one transaction: never expected
-        raise RuntimeError(f"{len(missing)} day rows to pack into are missing, e.g. {missing[0]}")
-    await session.execute(
-        _UPDATE_QUARTERS,
-        [{**{f"k_{name}": value for name, value in zip(KEY_COLUMNS, key)}, "v_quarters": merged_cells(stored[key][0], cells[key])} for key in keys],
-    )
+    packed = TicketQuarters.__table__
+    stored = await sql.rows_by_keys(session, packed, QUARTER_KEYS, ("quarters",), keys)
+    blobs = [(*key, merged_cells(stored.get(key, (None,))[0], cells[key])) for key in keys]
+    await sql.add_to_counters(session, packed, (*QUARTER_KEYS, "quarters"), blobs, added=(), replaced=("quarters",))
     await session.execute(delete(table).where(in_day))
     return len(rows)
 

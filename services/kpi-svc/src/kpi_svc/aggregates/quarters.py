@@ -1,9 +1,9 @@
-"""The 15-minute level of the ticket aggregates, packed: one blob per UTC day and full cell (pure).
+"""The 15-minute level of the ticket aggregates, packed: a blob per UTC day and grouping-set row (pure).
 
 A 15-minute cell of one team, agent and channel rarely holds more than one or two observations,
-so a row per cell would outnumber the closures themselves. The cells of one UTC day are kept
-instead in the ``quarters`` column of that day's full row (``resolution = 'day'``, no wildcard):
-the day's occupied slots (0-95, the quarter of the day), each slot's counters (COUNTER_COLUMNS)
+so a row per cell would outnumber the closures themselves. Once a UTC day is over, its cells of
+one (team, agent, channel) of a grouping set are kept instead in one ``kpi_ticket_quarters`` row
+(see pack.py): the day's occupied slots (0-95, the quarter of the day), each slot's counters (COUNTER_COLUMNS)
 and each slot's sketch bins, compressed (raw deflate, RFC 1951: mostly zero 64-bit counters
 compress well).
 
@@ -37,6 +37,8 @@ VERSION = 1
 SLOTS_PER_DAY = 96
 SLOT = timedelta(minutes=15)
 _HEADER = struct.Struct("<BBBB")
+_U32 = struct.Struct("<I")
+_PAIR = sketch.PAIR_SIZE
 #: Deflate level 1 with a 4 KiB window and little memory: a day is a few KiB at most, and zlib's
 #: default state (a quarter of a MiB, allocated per call) costs more than compressing it (the
 #: roll-up re-packs every day it touches).
@@ -101,7 +103,7 @@ class Day:
             raise ValueError("quarters blob is not as long as its header says")
 
     def _offset(self, metric: int, index: int) -> int:
-        return struct.unpack_from("<I", self._data, self._offsets_at[metric] + 4 * index)[0]
+        return _U32.unpack_from(self._data, self._offsets_at[metric] + 4 * index)[0]
 
     def span(self, first: int, end: int) -> tuple[int, int]:
         """``(i, j)``: the slots in ``[first, end)`` are those at indexes ``i`` to ``j - 1``."""
@@ -110,18 +112,18 @@ class Day:
     def sums(self, i: int, j: int, width: int) -> list[int]:
         """The counters of the slots at indexes ``[i, j)`` summed, padded with zeros to ``width``."""
         stored = self.width
-        values = struct.unpack_from(f"<{(j - i) * stored}q", self._data, self._counters_at + i * stored * 8)
-        sums = [sum(values[k::stored]) for k in range(stored)]
         if stored > width:
             raise ValueError(f"quarters blob with {stored} counters per slot: {width} expected")
-        return sums + [0] * (width - stored)
+        values = struct.unpack_from(f"<{(j - i) * stored}q", self._data, self._counters_at + i * stored * 8)
+        sums = list(values) if j - i == 1 else [sum(values[k::stored]) for k in range(stored)]
+        return sums + [0] * (width - stored) if stored < width else sums
 
     def sketches(self, i: int, j: int) -> list[bytes]:
         """Per metric, the sketch blob of every bin of the slots at indexes ``[i, j)``."""
         blobs = []
         for metric in range(self.metrics):
-            start = self._pairs_at[metric] + self._offset(metric, i) * sketch.PAIR_SIZE
-            blobs.append(self._data[start : self._pairs_at[metric] + self._offset(metric, j) * sketch.PAIR_SIZE])
+            at = self._pairs_at[metric]
+            blobs.append(self._data[at + self._offset(metric, i) * _PAIR : at + self._offset(metric, j) * _PAIR])
         return blobs
 
     def cells(self, width: int) -> list[Cell]:

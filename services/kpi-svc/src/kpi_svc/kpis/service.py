@@ -26,7 +26,7 @@ from csq_common.sql import fetch_prepared
 from kpi_svc.aggregates import quarters, sketch
 from kpi_svc.aggregates.buckets import DAY, Q15, Tile, floor_to, tile, widen
 from kpi_svc.aggregates.dimensions import TICKET_SETS, WILDCARD, GroupingSet, source, stored
-from kpi_svc.aggregates.models import COUNTER_COLUMNS, SKETCH_COLUMNS, SurveyAggregate, TicketAggregate, TicketDelta
+from kpi_svc.aggregates.models import COUNTER_COLUMNS, SKETCH_COLUMNS, SurveyAggregate, TicketAggregate, TicketDelta, TicketQuarters
 from kpi_svc.kpis.surveys import check_dimension, survey_statement, survey_values
 from kpi_svc.sla.kpis import SLA, SLA_KIND, sla_values_of
 from kpi_svc.voice import kpis as voice
@@ -137,8 +137,8 @@ def ticket_tiles_clause(table, resolutions: tuple[str, ...], by: str | None, tea
 
 def quarter_ranges(resolutions: tuple[str, ...], by: str | None, team: bool, agent: bool, channel: bool) -> tuple[int, ...]:
     """The positions of the tiles (one per resolution in ``resolutions``) that ticket_tiles_clause
-    reads from the 15-minute level: their cells of days already packed are in the day rows'
-    ``quarters`` (see packed_clause)."""
+    reads from the 15-minute level: their cells of days already packed are in kpi_ticket_quarters
+    (see packed_clause)."""
     needed = _needed(by, team, agent, channel)
     return tuple(index for index, resolution in enumerate(resolutions) if source(TICKET_SETS, resolution, needed)[0] == Q15)
 
@@ -147,29 +147,30 @@ def _needed(by: str | None, team: bool, agent: bool, channel: bool) -> GroupingS
     return team or by == "team_id", agent or by == "agent_id", channel or by == "channel"
 
 
-def packed_clause(table, positions: tuple[int, ...], by: str | None, team: bool, agent: bool, channel: bool):
-    """The day rows with packed 15-minute cells (aggregates.pack) of the tiles at ``positions``
+def packed_clause(positions: tuple[int, ...], by: str | None, team: bool, agent: bool, channel: bool):
+    """The packed days (kpi_ticket_quarters, see aggregates.pack) of the tiles at ``positions``
     (bind parameters ``d<i>``, the UTC day of the tile's start, and ``e<i>``), in the grouping set
-    the 15-minute tiles are read from, for the filters given (served by the partial index of the
-    packed day rows)."""
+    the 15-minute tiles are read from, for the filters given."""
+    table = TicketQuarters.__table__
     _, kept = source(TICKET_SETS, Q15, _needed(by, team, agent, channel))
     return and_(
-        table.c.resolution == literal_column(f"'{DAY}'"),
-        table.c.quarters.is_not(None),
         or_(*(and_(table.c.bucket_start >= bindparam(f"d{i}"), table.c.bucket_start < bindparam(f"e{i}")) for i in positions)),
         set_clause(table, kept, team, agent, channel),
     )
 
 
 def packed_part(
-    table, positions: tuple[int, ...], by: str | None, filters: tuple[bool, bool, bool], columns: tuple[str, ...], *,
-    before: tuple = (), after: tuple = (),
+    positions: tuple[int, ...], by: str | None, filters: tuple[bool, bool, bool], columns: tuple[str, ...], *,
+    before: tuple[str, ...] = (), after: tuple[str, ...] = (),
 ):
-    """The packed day rows of the tiles at ``positions`` shaped like the other parts of a ticket
-    read (``*before, columns…, *after`` with zero counters and no sketches), their ``quarters``
-    last (the other parts add a NULL ``quarters``: see :func:`add_quarters`)."""
+    """The packed days of the tiles at ``positions`` shaped like the other parts of a ticket read
+    (the columns named ``*before, columns…, *after``, with zero counters and no sketches), their
+    ``quarters`` last (the other parts add a NULL ``quarters``: see :func:`add_quarters`)."""
+    table = TicketQuarters.__table__
     empty = [literal_column("0") if name in COUNTER_COLUMNS else null() for name in columns]
-    return select(*before, *empty, *after, table.c.quarters).where(packed_clause(table, positions, by, *filters))
+    return select(
+        *(table.c[name] for name in before), *empty, *(table.c[name] for name in after), table.c.quarters
+    ).where(packed_clause(positions, by, *filters))
 
 
 def add_quarters(part):
@@ -185,7 +186,7 @@ def packed_cells(rows: Sequence[Sequence], day_at: int, runs_of):
     width = len(COUNTER_COLUMNS)
     for row in rows:
         blob = row[-1]
-        if blob is None:
+        if not blob:
             continue
         day = row[day_at]
         day_runs = runs.get(day)
@@ -262,7 +263,7 @@ def _ticket_statement(shape: Shape):
     ]
     positions = quarter_ranges(resolutions, None, team, agent, channel)
     if positions:
-        packed = packed_part(table, positions, None, (team, agent, channel), columns, after=(table.c.bucket_start,))
+        packed = packed_part(positions, None, (team, agent, channel), columns, after=("bucket_start",))
         parts = [*map(add_quarters, parts), packed]
     return union_all(*parts)
 

@@ -142,7 +142,7 @@ def _statement(shape: Shape):
 
 def _ticket_statement(shape: Shape):
     """The ticket form of :func:`_statement`: the tiles' rows, the pending deltas and, when a
-    tile reads the 15-minute level, the packed day rows (``quarters`` last, NULL in the others;
+    tile reads the 15-minute level, the packed days (``quarters`` last, NULL in the others;
     summed or not, they come back as they are: see read_cells)."""
     kind, resolutions, by, team, agent, channel, sketches, summed = shape
     table, deltas = TicketAggregate.__table__, TicketDelta.__table__
@@ -169,9 +169,7 @@ def _ticket_statement(shape: Shape):
     positions = quarter_ranges(resolutions, by, team, agent, channel)
     if not positions:
         return union_all(*parts) if len(parts) > 1 else parts[0]
-    packed = packed_part(
-        table, positions, by, (team, agent, channel), columns, before=(*([table.c[by]] if by else []), table.c.bucket_start)
-    )
+    packed = packed_part(positions, by, (team, agent, channel), columns, before=(*([by] if by else []), "bucket_start"))
     return union_all(*map(add_quarters, parts), packed)
 
 
@@ -270,7 +268,7 @@ async def read_cells(
 
 
 def _with_packed_runs(rows, ranges, cuts, first_counter: int, sketches: tuple[str, ...]) -> list:
-    """The rows of a ticket read with a packed part, each packed day row replaced by a row per
+    """The rows of a ticket read with a packed part, each packed day replaced by a row per
     run of its cells in ``ranges`` within one bucket (``cuts``: the buckets' boundaries), shaped
     like the others: ``[group,] run start, counters…, sketch blobs…`` (of ``sketches``)."""
     plain = [row for row in rows if row[-1] is None]

@@ -20,7 +20,7 @@ from csq_common.bus.migration import upgrade_to_head
 from csq_common.bus.models import InboxMessage
 from csq_common.db import create_engine, session_factory, transaction, utcnow
 from csq_common.settings import load_settings
-from kpi_svc.aggregates.models import SurveyAggregate, TicketAggregate, TicketDelta
+from kpi_svc.aggregates.models import SurveyAggregate, TicketAggregate, TicketDelta, TicketQuarters
 from kpi_svc.aggregates.rollup import fold_pending
 from kpi_svc.calendars.models import BusinessCalendar, CalendarTeam
 from kpi_svc.consumers import consumers
@@ -34,7 +34,7 @@ from kpi_svc.sla.notices import count_fallen_due
 #: Configuration the handler reads, copied from the live database (parents first).
 CONFIGURATION = (BusinessCalendar.__table__, CalendarTeam.__table__, SlaPolicy.__table__)
 #: Tables that must be empty in the target: it must be fresh.
-COUNTED = (InboxMessage.__table__, TicketAggregate.__table__, TicketDelta.__table__, SurveyAggregate.__table__)
+COUNTED = (InboxMessage.__table__, TicketAggregate.__table__, TicketDelta.__table__, TicketQuarters.__table__, SurveyAggregate.__table__)
 #: Differences printed at most (the count is always printed).
 SHOWN = 200
 

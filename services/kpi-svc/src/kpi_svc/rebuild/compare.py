@@ -32,6 +32,7 @@ from kpi_svc.aggregates.models import (
     SurveyAggregate,
     TicketAggregate,
     TicketDelta,
+    TicketQuarters,
 )
 from kpi_svc.aggregates.rollup import FRT, RESOLUTION, BatchAggregate
 from kpi_svc.read.grouped import Selection
@@ -129,18 +130,19 @@ async def ticket_rows(session: AsyncSession, start: datetime, end: datetime, pen
     of the ticket aggregates starting in ``[start, end)``, pending deltas included."""
     table = TicketAggregate.__table__
     keys = ("resolution", "bucket_start", "team_id", "agent_id", "channel")
-    statement = select(*(table.c[name] for name in (*keys, *COUNTER_COLUMNS, *SKETCH_COLUMNS, "quarters"))).where(
+    statement = select(*(table.c[name] for name in (*keys, *COUNTER_COLUMNS, *SKETCH_COLUMNS))).where(
         table.c.bucket_start >= start, table.c.bucket_start < end
     )
     rows: dict[tuple, list] = {}
     width = len(COUNTER_COLUMNS)
-    packed = []
     for row in (await session.execute(statement)).all():
         rows[tuple(row[:5])] = [list(row[5 : 5 + width]), sketch.decode(row[5 + width]), sketch.decode(row[6 + width])]
-        if row[-1]:
-            packed.append((tuple(row[:5]), row[-1]))
-    for (_, day, *dims), blob in packed:  # packed 15-minute cells as the rows they were (added to any row of a late event)
-        for slot, counters, blobs in quarters.decode(blob).cells(width):
+    packed = TicketQuarters.__table__
+    days = select(packed.c.bucket_start, packed.c.team_id, packed.c.agent_id, packed.c.channel, packed.c.quarters).where(
+        packed.c.bucket_start >= start, packed.c.bucket_start < end
+    )
+    for day, *dims, blob in (await session.execute(days)).all():  # packed cells as the rows they were (added to a late event's)
+        for slot, counters, blobs in quarters.decode(blob).cells(width) if blob else ():
             row = rows.setdefault((Q15, day + quarters.SLOT * slot, *dims), [[0] * width, {}, {}])
             row[0] = [a + b for a, b in zip(row[0], counters)]
             for index, blob_of_slot in enumerate(blobs, 1):
