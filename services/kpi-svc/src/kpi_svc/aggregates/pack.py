@@ -71,7 +71,8 @@ async def pack_next_day(session: AsyncSession, *, before: datetime) -> int:
     ).all()
     cells: dict[tuple, list] = {}
     for row in rows:
-        cells.setdefault((day, row[0], row[1], row[2]), []).append((quarters.slot_of(row[3], day), row[4 : 4 + width], row[4 + width :]))
+        cell = (quarters.slot_of(row[3], day), row[4 : 4 + width], row[4 + width :])
+        cells.setdefault((day, row[0], row[1], row[2]), []).append(cell)
     keys = sorted(cells)
     packed = TicketQuarters.__table__
     stored = await sql.rows_by_keys(session, packed, QUARTER_KEYS, ("quarters",), keys)

@@ -5,7 +5,8 @@ aggregates.buckets.tile: months, days, hours, quarters); one query reads the til
 each from the one grouping set that matches the filters (for tickets, per tile: see
 ticket_tiles_clause and dimensions.TICKET_SETS): a few dozen rows for 90 days, plus,
 in the same statement (one snapshot), the window's pending deltas that the roll-up has not folded
-in yet (aggregates.rollup; a handful while it keeps up). The counters are summed in Python and
+in yet (aggregates.rollup; a handful while it keeps up) and the packed 15-minute cells of the
+window's edges on days already over (aggregates.pack; see packed_part). The counters are summed in Python and
 the sketch blobs merged (bin counts added) all at once with numpy (see merge_rows). Survey KPIs
 are read the same way from the survey aggregates (see kpis.surveys).
 """
@@ -26,7 +27,14 @@ from csq_common.sql import fetch_prepared
 from kpi_svc.aggregates import quarters, sketch
 from kpi_svc.aggregates.buckets import DAY, Q15, Tile, floor_to, tile, widen
 from kpi_svc.aggregates.dimensions import TICKET_SETS, WILDCARD, GroupingSet, source, stored
-from kpi_svc.aggregates.models import COUNTER_COLUMNS, SKETCH_COLUMNS, SurveyAggregate, TicketAggregate, TicketDelta, TicketQuarters
+from kpi_svc.aggregates.models import (
+    COUNTER_COLUMNS,
+    SKETCH_COLUMNS,
+    SurveyAggregate,
+    TicketAggregate,
+    TicketDelta,
+    TicketQuarters,
+)
 from kpi_svc.kpis.surveys import check_dimension, survey_statement, survey_values
 from kpi_svc.sla.kpis import SLA, SLA_KIND, sla_values_of
 from kpi_svc.voice import kpis as voice

@@ -8,7 +8,10 @@ cover it exactly (aggregates.buckets.tile: days and hours where the zone's bound
 statement reads the ranges' rows of the grouping set that answers the grouping and filters
 (dimensions.GROUPING_SETS; for tickets per range, from a finer resolution where the set is not
 stored at the range's: kpis.service.ticket_tiles_clause) and, for tickets, the pending deltas of the same buckets (one snapshot,
-as in the summary); each row is added to its (group, bucket) by its ``bucket_start``. A grouped
+as in the summary); each row is added to its (group, bucket) by its ``bucket_start``. For
+tickets the 15-minute cells of days already packed (aggregates.pack) come back in the same
+statement, a row per day and row of a grouping set, and only the runs of slots inside the read's
+15-minute ranges are unpacked, each into the bucket holding it. A grouped
 read of one bucket (a breakdown, a leaderboard) is summed by the database instead: one row per
 group, its counters summed and its sketch blobs concatenated (csq_common.sql.concat_blobs). A window of
 more ranges than one statement should hold is read in chunks of whole buckets, each chunk with its
@@ -26,8 +29,8 @@ from sqlalchemy import BigInteger, and_, bindparam, cast, func, select, union_al
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.sql import concat_blobs, fetch_prepared
-from kpi_svc.aggregates import sketch
-from kpi_svc.aggregates.buckets import Tile, tile
+from kpi_svc.aggregates import quarters, sketch
+from kpi_svc.aggregates.buckets import DAY, Tile, floor_to, tile
 from kpi_svc.aggregates.dimensions import WILDCARD, original, stored
 from kpi_svc.aggregates.models import (
     ALL_DIMENSIONS,
@@ -38,8 +41,6 @@ from kpi_svc.aggregates.models import (
     TicketAggregate,
     TicketDelta,
 )
-from kpi_svc.aggregates import quarters
-from kpi_svc.aggregates.buckets import DAY, floor_to
 from kpi_svc.kpis.service import (
     add_quarters,
     delta_clause,
@@ -244,7 +245,8 @@ async def read_cells(
             params[f"s{index}"], params[f"e{index}"], params[f"d{index}"] = r.start, r.end, floor_to(r.start, DAY)
         rows = await fetch_prepared(session, _statement(shape), params)
         if kind == TICKETS and (positions := quarter_ranges(shape[1], selection.by, *given)):
-            rows = _with_packed_runs(rows, [(ranges[i].start, ranges[i].end) for i in positions], bounds[first : end + 1], first_counter, sketches)
+            packed_ranges = [(ranges[i].start, ranges[i].end) for i in positions]
+            rows = _with_packed_runs(rows, packed_ranges, bounds[first : end + 1], first_counter, sketches)
         for row in rows:
             if grouped:
                 value = row[0]
