@@ -5,10 +5,11 @@ has its days packed, before and after late events for those days; every grouped 
 dump of the rebuild comparison are the same in both."""
 
 import random
-from datetime import datetime
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
 from csq_common.bus.migration import upgrade_to_head
@@ -16,7 +17,8 @@ from csq_common.db import create_engine, session_factory
 from csq_testing import fresh_database
 from kpi_svc.aggregates import sketch
 from kpi_svc.aggregates.models import TicketAggregate
-from kpi_svc.aggregates.pack import pack_next_day
+from kpi_svc.aggregates.buckets import DAY, floor_to
+from kpi_svc.aggregates.pack import PackWorker, pack_next_day
 from kpi_svc.aggregates.rollup import fold_pending
 from kpi_svc.consumers import handle_events
 from kpi_svc.kpis.service import KpiFilters, ticket_summary
@@ -134,6 +136,26 @@ async def test_nothing_is_packed_before_its_day_is_over(sessions):
     async with sessions() as session:
         assert await pack_next_day(session, before=T("2026-11-20T00:00:00+00:00")) == 0
         assert await pack_next_day(session, before=T("2026-11-20T23:59:00+00:00")) == 0  # not a whole day before it
+
+
+async def test_the_pack_worker_packs_a_day_a_round_and_shows_how_far_behind_it_is(sessions):
+    async with sessions() as session:
+        await handle_events(session, generate(random.Random(5), 300, origin=T("2026-11-20T20:00:00+00:00")).events)
+        await fold_pending(session, limit=100_000)
+        await session.commit()
+    table = TicketAggregate.__table__
+    async with sessions() as session:
+        starts = await session.scalars(select(table.c.bucket_start).where(table.c.resolution == "q15", table.c.bucket_start < CUT_OFF))
+        days = sorted({floor_to(start, DAY) for start in starts})
+    assert len(days) >= 2
+    today = floor_to(datetime.now(timezone.utc), DAY)
+    worker = PackWorker(sessions, poll_seconds=60, after=today - CUT_OFF)  # its cut-off is CUT_OFF
+    for next_day in [*days[1:], None]:
+        assert await worker.work_once() is True
+        expected = 0 if next_day is None else (CUT_OFF - next_day).days
+        assert REGISTRY.get_sample_value("csq_kpi_pack_backlog_days") == expected
+    assert await worker.work_once() is False
+    assert await quarter_rows(sessions, before=True) == 0 and await quarter_rows(sessions, before=False) > 0
 
 
 async def test_a_downgrade_past_packing_is_refused_once_a_day_is_packed(database_url):

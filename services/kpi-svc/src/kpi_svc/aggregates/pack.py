@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import structlog
+from prometheus_client import Gauge
 from sqlalchemy import and_, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -27,6 +28,10 @@ from kpi_svc.aggregates.models import COUNTER_COLUMNS, SKETCH_COLUMNS, TicketAgg
 log = structlog.get_logger(__name__)
 
 QUARTER_KEYS = ("bucket_start", "team_id", "agent_id", "channel")  # kpi_ticket_quarters' primary key
+PACK_BACKLOG = Gauge(
+    "csq_kpi_pack_backlog_days",
+    "Days from the oldest UTC day due for packing that still has 15-minute ticket rows to the packing cut-off (0: none waiting)",
+)
 
 
 def merged_cells(stored: bytes | None, rows: list) -> bytes:
@@ -51,13 +56,8 @@ async def pack_next_day(session: AsyncSession, *, before: datetime) -> int:
     (in the caller's transaction); how many rows were packed (0: none left)."""
     table = TicketAggregate.__table__
     await sql.lock_out_other_writers(session, table)
-    oldest = await session.scalar(
-        select(func.min(table.c.bucket_start)).where(table.c.resolution == Q15, table.c.bucket_start < before)
-    )
-    if oldest is None:
-        return 0
-    day = floor_to(oldest, DAY)
-    if day + timedelta(days=1) > before:
+    day = await oldest_day_waiting(session, before=before)
+    if day is None:
         return 0
     in_day = and_(table.c.resolution == Q15, table.c.bucket_start >= day, table.c.bucket_start < day + timedelta(days=1))
     width = len(COUNTER_COLUMNS)
@@ -82,6 +82,18 @@ async def pack_next_day(session: AsyncSession, *, before: datetime) -> int:
     return len(rows)
 
 
+async def oldest_day_waiting(session: AsyncSession, *, before: datetime) -> datetime | None:
+    """The oldest UTC day ending at or before ``before`` that still has 15-minute rows."""
+    table = TicketAggregate.__table__
+    oldest = await session.scalar(
+        select(func.min(table.c.bucket_start)).where(table.c.resolution == Q15, table.c.bucket_start < before)
+    )
+    if oldest is None:
+        return None
+    day = floor_to(oldest, DAY)
+    return day if day + timedelta(days=1) <= before else None
+
+
 class PackWorker(PollingWorker):
     """Packs, every ``poll_seconds``, the days that ended more than ``after`` ago (a day a round,
     at once again while days are left)."""
@@ -97,6 +109,8 @@ class PackWorker(PollingWorker):
         before = floor_to(datetime.now(timezone.utc) - self._after, DAY)
         async with transaction(self._sessions) as session:
             packed = await pack_next_day(session, before=before)
+            waiting = await oldest_day_waiting(session, before=before)
+        PACK_BACKLOG.set(0 if waiting is None else (before - waiting).days)
         if packed:
             log.debug("kpi.packed_day", rows=packed)
         return packed > 0

@@ -143,6 +143,7 @@ def ticket_tiles_clause(table, resolutions: tuple[str, ...], by: str | None, tea
     return or_(*branches)
 
 
+@lru_cache(maxsize=512)
 def quarter_ranges(resolutions: tuple[str, ...], by: str | None, team: bool, agent: bool, channel: bool) -> tuple[int, ...]:
     """The positions of the tiles (one per resolution in ``resolutions``) that ticket_tiles_clause
     reads from the 15-minute level: their cells of days already packed are in kpi_ticket_quarters
@@ -263,15 +264,15 @@ def _ticket_statement(shape: Shape):
     resolutions, team, agent, channel = shape
     table, deltas = TicketAggregate.__table__, TicketDelta.__table__
     columns = (*COUNTER_COLUMNS, *SKETCH_COLUMNS)
-    parts = [
-        select(*(table.c[name] for name in columns), table.c.bucket_start).where(
-            ticket_tiles_clause(table, resolutions, None, team, agent, channel)
-        ),
-        select(*(deltas.c[name] for name in columns), deltas.c.bucket_start).where(delta_clause(deltas, team, agent, channel)),
-    ]
     positions = quarter_ranges(resolutions, None, team, agent, channel)
+    # with packed days to read, each row also carries its day (bucket_start) and packed cells
+    day = ("bucket_start",) if positions else ()
+    parts = [
+        select(*(table.c[name] for name in (*columns, *day))).where(ticket_tiles_clause(table, resolutions, None, team, agent, channel)),
+        select(*(deltas.c[name] for name in (*columns, *day))).where(delta_clause(deltas, team, agent, channel)),
+    ]
     if positions:
-        packed = packed_part(positions, None, (team, agent, channel), columns, after=("bucket_start",))
+        packed = packed_part(positions, None, (team, agent, channel), columns, after=day)
         parts = [*map(add_quarters, parts), packed]
     return union_all(*parts)
 
