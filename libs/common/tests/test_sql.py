@@ -5,7 +5,7 @@ import asyncio
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, bindparam, func, insert, select
+from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, bindparam, func, insert, select
 
 from csq_common import sql
 from csq_common.db import UtcDateTime
@@ -27,6 +27,9 @@ counters = Table(
     Column("total", Integer, nullable=False),
     Column("blob", LargeBinary, nullable=False),
 )
+#: Integer columns that may be NULL (sent to PostgreSQL as array literals all the same).
+caps = Table("sql_caps", metadata, Column("name", String(50), primary_key=True), Column("hits", Integer, nullable=False),
+             Column("cap", BigInteger), Column("floor", Integer))
 jobs = Table("sql_jobs", metadata, Column("id", Integer, primary_key=True, autoincrement=False))
 SHANGHAI = timezone(timedelta(hours=8))
 T0 = datetime(2026, 11, 20, 10, 0, 0, 123456, tzinfo=timezone.utc)
@@ -117,6 +120,17 @@ async def test_add_columns_to_counters_is_add_to_counters_given_column_by_column
         await sql.add_columns_to_counters(session, counters, columns, [[], [], [], [], []], added=("hits",))
         await session.commit()
     assert await all_rows(sessions, counters) == [("a", T0, 4, 16, b"y"), ("b", T0, 7, 0, b"z")]
+
+
+async def test_add_to_counters_replaces_integers_with_nulls_among_them(sessions):
+    columns = ("name", "hits", "cap", "floor")
+    async with sessions() as session:
+        await sql.add_to_counters(session, caps, columns, [("a", 1, 5, None), ("b", 1, None, None)], added=("hits",))
+        await sql.add_to_counters(
+            session, caps, columns, [("a", 1, None, 3), ("b", 1, 2**40, None)], added=("hits",), replaced=("cap", "floor")
+        )
+        await session.commit()
+    assert await all_rows(sessions, caps) == [("a", 2, None, 3), ("b", 2, 2**40, None)]
 
 
 async def test_positions_with_row_in_range_match_equal_unequal_and_half_open_range(sessions):

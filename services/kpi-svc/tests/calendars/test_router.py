@@ -56,3 +56,44 @@ async def test_a_team_has_one_calendar_and_a_new_default_replaces_the_old(client
     second = (await client.post("/v1/calendars", json=calendar_body(team_ids=["sales"], default=True), headers=ADMIN)).json()
     assert second["default"] is True
     assert (await client.get(f"/v1/calendars/{first['id']}", headers=READER)).json()["default"] is False
+
+
+async def test_an_admin_replaces_a_calendar_and_its_teams_and_deletes_it(client):
+    first = (await client.post("/v1/calendars", json=calendar_body(default=True), headers=ADMIN)).json()
+    other = (await client.post("/v1/calendars", json=calendar_body(name="深圳", team_ids=["sales"]), headers=ADMIN)).json()
+    assert (first["revision"], first["updated_at"]) == (1, None)
+
+    late_shift = {**HOURS, "sat": ["10:00-16:00"]}
+    changed = await client.put(
+        f"/v1/calendars/{first['id']}", json=calendar_body(hours=late_shift, team_ids=["billing", "售后一组"]), headers=ADMIN
+    )
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert (body["id"], body["created_at"], body["revision"]) == (first["id"], first["created_at"], 2)
+    assert body["hours"]["sat"] == ["10:00-16:00"] and body["team_ids"] == ["billing", "售后一组"] and body["updated_at"]
+    assert body["default"] is False  # replaced as a whole: the default flag too
+    assert (await client.get(f"/v1/calendars/{first['id']}", headers=READER)).json() == body
+
+    # A team of another calendar is a 409, and nothing of the change is kept.
+    clash = await client.put(f"/v1/calendars/{first['id']}", json=calendar_body(team_ids=["sales"]), headers=ADMIN)
+    assert clash.status_code == 409 and "sales" in clash.json()["detail"]
+    assert (await client.get(f"/v1/calendars/{first['id']}", headers=READER)).json() == body
+    # Its own teams can be handed over once it lets go of them.
+    moved = await client.put(f"/v1/calendars/{other['id']}", json=calendar_body(name="深圳", team_ids=["sales", "billing"]), headers=ADMIN)
+    assert moved.status_code == 409
+    assert (await client.put(f"/v1/calendars/{first['id']}", json=calendar_body(team_ids=[]), headers=ADMIN)).json()["revision"] == 3
+    moved = await client.put(f"/v1/calendars/{other['id']}", json=calendar_body(name="深圳", team_ids=["sales", "billing"]), headers=ADMIN)
+    assert moved.status_code == 200 and moved.json()["team_ids"] == ["sales", "billing"]
+
+    bad = await client.put(f"/v1/calendars/{first['id']}", json=calendar_body(tz="Asia/Beijing"), headers=ADMIN)
+    assert bad.status_code == 422 and [error["field"] for error in bad.json()["errors"]] == ["tz"]
+    assert (await client.put(f"/v1/calendars/{first['id']}", json=calendar_body(), headers=READER)).status_code == 403
+    assert (await client.put("/v1/calendars/nope", json=calendar_body(team_ids=[]), headers=ADMIN)).status_code == 404
+    assert (await client.delete(f"/v1/calendars/{other['id']}", headers=READER)).status_code == 403
+
+    assert (await client.delete(f"/v1/calendars/{other['id']}", headers=ADMIN)).status_code == 204
+    assert (await client.get(f"/v1/calendars/{other['id']}", headers=READER)).status_code == 404
+    assert (await client.delete(f"/v1/calendars/{other['id']}", headers=ADMIN)).status_code == 404
+    # Its teams are free again.
+    again = await client.post("/v1/calendars", json=calendar_body(name="广州", team_ids=["sales", "billing"]), headers=ADMIN)
+    assert again.status_code == 201, again.text

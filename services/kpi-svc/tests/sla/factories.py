@@ -48,12 +48,43 @@ async def add_policy(sessions, now: datetime, **changes):
     return policy
 
 
-async def add_calendar(sessions, now: datetime, **changes):
-    body = {"name": "上海客服日历", "tz": "Asia/Shanghai", "hours": OFFICE, "country": "CN", "team_ids": [], "default": False, **changes}
+async def replace_policy(sessions, policy_id: str, now: datetime, **changes):
     async with sessions() as session:
-        calendar = await service.create_calendar(session, CalendarCreate.model_validate(body), now=now)
+        policy = await service.replace_policy(session, policy_id, PolicyCreate.model_validate(policy_body(**changes)), now=now)
+        await session.commit()
+    return policy
+
+
+async def delete_policy(sessions, policy_id: str, now: datetime) -> None:
+    async with sessions() as session:
+        await service.delete_policy(session, policy_id, now=now)
+        await session.commit()
+
+
+def calendar_body(**changes) -> CalendarCreate:
+    return CalendarCreate.model_validate(
+        {"name": "上海客服日历", "tz": "Asia/Shanghai", "hours": OFFICE, "country": "CN", "team_ids": [], "default": False, **changes}
+    )
+
+
+async def add_calendar(sessions, now: datetime, **changes):
+    async with sessions() as session:
+        calendar = await service.create_calendar(session, calendar_body(**changes), now=now)
         await session.commit()
     return calendar
+
+
+async def replace_calendar(sessions, calendar_id: str, now: datetime, **changes):
+    async with sessions() as session:
+        calendar = await service.replace_calendar(session, calendar_id, calendar_body(**changes), now=now)
+        await session.commit()
+    return calendar
+
+
+async def delete_calendar(sessions, calendar_id: str, now: datetime) -> None:
+    async with sessions() as session:
+        await service.delete_calendar(session, calendar_id, now=now)
+        await session.commit()
 
 
 async def timers(sessions) -> dict[tuple[str, str], list[SlaTimer]]:

@@ -111,28 +111,31 @@ async def test_a_conversation_worked_by_hand(sessions):
     ]
 
 
-def conversation(rng: random.Random, ticket_id: str, start: float) -> list[tuple[str, float]]:
-    """(role, minute) of one conversation: rounds of customer messages, each answered (or not) by
-    an agent some minutes later; now and then a reply at a customer message's very instant."""
+def conversation(rng: random.Random, ticket_id: str, start: float) -> list[tuple[str, float, str | None]]:
+    """(role, minute, author) of one conversation: rounds of customer messages, each answered (or
+    not) by one of two agents some minutes later; now and then a reply at a customer message's
+    very instant."""
     out, minute = [], start
     for _ in range(rng.randrange(1, 5)):
         minute += rng.randrange(1, 30)
-        out.append(("customer", minute))
+        out.append(("customer", minute, None))
         for _ in range(rng.randrange(0, 3)):
             minute += rng.randrange(0, 4)
-            out.append(("customer", minute))
+            out.append(("customer", minute, None))
         if rng.random() < 0.85:
             minute += rng.choice([0, 2, 5, 9, 10, 11, 25])
-            out.append(("agent", minute))
+            out.append(("agent", minute, rng.choice(["A-1", "坐席-乙"])))
     return out
 
 
-def oracle_waits(thread: list[tuple[str, float]], target: float, team, channel) -> list[SlaOutcome]:
+def oracle_waits(thread: list[tuple[str, float, str | None]], target: float, team, channel) -> list[SlaOutcome]:
     """Straight from the definition: a wait runs from the first customer message after the last
     reply (one at a reply's very instant is answered by it, without a wait of its own) to the next
-    reply; met within the target, else missed at start + target (all long past due by now)."""
+    reply; met within the target, else missed at start + target (all long past due by now). An
+    answered wait is the replying agent's, on the reply's channel (wechat); one never answered is
+    the ticket's agent's (坐席-甲), on the ticket's channel."""
     outcomes, waiting, last_reply = [], None, None
-    for role, minute in sorted(thread, key=lambda item: (item[1], item[0] == "customer")):
+    for role, minute, author in sorted(thread, key=lambda item: (item[1], item[0] == "customer")):
         if role == "customer":
             if (last_reply is None or minute > last_reply) and waiting is None:
                 waiting = minute
@@ -140,7 +143,7 @@ def oracle_waits(thread: list[tuple[str, float]], target: float, team, channel) 
         last_reply = minute
         if waiting is not None and waiting < minute:
             met = minute - waiting <= target
-            outcomes.append(SlaOutcome("next_response", at(minute if met else waiting + target), team, "坐席-甲", channel, met))
+            outcomes.append(SlaOutcome("next_response", at(minute if met else waiting + target), team, author, "wechat", met))
         waiting = None if waiting is not None and waiting <= minute else waiting
     if waiting is not None:
         outcomes.append(SlaOutcome("next_response", at(waiting + target), team, "坐席-甲", channel, False))
@@ -157,12 +160,13 @@ async def test_generated_conversations_in_any_batch_cut_match_the_oracle(session
         team, channel, start = rng.choice(["售后一组", "billing"]), rng.choice(["wechat", "email"]), rng.randrange(0, 600)
         threads.append((number, team, channel, start, conversation(rng, f"R-{number}", start)))
     runs = {"one batch": None, "one message per batch": "each", "random cuts": "random"}
+    everything: list[SlaOutcome] = []  # the outcomes of the runs before: the agents and channels are shared
     for run, cutting in enumerate(runs.values()):
         events, outcomes = [], []
         for number, team, channel, start, thread in threads:
             ticket_id, dims = f"R{run}-{number}", {"team": f"{run}:{team}", "channel": channel}
             await feed(sessions, ticket_event(TicketCreated, ticket_id, at(start), at(start), status="open", agent="坐席-甲", **dims))
-            events += [(minute, message(index, role, minute, ticket_id)) for index, (role, minute) in enumerate(thread)]
+            events += [(minute, message(index, role, minute, ticket_id, author)) for index, (role, minute, author) in enumerate(thread)]
             outcomes += oracle_waits(thread, 10, dims["team"], channel)
         events.sort(key=lambda item: item[0])
         if cutting is None:
@@ -176,14 +180,16 @@ async def test_generated_conversations_in_any_batch_cut_match_the_oracle(session
             rng.shuffle(batch)  # within a batch, delivery order does not matter
             await feed(sessions, *batch)
         await count_due(sessions, at(5000))
-        async with sessions() as session:
-            table = await breakdown(session, start=at(-60), end=at(1500), by="team_id", metrics="sla_next_response_pct")
-        got = {
-            row.key: (row.values["sla_next_response_pct"], row.counts["sla_next_response_pct"])
-            for row in table.rows if row.key.startswith(f"{run}:") and row.counts["sla_next_response_pct"]
-        }
-        want = {}
-        for key in {o.team for o in outcomes}:
-            values, counts = sla_kpis([o for o in outcomes if o.team == key], at(-60), at(1500))
-            want[key] = (values["sla_next_response_pct"], counts["sla_next_response_pct"])
-        assert got == want, list(runs)[run]
+        for by, dimension in (("team_id", "team"), ("agent_id", "agent"), ("channel", "channel")):
+            async with sessions() as session:
+                table = await breakdown(session, start=at(-60), end=at(1500), by=by, metrics="sla_next_response_pct")
+            got = {
+                row.key: (row.values["sla_next_response_pct"], row.counts["sla_next_response_pct"])
+                for row in table.rows if row.counts["sla_next_response_pct"]
+            }
+            want = {}
+            for key in {getattr(o, dimension) for o in everything + outcomes}:
+                values, counts = sla_kpis([o for o in everything + outcomes if getattr(o, dimension) == key], at(-60), at(1500))
+                want[key] = (values["sla_next_response_pct"], counts["sla_next_response_pct"])
+            assert got == want, (list(runs)[run], by)
+        everything += outcomes

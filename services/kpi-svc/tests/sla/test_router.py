@@ -110,3 +110,27 @@ async def test_a_customer_wait_on_the_broker_is_an_open_next_response_timer_and_
     assert table.status_code == 200, table.text
     board = await client.get("/v1/kpis/leaderboard", params={**window, "metric": "sla_frt_pct"}, headers=READER)
     assert board.status_code == 200 and board.json()["direction"] == "higher_is_better"
+
+
+async def test_an_admin_replaces_and_deletes_a_policy(client):
+    created = (await client.post("/v1/sla-policies", json=policy_body(), headers=ADMIN)).json()
+    later = (await client.post("/v1/sla-policies", json=policy_body(name="投诉", tags=["投诉"]), headers=ADMIN)).json()
+    assert (created["revision"], created["updated_at"]) == (1, None)
+    changed = await client.put(
+        f"/v1/sla-policies/{created['id']}", json=policy_body(name="普通工单（新）", first_response_seconds=1800), headers=ADMIN
+    )
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert (body["id"], body["created_at"], body["revision"], body["first_response_seconds"]) == (created["id"], created["created_at"], 2, 1800)
+    assert body["name"] == "普通工单（新）" and body["updated_at"]
+    assert (await client.get(f"/v1/sla-policies/{created['id']}", headers=READER)).json() == body
+    bad = await client.put(f"/v1/sla-policies/{created['id']}", json=policy_body(resolution_seconds=0), headers=ADMIN)
+    assert bad.status_code == 422 and [error["field"] for error in bad.json()["errors"]] == ["resolution_seconds"]
+    assert (await client.put(f"/v1/sla-policies/{created['id']}", json=policy_body(), headers=READER)).status_code == 403
+    assert (await client.put("/v1/sla-policies/nope", json=policy_body(), headers=ADMIN)).status_code == 404
+
+    assert (await client.delete(f"/v1/sla-policies/{created['id']}", headers=READER)).status_code == 403
+    assert (await client.delete(f"/v1/sla-policies/{created['id']}", headers=ADMIN)).status_code == 204
+    assert (await client.get(f"/v1/sla-policies/{created['id']}", headers=READER)).status_code == 404
+    assert (await client.delete(f"/v1/sla-policies/{created['id']}", headers=ADMIN)).status_code == 404
+    assert [p["id"] for p in (await client.get("/v1/sla-policies", headers=READER)).json()["items"]] == [later["id"]]

@@ -154,12 +154,14 @@ def _integer_columns(table: Table, columns: tuple[str, ...]) -> tuple[int, ...]:
 
 
 def _integers_as_text(arrays: list[list[Any]], positions: tuple[int, ...]) -> list[Any]:
-    """The integer arrays without NULLs as array literals (``{1,2,3}``): PostgreSQL parses those
-    faster than asyncpg encodes a list element by element (an ABC check per element)."""
+    """The integer arrays as array literals (``{1,NULL,3}``): PostgreSQL parses those faster than
+    asyncpg encodes a list element by element (an ABC check per element)."""
     sent: list[Any] = list(arrays)
     for index in positions:
         values = arrays[index]
-        if None not in values:
+        if None in values:
+            sent[index] = "{" + ",".join("NULL" if value is None else str(value) for value in values) + "}"
+        else:
             sent[index] = "{" + ",".join(map(str, values)) + "}"
     return sent
 

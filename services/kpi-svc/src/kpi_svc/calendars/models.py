@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from csq_common.db import Base, UtcDateTime
@@ -25,6 +25,9 @@ class BusinessCalendar(Base):
     team_ids: Mapped[list[str]] = mapped_column(JSON)
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    #: 1 when created, one more at each change: the in-memory clocks are kept per (id, revision).
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class CalendarTeam(Base):

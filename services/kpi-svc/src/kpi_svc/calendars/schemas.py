@@ -49,6 +49,8 @@ class CalendarRead(BaseModel):
     team_ids: list[str]
     default: bool
     created_at: datetime
+    revision: int = Field(description="1 when created, one more at each change")
+    updated_at: datetime | None = Field(description="The latest change; null if never changed")
 
 
 class CalendarPage(BaseModel):

@@ -1,6 +1,6 @@
-"""Calendar rules: create (checked by ``hours.Calendar.build``), read, and the lookup of the calendar
-a team's clock runs on (its own, else the default). Calendars never change once created, so their
-clock values are kept per id for the process's life."""
+"""Calendar rules: create and replace (checked by ``hours.Calendar.build``), delete, read, and the
+lookup of the calendar a team's clock runs on (its own, else the default). A calendar's clock is
+kept in memory per (id, revision): a change is a new revision, which every replica reads afresh."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.errors import InvalidInput
@@ -19,14 +19,16 @@ from kpi_svc.calendars.hours import Calendar, CalendarRuleError
 from kpi_svc.calendars.models import BusinessCalendar, CalendarTeam
 from kpi_svc.calendars.schemas import CalendarCreate, CalendarRead
 
-_CLOCKS: dict[str, Calendar] = {}
+_CLOCKS: dict[tuple[str, int], Calendar] = {}
 
 
 def clock_of(row: BusinessCalendar) -> Calendar:
     """The business-hours clock of a stored calendar."""
-    found = _CLOCKS.get(row.id)
+    found = _CLOCKS.get((row.id, row.revision))
     if found is None:
-        found = _CLOCKS[row.id] = Calendar.build(
+        for older in [key for key in _CLOCKS if key[0] == row.id]:
+            del _CLOCKS[older]
+        found = _CLOCKS[row.id, row.revision] = Calendar.build(
             tz=row.tz, hours=row.hours, holidays=[date.fromisoformat(d) for d in row.holidays],
             extra_working_days=[date.fromisoformat(d) for d in row.extra_working_days], country=row.country,
         )
@@ -36,35 +38,79 @@ def clock_of(row: BusinessCalendar) -> Calendar:
 def read_model(row: BusinessCalendar) -> CalendarRead:
     return CalendarRead(
         id=row.id, name=row.name, tz=row.tz, hours=row.hours, holidays=row.holidays, extra_working_days=row.extra_working_days,
-        country=row.country, team_ids=row.team_ids, default=row.is_default, created_at=row.created_at,
+        country=row.country, team_ids=row.team_ids, default=row.is_default, created_at=row.created_at, revision=row.revision,
+        updated_at=row.updated_at,
     )
 
 
-async def create_calendar(session: AsyncSession, body: CalendarCreate, *, now: datetime) -> CalendarRead:
+def _check(body: CalendarCreate) -> None:
     try:
         Calendar.build(tz=body.tz, hours=body.hours, holidays=body.holidays, extra_working_days=body.extra_working_days)
     except CalendarRuleError as error:
         raise InvalidInput(error.field, error.message) from None
     if body.country is not None and not countries.is_supported(body.country):
         raise InvalidInput("country", f"{body.country!r} is not a country the holidays library covers")
+
+
+async def _set_rules(session: AsyncSession, row: BusinessCalendar, body: CalendarCreate) -> None:
+    """Give ``row`` (flushed) every rule of ``body``: its teams (none of them another calendar's),
+    and the default flag (a new default replaces the old)."""
     team_ids = list(dict.fromkeys(body.team_ids))
     if team_ids:
-        taken = (await session.execute(select(CalendarTeam).where(CalendarTeam.team_id.in_(team_ids)))).scalars().first()
+        taken = (
+            await session.execute(
+                select(CalendarTeam).where(CalendarTeam.team_id.in_(team_ids), CalendarTeam.calendar_id != row.id).limit(1)
+            )
+        ).scalars().first()
         if taken is not None:
             raise TeamHasCalendar(taken.team_id, taken.calendar_id)
     if body.default:
-        await session.execute(update(BusinessCalendar).where(BusinessCalendar.is_default.is_(True)).values(is_default=False))
+        await session.execute(
+            update(BusinessCalendar).where(BusinessCalendar.is_default.is_(True), BusinessCalendar.id != row.id).values(is_default=False)
+        )
+    row.name, row.tz, row.hours = body.name, body.tz, {day: list(v) for day, v in body.hours.items()}
+    row.holidays = sorted({d.isoformat() for d in body.holidays})
+    row.extra_working_days = sorted({d.isoformat() for d in body.extra_working_days})
+    row.country, row.team_ids, row.is_default = body.country, team_ids, body.default
+    await session.execute(delete(CalendarTeam).where(CalendarTeam.calendar_id == row.id))
+    session.add_all([CalendarTeam(team_id=team, calendar_id=row.id) for team in team_ids])
+    await session.flush()
+
+
+async def create_calendar(session: AsyncSession, body: CalendarCreate, *, now: datetime) -> CalendarRead:
+    _check(body)
     row = BusinessCalendar(
-        id=str(uuid.uuid4()), name=body.name, tz=body.tz, hours={day: list(v) for day, v in body.hours.items()},
-        holidays=sorted({d.isoformat() for d in body.holidays}),
-        extra_working_days=sorted({d.isoformat() for d in body.extra_working_days}),
-        country=body.country, team_ids=team_ids, is_default=body.default, created_at=now,
+        id=str(uuid.uuid4()), name=body.name, tz=body.tz, hours={}, holidays=[], extra_working_days=[], team_ids=[],
+        is_default=False, created_at=now, revision=1,
     )
     session.add(row)
     await session.flush()
-    session.add_all([CalendarTeam(team_id=team, calendar_id=row.id) for team in team_ids])
-    await session.flush()
+    await _set_rules(session, row, body)
     return read_model(row)
+
+
+async def replace_calendar(session: AsyncSession, calendar_id: str, body: CalendarCreate, *, now: datetime) -> CalendarRead:
+    """The calendar with every rule of ``body`` and its next revision (its id kept)."""
+    _check(body)
+    row = await _locked(session, calendar_id)
+    row.revision, row.updated_at = row.revision + 1, now
+    await _set_rules(session, row, body)
+    return read_model(row)
+
+
+async def delete_calendar(session: AsyncSession, calendar_id: str) -> None:
+    """The calendar and its teams' link to it gone (they fall back to the default, if any)."""
+    row = await _locked(session, calendar_id)
+    await session.execute(delete(CalendarTeam).where(CalendarTeam.calendar_id == row.id))
+    await session.delete(row)
+    await session.flush()
+
+
+async def _locked(session: AsyncSession, calendar_id: str) -> BusinessCalendar:
+    row = await session.get(BusinessCalendar, calendar_id, with_for_update=True)
+    if row is None:
+        raise CalendarNotFound(calendar_id)
+    return row
 
 
 async def get_calendar(session: AsyncSession, calendar_id: str) -> CalendarRead:

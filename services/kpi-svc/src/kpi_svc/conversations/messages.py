@@ -124,9 +124,9 @@ def next_responses(states: dict[str, Conversation], messages: Sequence[Any]) -> 
 
 def _touched_waits(states: dict[str, Conversation], before: dict, found: list[NextResponse]) -> dict[str, list[Wait]]:
     """Per ticket whose state changed, the customer waits its SLA next-response clocks must re-read."""
-    answered: dict[str, list[tuple[datetime, datetime]]] = {}
+    answered: dict[str, list[Wait]] = {}
     for wait in found:
-        answered.setdefault(wait.ticket_id, []).append((wait.started_at, wait.replied_at))
+        answered.setdefault(wait.ticket_id, []).append(Wait(wait.started_at, wait.replied_at, replied_by=wait.agent_id, replied_on=wait.channel))
     touched = {}
     for ticket_id, state in states.items():
         if before.get(ticket_id) != (state.waiting_since, state.last_reply_at):

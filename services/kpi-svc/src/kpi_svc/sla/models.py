@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Index, String, text
+from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from csq_common.db import Base, UtcDateTime
@@ -30,7 +30,7 @@ FIRST_RESPONSE, NEXT_RESPONSE, RESOLUTION = "first_response", "next_response", "
 WARNING, BREACH = "warning", "breach"
 #: The transaction lock (csq_common.sql.transaction_lock) every writer of timers and their counts
 #: holds shared (consumer batches, the notice worker) and a refresh after a policy or calendar is
-#: created holds alone (sla.timers.refresh_running).
+#: created, changed or deleted holds alone (sla.timers.refresh_running).
 TIMERS_LOCK = 0x6373712D736C61  # "csq-sla"
 
 
@@ -47,6 +47,9 @@ class SlaPolicy(Base):
     business_hours: Mapped[bool] = mapped_column(Boolean)
     paused_statuses: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    #: 1 when created, one more at each change (a measured timer keeps the revision it was read under).
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class SlaTicket(Base):
@@ -76,6 +79,7 @@ class SlaTimer(Base):
     metric: Mapped[str] = mapped_column(String(20), primary_key=True)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
     policy_id: Mapped[str | None] = mapped_column(String(36))
+    policy_revision: Mapped[int | None] = mapped_column(Integer)
     priority: Mapped[str | None] = mapped_column(String(50))
     team_id: Mapped[str | None] = mapped_column(String(200))
     agent_id: Mapped[str | None] = mapped_column(String(200))

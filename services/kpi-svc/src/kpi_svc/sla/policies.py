@@ -1,4 +1,4 @@
-"""SLA policies: created by an admin, matched to tickets first by creation."""
+"""SLA policies: created, replaced and deleted by an admin, matched to tickets first by creation."""
 
 from __future__ import annotations
 
@@ -37,23 +37,43 @@ async def policies_in_order(session: AsyncSession) -> list[SlaPolicy]:
     return list((await session.execute(select(SlaPolicy).order_by(SlaPolicy.created_at, SlaPolicy.id))).scalars())
 
 
+def _set_rules(policy: SlaPolicy, body: PolicyCreate, *, revision: int, updated_at: datetime | None) -> None:
+    policy.name, policy.priorities, policy.tags = body.name, list(dict.fromkeys(body.priorities)), list(dict.fromkeys(body.tags))
+    policy.first_response_seconds, policy.next_response_seconds = body.first_response_seconds, body.next_response_seconds
+    policy.resolution_seconds, policy.business_hours = body.resolution_seconds, body.business_hours
+    policy.paused_statuses = list(dict.fromkeys(body.paused_statuses))
+    policy.revision, policy.updated_at = revision, updated_at
+
+
 async def create_policy(session: AsyncSession, body: PolicyCreate, *, now: datetime) -> SlaPolicy:
-    policy = SlaPolicy(
-        id=str(uuid.uuid4()), name=body.name, priorities=list(dict.fromkeys(body.priorities)), tags=list(dict.fromkeys(body.tags)),
-        first_response_seconds=body.first_response_seconds, next_response_seconds=body.next_response_seconds,
-        resolution_seconds=body.resolution_seconds, business_hours=body.business_hours,
-        paused_statuses=list(dict.fromkeys(body.paused_statuses)), created_at=now,
-    )
+    policy = SlaPolicy(id=str(uuid.uuid4()), created_at=now)
+    _set_rules(policy, body, revision=1, updated_at=None)
     session.add(policy)
     await session.flush()
     return policy
 
 
-async def get_policy(session: AsyncSession, policy_id: str) -> SlaPolicy:
-    policy = await session.get(SlaPolicy, policy_id)
+async def get_policy(session: AsyncSession, policy_id: str, *, for_update: bool = False) -> SlaPolicy:
+    """The policy; with ``for_update``, its row locked until the transaction ends (two changes of
+    one policy take turns, each counting its own revision)."""
+    policy = await session.get(SlaPolicy, policy_id, with_for_update=for_update)
     if policy is None:
         raise PolicyNotFound(policy_id)
     return policy
+
+
+async def replace_policy(session: AsyncSession, policy_id: str, body: PolicyCreate, *, now: datetime) -> SlaPolicy:
+    """The policy with every rule of ``body`` and its next revision; it keeps its id and its place
+    in the order (creation)."""
+    policy = await get_policy(session, policy_id, for_update=True)
+    _set_rules(policy, body, revision=policy.revision + 1, updated_at=now)
+    await session.flush()
+    return policy
+
+
+async def delete_policy(session: AsyncSession, policy_id: str) -> None:
+    await session.delete(await get_policy(session, policy_id, for_update=True))
+    await session.flush()
 
 
 async def list_policies(session: AsyncSession, *, limit: int, cursor: str | None) -> tuple[list[SlaPolicy], str | None]:

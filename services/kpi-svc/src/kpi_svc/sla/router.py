@@ -1,10 +1,10 @@
-"""/v1/sla-policies (admin to create; read to list and get) and /v1/sla/open (read)."""
+"""/v1/sla-policies (admin to create, replace and delete; read to list and get) and /v1/sla/open (read)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from csq_common.db import utcnow
 from csq_common.http.auth import AdminScope, ReadScope
@@ -17,6 +17,8 @@ from kpi_svc.sla.schemas import OpenTimerPage, PolicyCreate, PolicyPage, PolicyR
 router = APIRouter(tags=["sla"], dependencies=[Depends(reject_unknown_query_parameters)])
 
 Limit = Annotated[int, Query(ge=1, le=500)]
+PolicyId = Annotated[storable_str(max_length=36), Path()]
+NOT_FOUND = {404: {"description": "Unknown policy"}}
 
 
 @router.post("/v1/sla-policies", status_code=201, response_model=PolicyRead)
@@ -33,9 +35,25 @@ async def list_policies(_: ReadScope, session: ReadSessionDep, limit: Limit = 50
     return PolicyPage(items=[PolicyRead.model_validate(item) for item in items], next_cursor=next_cursor)
 
 
-@router.get("/v1/sla-policies/{policy_id}", response_model=PolicyRead, responses={404: {"description": "Unknown policy"}})
-async def get_policy(policy_id: Annotated[storable_str(max_length=36), Path()], _: ReadScope, session: ReadSessionDep) -> SlaPolicy:
+@router.get("/v1/sla-policies/{policy_id}", response_model=PolicyRead, responses=NOT_FOUND)
+async def get_policy(policy_id: PolicyId, _: ReadScope, session: ReadSessionDep) -> SlaPolicy:
     return await policies.get_policy(session, policy_id)
+
+
+@router.put("/v1/sla-policies/{policy_id}", response_model=PolicyRead, responses=NOT_FOUND)
+async def replace_policy(policy_id: PolicyId, body: PolicyCreate, _: AdminScope, session: SessionDep) -> SlaPolicy:
+    """Every rule of the policy replaced (its id and its place in the order kept, its revision one
+    more). Clocks still short of their target are read again at once under the policies as they
+    now are; timers already measured or breached keep their result."""
+    return await service.replace_policy(session, policy_id, body, now=utcnow())
+
+
+@router.delete("/v1/sla-policies/{policy_id}", status_code=204, responses=NOT_FOUND)
+async def delete_policy(policy_id: PolicyId, _: AdminScope, session: SessionDep) -> Response:
+    """The policy gone. Clocks it timed that are still short of their target move to the next
+    policy that matches, or stop being timed; timers already measured or breached keep their result."""
+    await service.delete_policy(session, policy_id, now=utcnow())
+    return Response(status_code=204)
 
 
 @router.get("/v1/sla/open", response_model=OpenTimerPage)

@@ -44,6 +44,8 @@ class PolicyRead(BaseModel):
     business_hours: bool
     paused_statuses: list[str]
     created_at: datetime
+    revision: int = Field(description="1 when created, one more at each change")
+    updated_at: datetime | None = Field(description="The latest change; null if never changed")
 
 
 class PolicyPage(BaseModel):

@@ -1,5 +1,5 @@
-"""What the SLA routes call: policies (created and applied to running clocks at once) and the
-open timers at risk, by time left."""
+"""What the SLA and calendar routes call: policies and calendars (created, changed or deleted, and
+applied to running clocks at once) and the open timers at risk, by time left."""
 
 from __future__ import annotations
 
@@ -25,12 +25,42 @@ async def create_policy(session: AsyncSession, body: PolicyCreate, *, now: datet
     return policy
 
 
+async def replace_policy(session: AsyncSession, policy_id: str, body: PolicyCreate, *, now: datetime) -> SlaPolicy:
+    """The policy changed, applied at once to the clocks still short of their target; timers it
+    already measured keep their result."""
+    policy = await policies.replace_policy(session, policy_id, body, now=now)
+    await refresh_running(session, now=now)
+    return policy
+
+
+async def delete_policy(session: AsyncSession, policy_id: str, *, now: datetime) -> None:
+    """The policy gone: the clocks it timed that are still short of their target move to the next
+    policy that matches, or stop being timed; timers it already measured keep their result."""
+    await policies.delete_policy(session, policy_id)
+    await refresh_running(session, now=now)
+
+
 async def create_calendar(session: AsyncSession, body: CalendarCreate, *, now: datetime) -> CalendarRead:
     """A new calendar, applied at once to the clocks of its teams (or, as the default, of teams
     without one) still short of their target."""
     calendar = await calendars.create_calendar(session, body, now=now)
     await refresh_running(session, now=now)
     return calendar
+
+
+async def replace_calendar(session: AsyncSession, calendar_id: str, body: CalendarCreate, *, now: datetime) -> CalendarRead:
+    """The calendar changed (hours, holidays, teams, default), applied at once to the clocks still
+    short of their target of the teams it had and has."""
+    calendar = await calendars.replace_calendar(session, calendar_id, body, now=now)
+    await refresh_running(session, now=now)
+    return calendar
+
+
+async def delete_calendar(session: AsyncSession, calendar_id: str, *, now: datetime) -> None:
+    """The calendar gone: its teams' clocks still short of their target run on the default, if
+    any, else around the clock."""
+    await calendars.delete_calendar(session, calendar_id)
+    await refresh_running(session, now=now)
 
 
 async def open_timers(

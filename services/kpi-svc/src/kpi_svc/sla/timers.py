@@ -1,4 +1,5 @@
-"""Live SLA timers from ticket events, and their refresh when a policy or calendar is created.
+"""Live SLA timers from ticket events, and their refresh when a policy or calendar is created,
+changed or deleted.
 
 The consumer's batch is folded per ticket into ``kpi_sla_tickets`` (only what the clocks need) and
 each ticket's first-response, resolution and open next-response clocks are re-read
@@ -224,7 +225,7 @@ async def refresh_timers(
 ) -> None:
     """Re-read every clock of ``tickets`` under the first matching policy (a measured one under the
     policy it was measured by), and move the counts of the timers that changed (sla/counting.py).
-    With ``breached_before`` (a policy or calendar created now), timers already
+    With ``breached_before`` (a policy or calendar created, changed or deleted now), timers already
     measured or due before it are left as they are: only clocks still short of their target
     change. ``waits``: only these next-response clocks (a batch of messages), else every clock of
     the tickets, their open waits included."""
@@ -252,9 +253,10 @@ async def refresh_timers(
         ):
             continue
         if measured:
-            # A measured clock keeps its policy; a late or out-of-order event may still correct it.
+            # A measured clock keeps its policy: a late or out-of-order event may still correct it,
+            # but only while that policy is as it was (a changed or deleted policy leaves it final).
             policy = by_id.get(known.policy_id)
-            if policy is None:
+            if policy is None or policy.revision != known.policy_revision:
                 continue
         else:
             policy = first_match(policies, ticket.priority, ticket.tags)
@@ -267,11 +269,18 @@ async def refresh_timers(
         calendar = found[1] if found else None
         segments = running_segments(start, stop, ticket.statuses, frozenset(policy.paused_statuses))
         reading = read_clock(segments, stopped=stop is not None, target_seconds=target, calendar=calendar)
-        if wait is not None and wait_stop(wait, ticket.resolution_started_at, ticket.resolved_at)[1] and reading.state == MET:
-            reading = replace(reading, state=CANCELLED)  # resolved before its target: the wait is not measured
+        replier = None
+        if wait is not None:
+            by_resolution = wait_stop(wait, ticket.resolution_started_at, ticket.resolved_at)[1]
+            if by_resolution and reading.state == MET:
+                reading = replace(reading, state=CANCELLED)  # resolved before its target: the wait is not measured
+            if not by_resolution and wait.replied_at is not None:
+                replier = (wait.replied_by or ticket.agent_id, wait.replied_on or ticket.channel)
         before = _counted_of(known)
         now_counted = counted(reading.state, reading.due_at, stop, now=None, before=before)
-        rows.append(_timer_row(ticket, metric, start, stop, policy, calendar is not None, reading.state, reading.due_at, now_counted))
+        rows.append(
+            _timer_row(ticket, metric, start, stop, policy, calendar is not None, reading.state, reading.due_at, now_counted, replier)
+        )
     # Only the timers that changed are written (most events move no clock).
     changed = sorted((row for row in rows if (known := existing.get(row[:3])) is None or tuple(known) != row), key=lambda row: row[:3])
     batch = counter_batch()
@@ -300,11 +309,16 @@ def _dims_of(row: Any) -> tuple | None:
 
 
 def _timer_row(ticket: TicketClocks, metric: str, start: datetime, stop: datetime | None, policy: SlaPolicy | None,
-               business_hours: bool | None, state: str, due_at: datetime | None, now_counted: tuple[datetime, bool] | None) -> tuple:
+               business_hours: bool | None, state: str, due_at: datetime | None, now_counted: tuple[datetime, bool] | None,
+               replier: tuple[str | None, str | None] | None = None) -> tuple:
+    """A timer row; its team, agent and channel are the ticket's latest, but for a customer wait
+    answered by a reply: that reply's agent and channel (``replier``), whose response time it is."""
     target = target_of(policy, metric) or 0
+    agent, channel = replier or (ticket.agent_id, ticket.channel)
     values = {
         "ticket_id": ticket.ticket_id, "metric": metric, "started_at": start, "policy_id": policy.id if policy else None,
-        "priority": ticket.priority, "team_id": ticket.team_id, "agent_id": ticket.agent_id, "channel": ticket.channel,
+        "policy_revision": policy.revision if policy else None,
+        "priority": ticket.priority, "team_id": ticket.team_id, "agent_id": agent, "channel": channel,
         "business_hours": bool(business_hours), "target_seconds": target, "state": state, "due_at": due_at, "stopped_at": stop,
         "counted_at": now_counted[0] if now_counted else None, "counted_met": now_counted[1] if now_counted else None,
     }
@@ -313,7 +327,8 @@ def _timer_row(ticket: TicketClocks, metric: str, start: datetime, stop: datetim
 
 async def refresh_running(session: AsyncSession, *, now: datetime) -> None:
     """Apply the policies and calendars as they are now to every ticket whose clock still runs
-    (after a policy or calendar is created), leaving measured and already breached timers alone.
+    (after a policy or calendar is created, changed or deleted), leaving measured and already
+    breached timers alone.
 
     It holds TIMERS_LOCK alone until its transaction ends: it goes in chunks, each locking timer
     rows and then counter rows, so a consumer batch doing the same for tickets of several chunks

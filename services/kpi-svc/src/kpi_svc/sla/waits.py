@@ -25,12 +25,15 @@ from kpi_svc.conversations.models import NextResponseState
 
 @dataclass(frozen=True, slots=True)
 class Wait:
-    """A customer's wait: its start, the reply that ended it (None: still open), and whether it
-    was withdrawn (superseded by an earlier start, or answered at its own instant)."""
+    """A customer's wait: its start, the reply that ended it (None: still open) with the replying
+    agent and the reply's channel, and whether it was withdrawn (superseded by an earlier start, or
+    answered at its own instant)."""
 
     started_at: datetime
     replied_at: datetime | None = None
     withdrawn: bool = False
+    replied_by: str | None = None
+    replied_on: str | None = None
 
 
 async def open_waits(session: AsyncSession, ticket_ids: Iterable[str]) -> dict[str, list[Wait]]:
@@ -60,15 +63,13 @@ def wait_stop(wait: Wait, resolution_started_at: datetime, resolved_at: datetime
     return wait.replied_at, False
 
 
-def waits_of_batch(
-    before: datetime | None, after: datetime | None, answered: Iterable[tuple[datetime, datetime]]
-) -> list[Wait]:
-    """The waits one ticket's batch of messages touched: ``answered`` (start, reply) ones, the one
-    open after it (``after``), and the one open before it (``before``) withdrawn if it is neither."""
-    answered = list(answered)
-    waits = [Wait(start, reply) for start, reply in answered]
+def waits_of_batch(before: datetime | None, after: datetime | None, answered: Iterable[Wait]) -> list[Wait]:
+    """The waits one ticket's batch of messages touched: the ``answered`` ones, the one open after
+    it (``after``), and the one open before it (``before``) withdrawn if it is neither."""
+    waits = list(answered)
+    starts = {wait.started_at for wait in waits}
     if after is not None:
         waits.append(Wait(after))
-    if before is not None and before != after and all(start != before for start, _ in answered):
+    if before is not None and before != after and before not in starts:
         waits.append(Wait(before, withdrawn=True))
     return waits
