@@ -41,24 +41,24 @@ async def feed(sessions, *events: CloudEvent) -> None:
         await session.commit()
 
 
-async def add_policy(sessions, now: datetime, **changes):
+async def committed(sessions, change, *args, **kwargs):
+    """``change(session, *args, **kwargs)`` in a session of its own, committed; its result."""
     async with sessions() as session:
-        policy = await service.create_policy(session, PolicyCreate.model_validate(policy_body(**changes)), now=now)
+        result = await change(session, *args, **kwargs)
         await session.commit()
-    return policy
+    return result
+
+
+async def add_policy(sessions, now: datetime, **changes):
+    return await committed(sessions, service.create_policy, PolicyCreate.model_validate(policy_body(**changes)), now=now)
 
 
 async def replace_policy(sessions, policy_id: str, now: datetime, **changes):
-    async with sessions() as session:
-        policy = await service.replace_policy(session, policy_id, PolicyCreate.model_validate(policy_body(**changes)), now=now)
-        await session.commit()
-    return policy
+    return await committed(sessions, service.replace_policy, policy_id, PolicyCreate.model_validate(policy_body(**changes)), now=now)
 
 
 async def delete_policy(sessions, policy_id: str, now: datetime) -> None:
-    async with sessions() as session:
-        await service.delete_policy(session, policy_id, now=now)
-        await session.commit()
+    await committed(sessions, service.delete_policy, policy_id, now=now)
 
 
 def calendar_body(**changes) -> CalendarCreate:
@@ -68,23 +68,15 @@ def calendar_body(**changes) -> CalendarCreate:
 
 
 async def add_calendar(sessions, now: datetime, **changes):
-    async with sessions() as session:
-        calendar = await service.create_calendar(session, calendar_body(**changes), now=now)
-        await session.commit()
-    return calendar
+    return await committed(sessions, service.create_calendar, calendar_body(**changes), now=now)
 
 
 async def replace_calendar(sessions, calendar_id: str, now: datetime, **changes):
-    async with sessions() as session:
-        calendar = await service.replace_calendar(session, calendar_id, calendar_body(**changes), now=now)
-        await session.commit()
-    return calendar
+    return await committed(sessions, service.replace_calendar, calendar_id, calendar_body(**changes), now=now)
 
 
 async def delete_calendar(sessions, calendar_id: str, now: datetime) -> None:
-    async with sessions() as session:
-        await service.delete_calendar(session, calendar_id, now=now)
-        await session.commit()
+    await committed(sessions, service.delete_calendar, calendar_id, now=now)
 
 
 async def timers(sessions) -> dict[tuple[str, str], list[SlaTimer]]:
