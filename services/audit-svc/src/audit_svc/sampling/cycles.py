@@ -1,8 +1,8 @@
 """Running a plan's sampling cycle for one period, and reading cycles. Nothing here commits.
 
 The cycle row is claimed first (INSERT … ON CONFLICT DO NOTHING on its id, a uuid5 of the plan
-and the period start), so of two replicas, or a request and the worker, exactly one samples a
-period; the other sees the cycle exists. The population is the plan's scope among the tickets
+and the period start, under a transaction lock named after it), so of two replicas, or a request
+and the worker, exactly one samples a period; the other sees the cycle exists. The population is the plan's scope among the tickets
 closed in the period that the plan has not sampled before; the sample follows
 sampling/selection.py and is assigned per sampling/distribution.py, in the same transaction.
 """
@@ -18,7 +18,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.db import could_be_key
-from csq_common.sql import insert_unless_exist
+from csq_common.sql import insert_unless_exist, transaction_lock
 from csq_common.errors import InvalidInput
 from csq_common.pagination import decode_time_cursor, encode_time_cursor
 from audit_svc.plans.models import AuditPlan
@@ -92,6 +92,10 @@ async def run_cycle(
 ) -> AuditCycle:
     """Sample ``period`` for ``plan`` and assign the sample; CycleExists if it was sampled before."""
     identifier = cycle_id(plan.id, period)
+    # Two claimants of one cycle take turns. Otherwise, when both insert the new row at once,
+    # PostgreSQL reports the second's clash on the (plan, period start) constraint as an error
+    # instead of skipping it as a conflict on the id.
+    await transaction_lock(session, int.from_bytes(uuid.UUID(identifier).bytes[:8], "big", signed=True))
     seed = new_seed() if seed is None else seed
     row = {
         "id": identifier, "plan_id": plan.id, "period_start": period.start, "period_end": period.end, "seed": seed,
