@@ -152,8 +152,8 @@ async def test_the_pack_worker_packs_a_day_a_round_and_shows_how_far_behind_it_i
     worker = PackWorker(sessions, poll_seconds=60, after=today - CUT_OFF)  # its cut-off is CUT_OFF
     for next_day in [*days[1:], None]:
         assert await worker.work_once() is True
-        expected = 0 if next_day is None else (CUT_OFF - next_day).days
-        assert REGISTRY.get_sample_value("csq_kpi_pack_backlog_days") == expected
+        expected = 0 if next_day is None else (CUT_OFF - next_day).days * 86400
+        assert REGISTRY.get_sample_value("csq_kpi_pack_backlog_seconds") == expected
     assert await worker.work_once() is False
     assert await quarter_rows(sessions, before=True) == 0 and await quarter_rows(sessions, before=False) > 0
 

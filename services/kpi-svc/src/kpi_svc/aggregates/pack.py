@@ -29,8 +29,8 @@ log = structlog.get_logger(__name__)
 
 QUARTER_KEYS = ("bucket_start", "team_id", "agent_id", "channel")  # kpi_ticket_quarters' primary key
 PACK_BACKLOG = Gauge(
-    "csq_kpi_pack_backlog_days",
-    "Days from the oldest UTC day due for packing that still has 15-minute ticket rows to the packing cut-off (0: none waiting)",
+    "csq_kpi_pack_backlog_seconds",
+    "Seconds from the start of the oldest UTC day due for packing that still has 15-minute ticket rows to the packing cut-off (0: none waiting)",
 )
 
 
@@ -110,7 +110,7 @@ class PackWorker(PollingWorker):
         async with transaction(self._sessions) as session:
             packed = await pack_next_day(session, before=before)
             waiting = await oldest_day_waiting(session, before=before)
-        PACK_BACKLOG.set(0 if waiting is None else (before - waiting).days)
+        PACK_BACKLOG.set(0 if waiting is None else (before - waiting).total_seconds())
         if packed:
             log.debug("kpi.packed_day", rows=packed)
         return packed > 0
