@@ -67,6 +67,11 @@ class SlaTicket(Base):
     resolution_started_at: Mapped[datetime] = mapped_column(UtcDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     statuses: Mapped[list[Any]] = mapped_column(JSON)  # [[RFC 3339 instant, status], …] in time order
+    #: [priority, tags] of the event that first showed each clock's stop: a clock is matched to a
+    #: policy as the ticket stood then, whatever later events say (null: not stopped, or stored
+    #: before migration 0014).
+    first_response_class: Mapped[list[Any] | None] = mapped_column(JSON)
+    resolution_class: Mapped[list[Any] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)  # the latest event applied
     active: Mapped[bool] = mapped_column(Boolean)  # a clock still runs (not responded or not resolved)
 

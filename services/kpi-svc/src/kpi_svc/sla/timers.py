@@ -38,8 +38,10 @@ CLOCK_EVENTS = frozenset(TICKET_EVENTS)
 _STOPPED = {TicketResolved.event_type, TicketClosed.event_type}
 _TICKET_COLUMNS = (
     "ticket_id", "team_id", "agent_id", "channel", "priority", "tags", "created_at", "first_response_at",
-    "resolution_started_at", "resolved_at", "statuses", "updated_at", "active",
+    "resolution_started_at", "resolved_at", "statuses", "updated_at", "active", "first_response_class", "resolution_class",
 )
+#: A ticket's priority and tags, which pick its policy.
+TicketClass = tuple[str | None, list[str]]
 assert set(_TICKET_COLUMNS) == set(SlaTicket.__table__.columns.keys())
 _TIMER_COLUMNS = tuple(column.name for column in SlaTimer.__table__.columns)
 _REFRESH_CHUNK = 500
@@ -68,6 +70,10 @@ class TicketClocks:
     first_response_at: datetime | None = None
     resolved_at: datetime | None = None
     statuses: list[tuple[datetime, str]] = field(default_factory=list)
+    #: The class of the event that first showed the first response, and the current resolution
+    #: clock's stop (None until then): a stopped clock's policy is matched with it.
+    first_response_class: TicketClass | None = None
+    resolution_class: TicketClass | None = None
     #: Resolution clocks ended by a reopen in this batch, each as the ticket stood just before the
     #: reopen (not stored: their timers are written with the batch).
     ended: list["TicketClocks"] = field(default_factory=list)
@@ -76,6 +82,10 @@ class TicketClocks:
     def from_row(cls, row: Any) -> "TicketClocks":
         values = dict(row._mapping)
         values["statuses"] = [(datetime.fromisoformat(at), status) for at, status in values["statuses"]]
+        for name in ("first_response_class", "resolution_class"):
+            if values[name] is not None:
+                priority, tags = values[name]
+                values[name] = (priority, list(tags))
         values.pop("active")
         return cls(**values)
 
@@ -89,7 +99,14 @@ class TicketClocks:
             self.ticket_id, self.team_id, self.agent_id, self.channel, self.priority, self.tags, self.created_at,
             self.first_response_at, self.resolution_started_at, self.resolved_at,
             [[at.isoformat(), status] for at, status in self.statuses], self.updated_at, self.active,
+            _stored_class(self.first_response_class), _stored_class(self.resolution_class),
         )
+
+    def class_at_stop(self, metric: str) -> TicketClass:
+        """The priority and tags a clock of ``metric`` that has stopped is matched with: the
+        ticket's when its stop was first shown, else (stored before that was kept) its latest."""
+        known = self.first_response_class if metric == FIRST_RESPONSE else self.resolution_class
+        return known if known is not None else (self.priority, self.tags)
 
     def add_status(self, at: datetime, status: str) -> None:
         """Record the status a snapshot at ``at`` carried, in time order. Every one is kept, repeats
@@ -100,10 +117,16 @@ class TicketClocks:
             self.statuses.sort()
 
 
+def _stored_class(value: TicketClass | None) -> list | None:
+    return None if value is None else [value[0], list(value[1])]
+
+
 def merge_event(state: TicketClocks | None, event_type: str, event: Any) -> TicketClocks:
     """``state`` with one ticket event applied (order-tolerant: the dimensions come from the
     latest event, the first response is the earliest seen, a resolution counts only for the
-    resolution clock running at that time)."""
+    resolution clock running at that time). The event that first shows a clock's stop leaves its
+    priority and tags with it (``*_class``), so the policy of a stopped clock does not depend on
+    whether later events came in the same batch."""
     ticket = event.ticket
     occurred_at = _utc(event.occurred_at)
     fresh = state is None
@@ -113,7 +136,8 @@ def merge_event(state: TicketClocks | None, event_type: str, event: Any) -> Tick
     elif event_type == TicketReopened.event_type and occurred_at > state.resolution_started_at:
         # The clock this reopen ends keeps the ticket as it stood before it (and its stop, if any).
         stop = state.resolved_at if state.resolved_at is not None and state.resolved_at <= occurred_at else None
-        state.ended.append(replace(state, resolved_at=stop, tags=list(state.tags), ended=[]))
+        ended_class = state.resolution_class if stop is not None else None
+        state.ended.append(replace(state, resolved_at=stop, tags=list(state.tags), resolution_class=ended_class, ended=[]))
     if fresh or occurred_at >= state.updated_at:
         state.team_id, state.agent_id, state.channel = ticket.team_id, ticket.agent_id, ticket.channel
         state.priority, state.tags = ticket.priority, list(ticket.tags)
@@ -123,15 +147,19 @@ def merge_event(state: TicketClocks | None, event_type: str, event: Any) -> Tick
     responded = ticket.first_response_at or (occurred_at if event_type == TicketFirstResponded.event_type else None)
     if responded is not None:
         responded = _utc(responded)
+        if state.first_response_at is None:
+            state.first_response_class = (ticket.priority, list(ticket.tags))
         state.first_response_at = min(state.first_response_at or responded, responded)
     if event_type == TicketReopened.event_type and occurred_at > state.resolution_started_at:
         state.resolution_started_at = occurred_at
         if state.resolved_at is not None and state.resolved_at <= occurred_at:
-            state.resolved_at = None
+            state.resolved_at, state.resolution_class = None, None
     elif event_type in _STOPPED:
         candidates = [_utc(moment) for moment in (ticket.resolved_at, ticket.closed_at, occurred_at) if moment is not None]
         stop = next((moment for moment in candidates if moment >= state.resolution_started_at), None)
         if stop is not None and (state.resolved_at is None or stop < state.resolved_at):
+            if state.resolved_at is None:
+                state.resolution_class = (ticket.priority, list(ticket.tags))
             state.resolved_at = stop
     return state
 
@@ -258,6 +286,8 @@ async def refresh_timers(
             policy = by_id.get(known.policy_id)
             if policy is None or policy.revision != known.policy_revision:
                 continue
+        elif stop is not None and metric != NEXT_RESPONSE:
+            policy = first_match(policies, *ticket.class_at_stop(metric))
         else:
             policy = first_match(policies, ticket.priority, ticket.tags)
         target = target_of(policy, metric)
