@@ -28,6 +28,8 @@ from kpi_svc.aggregates.models import COUNTER_COLUMNS, SKETCH_COLUMNS, TicketAgg
 log = structlog.get_logger(__name__)
 
 QUARTER_KEYS = ("bucket_start", "team_id", "agent_id", "channel")  # kpi_ticket_quarters' primary key
+#: 15-minute rows read into memory at once while packing (whole teams: a bigger team is one chunk).
+ROWS_PER_CHUNK = 50_000
 PACK_BACKLOG = Gauge(
     "csq_kpi_pack_backlog_seconds",
     "Seconds from the start of the oldest UTC day due for packing that still has 15-minute ticket rows to the packing cut-off (0: none waiting)",
@@ -51,22 +53,43 @@ def merged_cells(stored: bytes | None, rows: list) -> bytes:
     return quarters.encode([(slot, *cells[slot]) for slot in sorted(cells)])
 
 
-async def pack_next_day(session: AsyncSession, *, before: datetime) -> int:
+async def pack_next_day(session: AsyncSession, *, before: datetime, rows_per_chunk: int = ROWS_PER_CHUNK) -> int:
     """Pack the 15-minute rows of the oldest UTC day ending at or before ``before`` that has any
-    (in the caller's transaction); how many rows were packed (0: none left)."""
+    (in the caller's transaction), the teams' rows in chunks of about ``rows_per_chunk`` (whole
+    teams; the coarse sets' wildcard team is one more), so that memory holds a chunk, not the
+    day; how many rows were packed (0: none left)."""
     table = TicketAggregate.__table__
     await sql.lock_out_other_writers(session, table)
     day = await oldest_day_waiting(session, before=before)
     if day is None:
         return 0
     in_day = and_(table.c.resolution == Q15, table.c.bucket_start >= day, table.c.bucket_start < day + timedelta(days=1))
+    per_team = (await session.execute(select(table.c.team_id, func.count()).where(in_day).group_by(table.c.team_id))).all()
+    chunks: list[list[str]] = [[]]
+    size = 0
+    for team, count in sorted(per_team):
+        if chunks[-1] and size + count > rows_per_chunk:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(team)
+        size += count
+    packed = 0
+    for teams in chunks:
+        packed += await _pack_rows(session, day, and_(in_day, table.c.team_id.in_(teams)))
+    await session.execute(delete(table).where(in_day))
+    return packed
+
+
+async def _pack_rows(session: AsyncSession, day: datetime, clause) -> int:
+    """Merge the 15-minute rows of ``day`` matching ``clause`` into their packed blobs; how many."""
+    table = TicketAggregate.__table__
     width = len(COUNTER_COLUMNS)
     rows = (
         await session.execute(
             select(
                 table.c.team_id, table.c.agent_id, table.c.channel, table.c.bucket_start,
                 *(table.c[name] for name in (*COUNTER_COLUMNS, *SKETCH_COLUMNS)),
-            ).where(in_day)
+            ).where(clause)
         )
     ).all()
     cells: dict[tuple, list] = {}
@@ -78,7 +101,6 @@ async def pack_next_day(session: AsyncSession, *, before: datetime) -> int:
     stored = await sql.rows_by_keys(session, packed, QUARTER_KEYS, ("quarters",), keys)
     blobs = [(*key, merged_cells(stored.get(key, (None,))[0], cells[key])) for key in keys]
     await sql.add_to_counters(session, packed, (*QUARTER_KEYS, "quarters"), blobs, added=(), replaced=("quarters",))
-    await session.execute(delete(table).where(in_day))
     return len(rows)
 
 
