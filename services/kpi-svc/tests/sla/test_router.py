@@ -112,6 +112,36 @@ async def test_a_customer_wait_on_the_broker_is_an_open_next_response_timer_and_
     assert board.status_code == 200 and board.json()["direction"] == "higher_is_better"
 
 
+async def test_open_timers_by_agent_channel_and_metric(client, settings):
+    assert (await client.post("/v1/sla-policies", json=policy_body(first_response_seconds=3600), headers=ADMIN)).status_code == 201
+    now = utcnow().replace(microsecond=0)
+    events = [
+        ticket_event(TicketCreated, "T-甲1", now - timedelta(minutes=30), now - timedelta(minutes=30), status="open", agent="坐席-甲", channel="wechat"),
+        ticket_event(TicketCreated, "T-甲2", now - timedelta(minutes=5), now - timedelta(minutes=5), status="open", agent="坐席-甲", channel="email"),
+        ticket_event(TicketCreated, "T-乙1", now - timedelta(minutes=50), now - timedelta(minutes=50), status="open", agent="坐席-乙", channel="wechat"),
+    ]
+    async with connected_producer(settings) as producer:
+        for item in events:
+            await producer.send_and_wait(settings.topic("tickets"), item.to_bytes(), key=item.subject.encode())
+
+    async def shown(**params) -> list[tuple[str, str]]:
+        response = await client.get("/v1/sla/open", params={"limit": 50, **params}, headers=READER)
+        assert response.status_code == 200, response.text
+        return [(item["ticket_id"], item["metric"]) for item in response.json()["items"]]
+
+    async def all_six():
+        rows = await shown()
+        return rows if len(rows) == 6 else None
+
+    await wait_until(all_six, timeout=30, message="six running timers")
+    assert await shown(agent_id="坐席-甲", metric="first_response") == [("T-甲1", "first_response"), ("T-甲2", "first_response")]
+    assert await shown(channel="wechat", metric="first_response") == [("T-乙1", "first_response"), ("T-甲1", "first_response")]
+    assert await shown(agent_id="坐席-乙") == [("T-乙1", "first_response"), ("T-乙1", "resolution")]
+    assert await shown(agent_id="坐席-丙") == []
+    bad = await client.get("/v1/sla/open", params={"metric": "frt"}, headers=READER)
+    assert bad.status_code == 422 and [error["field"] for error in bad.json()["errors"]] == ["metric"]
+
+
 async def test_an_admin_replaces_and_deletes_a_policy(client):
     created = (await client.post("/v1/sla-policies", json=policy_body(), headers=ADMIN)).json()
     later = (await client.post("/v1/sla-policies", json=policy_body(name="投诉", tags=["投诉"]), headers=ADMIN)).json()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
@@ -18,6 +18,7 @@ router = APIRouter(tags=["sla"], dependencies=[Depends(reject_unknown_query_para
 
 Limit = Annotated[int, Query(ge=1, le=500)]
 PolicyId = Annotated[storable_str(max_length=36), Path()]
+TimerMetric = Literal["first_response", "next_response", "resolution"]
 NOT_FOUND = {404: {"description": "Unknown policy"}}
 
 
@@ -58,9 +59,13 @@ async def delete_policy(policy_id: PolicyId, _: AdminScope, session: SessionDep)
 
 @router.get("/v1/sla/open", response_model=OpenTimerPage)
 async def open_timers(
-    _: ReadScope, session: ReadSessionDep, team_id: IdStr | None = None, limit: Limit = 50, cursor: CursorStr | None = None
+    _: ReadScope, session: ReadSessionDep, team_id: IdStr | None = None, agent_id: IdStr | None = None,
+    channel: IdStr | None = None, metric: TimerMetric | None = None, limit: Limit = 50, cursor: CursorStr | None = None,
 ) -> OpenTimerPage:
     """Running SLA timers of open tickets, the least time left first (breached ones, with negative
-    ``seconds_left``, at the top)."""
-    items, next_cursor = await service.open_timers(session, team_id=team_id, limit=limit, cursor=cursor, now=utcnow())
+    ``seconds_left``, at the top); optionally of one team, agent, channel or metric (an agent's
+    own list of tickets at risk)."""
+    items, next_cursor = await service.open_timers(
+        session, team_id=team_id, agent_id=agent_id, channel=channel, metric=metric, limit=limit, cursor=cursor, now=utcnow()
+    )
     return OpenTimerPage(items=items, next_cursor=next_cursor)

@@ -64,12 +64,15 @@ async def delete_calendar(session: AsyncSession, calendar_id: str, *, now: datet
 
 
 async def open_timers(
-    session: AsyncSession, *, team_id: str | None, limit: int, cursor: str | None, now: datetime
+    session: AsyncSession, *, team_id: str | None, limit: int, cursor: str | None, now: datetime,
+    agent_id: str | None = None, channel: str | None = None, metric: str | None = None,
 ) -> tuple[list[OpenTimer], str | None]:
-    """Running timers, the least time left first (breached ones first of all)."""
+    """Running timers, the least time left first (breached ones first of all), of the team, agent,
+    channel and metric given."""
     statement = select(SlaTimer).where(SlaTimer.state == RUNNING, SlaTimer.due_at.is_not(None))
-    if team_id:
-        statement = statement.where(SlaTimer.team_id == team_id)
+    for column, value in ((SlaTimer.team_id, team_id), (SlaTimer.agent_id, agent_id), (SlaTimer.channel, channel), (SlaTimer.metric, metric)):
+        if value:
+            statement = statement.where(column == value)
     if cursor:
         due_text, ticket_id, metric = decode_cursor(cursor, parts=3)
         try:
