@@ -52,40 +52,42 @@ def _check(body: CalendarCreate) -> None:
         raise InvalidInput("country", f"{body.country!r} is not a country the holidays library covers")
 
 
-async def _set_rules(session: AsyncSession, row: BusinessCalendar, body: CalendarCreate) -> None:
-    """Give ``row`` (flushed) every rule of ``body``: its teams (none of them another calendar's),
-    and the default flag (a new default replaces the old)."""
-    team_ids = list(dict.fromkeys(body.team_ids))
-    if team_ids:
+def _set_rules(row: BusinessCalendar, body: CalendarCreate) -> None:
+    """Give ``row`` every rule of ``body`` (its teams' links are :func:`_link_teams`)."""
+    row.name, row.tz, row.hours = body.name, body.tz, {day: list(v) for day, v in body.hours.items()}
+    row.holidays = sorted({d.isoformat() for d in body.holidays})
+    row.extra_working_days = sorted({d.isoformat() for d in body.extra_working_days})
+    row.country, row.team_ids, row.is_default = body.country, list(dict.fromkeys(body.team_ids)), body.default
+
+
+async def _link_teams(session: AsyncSession, row: BusinessCalendar, *, replacing: bool) -> None:
+    """Link ``row``'s teams (flushed) to it, none of them another calendar's, in place of its
+    links so far (``replacing``); as the default, it replaces the old default."""
+    if row.team_ids:
         taken = (
             await session.execute(
-                select(CalendarTeam).where(CalendarTeam.team_id.in_(team_ids), CalendarTeam.calendar_id != row.id).limit(1)
+                select(CalendarTeam).where(CalendarTeam.team_id.in_(row.team_ids), CalendarTeam.calendar_id != row.id).limit(1)
             )
         ).scalars().first()
         if taken is not None:
             raise TeamHasCalendar(taken.team_id, taken.calendar_id)
-    if body.default:
+    if row.is_default:
         await session.execute(
             update(BusinessCalendar).where(BusinessCalendar.is_default.is_(True), BusinessCalendar.id != row.id).values(is_default=False)
         )
-    row.name, row.tz, row.hours = body.name, body.tz, {day: list(v) for day, v in body.hours.items()}
-    row.holidays = sorted({d.isoformat() for d in body.holidays})
-    row.extra_working_days = sorted({d.isoformat() for d in body.extra_working_days})
-    row.country, row.team_ids, row.is_default = body.country, team_ids, body.default
-    await session.execute(delete(CalendarTeam).where(CalendarTeam.calendar_id == row.id))
-    session.add_all([CalendarTeam(team_id=team, calendar_id=row.id) for team in team_ids])
+    if replacing:
+        await session.execute(delete(CalendarTeam).where(CalendarTeam.calendar_id == row.id))
+    session.add_all([CalendarTeam(team_id=team, calendar_id=row.id) for team in row.team_ids])
     await session.flush()
 
 
 async def create_calendar(session: AsyncSession, body: CalendarCreate, *, now: datetime) -> CalendarRead:
     _check(body)
-    row = BusinessCalendar(
-        id=str(uuid.uuid4()), name=body.name, tz=body.tz, hours={}, holidays=[], extra_working_days=[], team_ids=[],
-        is_default=False, created_at=now, revision=1,
-    )
+    row = BusinessCalendar(id=str(uuid.uuid4()), created_at=now, revision=1)
+    _set_rules(row, body)
     session.add(row)
     await session.flush()
-    await _set_rules(session, row, body)
+    await _link_teams(session, row, replacing=False)
     return read_model(row)
 
 
@@ -93,8 +95,10 @@ async def replace_calendar(session: AsyncSession, calendar_id: str, body: Calend
     """The calendar with every rule of ``body`` and its next revision (its id kept)."""
     _check(body)
     row = await _locked(session, calendar_id)
+    _set_rules(row, body)
     row.revision, row.updated_at = row.revision + 1, now
-    await _set_rules(session, row, body)
+    await session.flush()
+    await _link_teams(session, row, replacing=True)
     return read_model(row)
 
 
