@@ -5,7 +5,7 @@ import asyncio
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, bindparam, func, insert, select
+from sqlalchemy import JSON, BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, bindparam, func, insert, select
 
 from csq_common import sql
 from csq_common.db import UtcDateTime
@@ -30,6 +30,9 @@ counters = Table(
 #: Integer columns that may be NULL (sent to PostgreSQL as array literals all the same).
 caps = Table("sql_caps", metadata, Column("name", String(50), primary_key=True), Column("hits", Integer, nullable=False),
              Column("cap", BigInteger), Column("floor", Integer))
+#: JSON beside a timestamp, written by the set-based operations and read back through SQLAlchemy.
+documents = Table("sql_documents", metadata, Column("name", String(50), primary_key=True), Column("at", UtcDateTime),
+                  Column("body", JSON))
 jobs = Table("sql_jobs", metadata, Column("id", Integer, primary_key=True, autoincrement=False))
 SHANGHAI = timezone(timedelta(hours=8))
 T0 = datetime(2026, 11, 20, 10, 0, 0, 123456, tzinfo=timezone.utc)
@@ -131,6 +134,35 @@ async def test_add_to_counters_replaces_integers_with_nulls_among_them(sessions)
         )
         await session.commit()
     assert await all_rows(sessions, caps) == [("a", 2, None, 3), ("b", 2, 2**40, None)]
+
+
+async def test_json_and_timestamps_written_by_add_to_counters_read_back_as_sqlalchemy_reads_them(sessions):
+    late = datetime(999, 1, 2, 3, 4, 5, tzinfo=SHANGHAI)  # a three-digit year, in another zone
+    bodies = {
+        "a": [["2026-11-20T10:00:00+00:00", "open"], ["2026-11-20T10:00:00.5+00:00", "待处理"]],
+        "b": {"tags": ["投诉", "repair"], "huge": 2**70, "nested": [None, True, 1.5]},
+        "c": None,
+    }
+    async with sessions() as session:
+        await sql.add_to_counters(
+            session, documents, ("name", "at", "body"),
+            [("a", T0, bodies["a"]), ("b", late, bodies["b"]), ("c", T0.replace(microsecond=0), None)],
+            added=(), replaced=("at", "body"),
+        )
+        # a datetime inside JSON is written as RFC 3339, as datetime.isoformat gives it
+        await sql.add_to_counters(
+            session, documents, ("name", "at", "body"), [("d", T0, [[T0, "open"], [late, "closed"]])], added=(), replaced=("body",)
+        )
+        await session.commit()
+    assert await all_rows(sessions, documents) == [
+        ("a", T0, bodies["a"]),
+        ("b", late, bodies["b"]),
+        ("c", T0.replace(microsecond=0), None),
+        ("d", T0, [[T0.isoformat(), "open"], [late.isoformat(), "closed"]]),
+    ]
+    async with sessions() as session:  # stored as SQLAlchemy stores them: its own comparisons find them
+        found = await session.scalars(select(documents.c.name).where(documents.c.at.in_([late, T0.replace(microsecond=0)])))
+        assert sorted(found) == ["b", "c"]
 
 
 async def test_positions_with_row_in_range_match_equal_unequal_and_half_open_range(sessions):

@@ -114,10 +114,9 @@ def utcnow() -> datetime:
 def sqlite_timestamp(ts: datetime) -> str:
     """A UTC datetime as :class:`UtcDateTime` stores it in SQLite (naive UTC text,
     ``YYYY-MM-DD HH:MM:SS.ffffff``), for statements run on the driver connection."""
-    ts = ts.astimezone(timezone.utc)
-    return (
-        f"{ts.year:04d}-{ts.month:02d}-{ts.day:02d} {ts.hour:02d}:{ts.minute:02d}:{ts.second:02d}.{ts.microsecond:06d}"
-    )
+    if ts.tzinfo is not timezone.utc:
+        ts = ts.astimezone(timezone.utc)
+    return ts.isoformat(" ", "microseconds")[:-6]  # without its "+00:00"
 
 
 def is_sqlite(url: str) -> bool:

@@ -134,7 +134,8 @@ def merged_blobs(
     count)`` arrays) summed per key, encoded as sketch.encode does (keys ascending, zero counts
     dropped); ``b""`` for a row and metric without bins."""
     row, metric, key, count = (np.concatenate(pair) for pair in zip(added, stored))
-    order = np.lexsort((key, metric, row))
+    # one int64 sort key (row, metric, key): sorting it is several times cheaper than lexsort
+    order = np.argsort((row << 33) | (metric << 32) | (key.astype(np.int64) + 2**31))
     row, metric, key, count = row[order], metric[order], key[order], count[order]
     blobs = [[sketch.EMPTY] * rows for _ in range(metrics)]
     if not len(row):

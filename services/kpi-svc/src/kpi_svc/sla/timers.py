@@ -98,7 +98,7 @@ class TicketClocks:
         return (
             self.ticket_id, self.team_id, self.agent_id, self.channel, self.priority, self.tags, self.created_at,
             self.first_response_at, self.resolution_started_at, self.resolved_at,
-            [[at.isoformat(), status] for at, status in self.statuses], self.updated_at, self.active,
+            self.statuses, self.updated_at, self.active,  # its instants written as RFC 3339 (csq_common.sql)
             _stored_class(self.first_response_class), _stored_class(self.resolution_class),
         )
 
