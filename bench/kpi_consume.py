@@ -17,7 +17,8 @@ backend and per ``--days``.
                                           [--backend sqlite|postgres|both] [--profile] [--sla-policy]
 
 ``--profile`` adds perf_counter sections around each stage of the consumer path and prints where
-the time goes (a diagnostic; the wrappers cost a little, so the ratio line of that run is a bit low).
+the time goes, and the statements that took longest from sending to result (a diagnostic; the
+wrappers cost a little, so the ratio line of that run is a bit low).
 """
 
 from __future__ import annotations
@@ -465,6 +466,42 @@ async def create_sla_policy(engine) -> None:
 
 
 SECTIONS: dict[str, float] = defaultdict(float)
+#: Per SQL statement (its first words), seconds from sending it until its result is back, and calls:
+#: the database's share of the consumer path (its time on the event loop included).
+STATEMENTS: dict[str, list] = defaultdict(lambda: [0.0, 0])
+COLLECTING_STATEMENTS = False
+
+
+def install_statement_timers() -> None:
+    """Time every statement at the drivers (asyncpg, aiosqlite), SQLAlchemy's and csq_common.sql's
+    alike, while kpi-svc's consumer and roll-up run (not the floor's)."""
+    import aiosqlite
+    from asyncpg import prepared_stmt
+
+    def timed(owner, name, query_of):
+        original = getattr(owner, name)
+
+        async def wrapper(self, *args, **kwargs):
+            if not COLLECTING_STATEMENTS:
+                return await original(self, *args, **kwargs)
+            started = time.perf_counter()
+            try:
+                return await original(self, *args, **kwargs)
+            finally:
+                entry = STATEMENTS[" ".join(str(query_of(self, args)).split())[:80]]
+                entry[0] += time.perf_counter() - started
+                entry[1] += 1
+
+        setattr(owner, name, wrapper)
+
+    for name in ("execute", "executemany", "fetch", "fetchrow", "fetchval"):
+        timed(asyncpg.connection.Connection, name, lambda self, args: args[0] if args else "?")
+    for name in ("fetch", "fetchrow", "fetchval", "executemany"):
+        timed(prepared_stmt.PreparedStatement, name, lambda self, args: self.get_query())
+    for owner in (aiosqlite.Connection, aiosqlite.Cursor):
+        for name in ("execute", "executemany"):
+            timed(owner, name, lambda self, args: args[0] if args else "?")
+    timed(aiosqlite.Connection, "execute_fetchall", lambda self, args: args[0] if args else "?")
 
 
 def install_sections() -> None:
@@ -528,6 +565,14 @@ def install_sections() -> None:
     timed_sync(fold, "merged_blobs", "R6 merge sketch bins (aggregates.fold)")
 
 
+def print_statements(backend: str, events: int, top: int = 12) -> None:
+    total = sum(seconds for seconds, _ in STATEMENTS.values())
+    print(f"kpi_consume[{backend}] statements: {total:.2f}s in all ({1e6 * total / events:.0f} µs/event), the longest:")
+    for query, (seconds, calls) in sorted(STATEMENTS.items(), key=lambda item: -item[1][0])[:top]:
+        print(f"  {seconds:6.2f}s {calls:5d}x {1e6 * seconds / events:5.0f} µs/event  {query}")
+    STATEMENTS.clear()
+
+
 def print_sections(backend: str, events: int) -> None:
     for label, prefix, total_name in (("consumer", " ", "  (process total)"), ("roll-up", "R", "R  (roll-up total)")):
         total = SECTIONS.get(total_name, 0.0)
@@ -553,6 +598,7 @@ async def run(args) -> None:
         assert kpi_consumers.consumers(Settings.model_construct())[0].decode is kpi_consumers.decode_record  # the bench runs what the app runs
         if args.profile:
             install_sections()
+            install_statement_timers()
         for days in args.days:
             prefix = f"bench{uuid.uuid4().hex[:8]}."
             topic, dlq = prefix + "tickets", prefix + "dlq"
@@ -574,15 +620,19 @@ async def measure(args, backend: str, days: int, workdir: Path, bootstrap: str, 
         url = await create_postgres_database()
     else:
         url = f"sqlite+aiosqlite:///{workdir / f'kpi-{uuid.uuid4().hex[:6]}.db'}"
+    global COLLECTING_STATEMENTS
+    COLLECTING_STATEMENTS = args.profile
     try:
         service, sustained = await kpi_consume(
             backend, url, bootstrap, topic, dlq, len(records), args.batch_size, expected, days, sla_policy=args.sla_policy
         )
     finally:
+        COLLECTING_STATEMENTS = False
         if backend == "postgres":
             await drop_postgres_database(url)
     if args.profile:
         print_sections(backend, len(records))
+        print_statements(backend, len(records))
     if backend == "postgres":
         url = await create_postgres_database()
         try:

@@ -9,6 +9,7 @@ from hour rows, the rest from q15 rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 
 Q15 = "q15"
@@ -63,6 +64,7 @@ def ceil_to(ts: datetime, resolution: str) -> datetime:
     return floor if floor == _utc(ts) else next_start(floor, resolution)
 
 
+@lru_cache(maxsize=16_384)  # the counter batches and the roll-up pass 15-minute bucket starts, which repeat
 def bucket_starts(ts: datetime) -> tuple[tuple[str, datetime], ...]:
     """``((resolution, bucket_start), …)`` for every resolution: where one observation is counted."""
     return tuple((resolution, floor_to(ts, resolution)) for resolution in RESOLUTIONS)

@@ -49,6 +49,7 @@ def original(value: str) -> str:
     return value
 
 
+@lru_cache(maxsize=65_536)
 def grouping_keys(team: str, agent: str, channel: str) -> tuple[tuple[str, str, str], ...]:
     """The five (team, agent, channel) rows one observation with these stored dims increments."""
     return tuple(

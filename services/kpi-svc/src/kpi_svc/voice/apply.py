@@ -125,15 +125,15 @@ class CounterBatch:
         check]) → counters``."""
         rows: dict[tuple, list[int]] = {}
         for (quarter, team, agent, channel, *check), values in self.finest.items():
+            dims_of_cell = grouping_keys(team, agent, channel)
             for resolution, start in bucket_starts(quarter):
-                for dims in grouping_keys(team, agent, channel):
+                for dims in dims_of_cell:
                     row = (resolution, start, *dims, *check)
                     totals = rows.get(row)
                     if totals is None:
-                        rows[row] = list(values)
+                        rows[row] = values.copy()
                     else:
-                        for index, amount in enumerate(values):
-                            totals[index] += amount
+                        rows[row] = [total + amount for total, amount in zip(totals, values)]
         return rows
 
     async def write(self, session: AsyncSession) -> None:
