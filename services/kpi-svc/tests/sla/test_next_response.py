@@ -193,3 +193,72 @@ async def test_generated_conversations_in_any_batch_cut_match_the_oracle(session
                 want[key] = (values["sla_next_response_pct"], counts["sla_next_response_pct"])
             assert got == want, (list(runs)[run], by)
         everything += outcomes
+
+
+def escalated_conversation(rng: random.Random, ticket_id: str, start: int) -> tuple[list[tuple[float, object]], list[tuple]]:
+    """A conversation of a normal ticket escalated to urgent half the time, at some half minute:
+    its events as (minute, event) and its expected next-response timers (start, policy, state,
+    due, stop): a wait answered at or after the escalation under the urgent policy (4 minutes),
+    before it under the normal one (10 minutes), a wait still open under the latest priority."""
+    minute, waits, events = float(start), [], []
+    for _ in range(rng.randrange(2, 5)):
+        asked = minute + rng.randrange(1, 6)
+        minute = asked + rng.choice((3, 5, 7, 12))
+        waits.append((asked, minute))
+    if rng.random() < 0.5:
+        waits.append((minute + rng.randrange(1, 6), None))  # the customer's last message, unanswered
+    escalated = start + rng.randrange(0, int(waits[-1][0]) - start + 8) + 0.5 if rng.random() < 0.7 else None
+    fields = {"team": "售后一组", "agent": "坐席-甲", "channel": "wechat"}
+    events.append((start, ticket_event(TicketCreated, ticket_id, at(start), at(start), status="open", priority="normal", **fields)))
+    if escalated is not None:
+        events.append((escalated, ticket_event(TicketAssigned, ticket_id, at(escalated), at(start), status="open", priority="urgent", **fields)))
+    expected = []
+    for number, (asked, replied) in enumerate(waits):
+        events.append((asked, message(2 * number, "customer", asked, ticket_id)))
+        moment = replied if replied is not None else float("inf")
+        urgent = escalated is not None and escalated <= moment
+        target = 4 if urgent else 10
+        if replied is None:
+            expected.append((at(asked), "urgent" if urgent else "normal", "running", at(asked + target), None))
+            continue
+        events.append((replied, message(2 * number + 1, "agent", replied, ticket_id)))
+        late = replied - asked > target
+        expected.append((at(asked), "urgent" if urgent else "normal", "missed" if late else "met", at(asked + target) if late else None, at(replied)))
+    return events, expected
+
+
+async def test_an_answered_wait_keeps_the_policy_of_the_priority_at_its_reply_however_batches_cut(sessions):
+    """An escalation that comes after a reply, in the same consumer batch or a later one, leaves
+    that wait measured under the policy of the priority at the reply: the same conversations fed
+    as one batch, one event per batch and cut at random (shuffled within each batch) give the
+    timers of the rule."""
+    rng = random.Random(2026_1207)
+    policies = {
+        "urgent": (await add_policy(sessions, C - timedelta(days=1), name="紧急工单", priorities=["urgent"], next_response_seconds=240)).id,
+        "normal": (await add_policy(sessions, C - timedelta(hours=20), name="普通工单", next_response_seconds=600)).id,
+    }
+    starts = [rng.randrange(0, 120) for _ in range(12)]
+    for run, cutting in enumerate(("one batch", "each", "random")):
+        # the same conversations in every run (each from its own seed), under the run's ticket ids
+        conversations = [escalated_conversation(random.Random(n), f"R{run}-E{n}", start) for n, start in enumerate(starts)]
+        expected = sorted(
+            (f"E{n}", started, policies[policy], state, due, stop)
+            for n, (_, rows) in enumerate(conversations) for started, policy, state, due, stop in rows
+        )
+        if not run:
+            assert {(policy, state) for _, _, policy, state, _, _ in expected} >= {
+                (policies["urgent"], "missed"), (policies["normal"], "met"), (policies["normal"], "missed"), (policies["urgent"], "running")
+            }
+        events = [e for _, _, e in sorted((minute, n, e) for n, (conv, _) in enumerate(conversations) for minute, e in conv)]
+        cuts = {"one batch": [], "each": list(range(1, len(events))), "random": sorted(rng.sample(range(1, len(events)), 9))}[cutting]
+        for begin, end in zip([0, *cuts], [*cuts, len(events)]):
+            batch = events[begin:end]
+            rng.shuffle(batch)
+            await feed(sessions, *batch)
+        found = await timers(sessions)
+        got = sorted(
+            (ticket_id.split("-", 1)[1], t.started_at, t.policy_id, t.state, t.due_at, t.stopped_at)
+            for (ticket_id, metric), rows in found.items() if ticket_id.startswith(f"R{run}-") and metric == "next_response"
+            for t in rows
+        )
+        assert got == expected, cutting

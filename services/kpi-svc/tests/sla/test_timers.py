@@ -157,3 +157,42 @@ async def test_one_batch_of_thousands_of_tickets_under_a_policy_starts_and_stops
     assert len(found) == 12_000
     assert {(t.state, t.stopped_at) for t in (found[ticket, "first_response"][0] for ticket in tickets)} == {("met", at(5))}
     assert {found[ticket, "resolution"][0].state for ticket in tickets} == {"running"}
+
+
+def test_a_tickets_class_at_a_moment_follows_its_events_in_time_order_whatever_order_they_came_in():
+    from kpi_svc.sla.timers import TicketClocks
+
+    clocks = TicketClocks("T-1", created_at=at(0), resolution_started_at=at(0), updated_at=at(0))
+    assert clocks.class_at(at(5)) == (None, [])  # nothing recorded: the ticket as it stands
+    for minute, priority, tags in ((0, "normal", ["咨询"]), (10, "normal", ["咨询"]), (30, "urgent", ["投诉"]), (20, "high", ["投诉"])):
+        clocks.add_class(at(minute), priority, tags)
+    # the repeat at 10 is no change; 20 came late, between the two changes around it
+    assert clocks.class_changes == [(at(0), "normal", ["咨询"]), (at(20), "high", ["投诉"]), (at(30), "urgent", ["投诉"])]
+    assert [clocks.class_at(at(m)) for m in (-5, 0, 19, 20, 29, 30, 99)] == [
+        ("normal", ["咨询"]), ("normal", ["咨询"]), ("normal", ["咨询"]), ("high", ["投诉"]), ("high", ["投诉"]),
+        ("urgent", ["投诉"]), ("urgent", ["投诉"]),
+    ]
+    clocks.add_class(at(20), "urgent", ["投诉"])  # at one instant the event applied last wins
+    clocks.add_class(at(40), "urgent", ["投诉"])
+    assert clocks.class_changes == [(at(0), "normal", ["咨询"]), (at(20), "urgent", ["投诉"]), (at(30), "urgent", ["投诉"])]
+    clocks.add_class(at(20), "normal", ["咨询"])
+    assert clocks.class_changes == [(at(0), "normal", ["咨询"]), (at(30), "urgent", ["投诉"])]
+    assert [clocks.class_at(at(m)) for m in (25, 35)] == [("normal", ["咨询"]), ("urgent", ["投诉"])]
+
+
+async def test_a_ticket_stored_before_its_class_changes_were_kept_starts_from_its_class_now(sessions):
+    from sqlalchemy import update
+
+    from kpi_svc.sla.models import SlaTicket
+    from kpi_svc.sla.timers import _load_tickets
+
+    await feed(sessions, ticket_event(TicketCreated, "T-1", at(0), at(0), status="new", priority="high", tags=["报修"]))
+    await feed(sessions, ticket_event(TicketAssigned, "T-1", at(10), at(0), status="open", priority="urgent", tags=["报修"]))
+    async with sessions() as session:
+        assert (await _load_tickets(session, ["T-1"]))["T-1"].class_changes == [(at(0), "high", ["报修"]), (at(10), "urgent", ["报修"])]
+        await session.execute(update(SlaTicket).values(class_changes=None))  # as migration 0015 leaves a stored ticket
+        await session.commit()
+    async with sessions() as session:
+        clocks = (await _load_tickets(session, ["T-1"]))["T-1"]
+    assert clocks.class_changes == [(at(10), "urgent", ["报修"])]
+    assert clocks.class_at(at(5)) == clocks.class_at(at(50)) == ("urgent", ["报修"])

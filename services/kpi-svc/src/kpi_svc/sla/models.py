@@ -72,6 +72,9 @@ class SlaTicket(Base):
     #: before migration 0014).
     first_response_class: Mapped[list[Any] | None] = mapped_column(JSON)
     resolution_class: Mapped[list[Any] | None] = mapped_column(JSON)
+    #: [[RFC 3339 instant, priority, tags], …] in time order: the class from each change on, for
+    #: the policy of an answered customer wait (null: stored before migration 0015).
+    class_changes: Mapped[list[Any] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)  # the latest event applied
     active: Mapped[bool] = mapped_column(Boolean)  # a clock still runs (not responded or not resolved)
 

@@ -14,6 +14,7 @@ where the consumer's batches break.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -39,6 +40,7 @@ _STOPPED = {TicketResolved.event_type, TicketClosed.event_type}
 _TICKET_COLUMNS = (
     "ticket_id", "team_id", "agent_id", "channel", "priority", "tags", "created_at", "first_response_at",
     "resolution_started_at", "resolved_at", "statuses", "updated_at", "active", "first_response_class", "resolution_class",
+    "class_changes",
 )
 #: A ticket's priority and tags, which pick its policy.
 TicketClass = tuple[str | None, list[str]]
@@ -74,6 +76,9 @@ class TicketClocks:
     #: clock's stop (None until then): a stopped clock's policy is matched with it.
     first_response_class: TicketClass | None = None
     resolution_class: TicketClass | None = None
+    #: ``(from, priority, tags)`` in time order: the ticket's class from each change on, as its
+    #: events showed it; an answered customer wait is matched to a policy with the class at its reply.
+    class_changes: list[tuple[datetime, str | None, list[str]]] = field(default_factory=list)
     #: Resolution clocks ended by a reopen in this batch, each as the ticket stood just before the
     #: reopen (not stored: their timers are written with the batch).
     ended: list["TicketClocks"] = field(default_factory=list)
@@ -86,6 +91,11 @@ class TicketClocks:
             if values[name] is not None:
                 priority, tags = values[name]
                 values[name] = (priority, list(tags))
+        changes = values["class_changes"]
+        if changes is None:  # stored before migration 0015: the class it has now, from its latest event on
+            values["class_changes"] = [(values["updated_at"], values["priority"], list(values["tags"]))]
+        else:
+            values["class_changes"] = [(datetime.fromisoformat(at), priority, list(tags)) for at, priority, tags in changes]
         values.pop("active")
         return cls(**values)
 
@@ -99,7 +109,7 @@ class TicketClocks:
             self.ticket_id, self.team_id, self.agent_id, self.channel, self.priority, self.tags, self.created_at,
             self.first_response_at, self.resolution_started_at, self.resolved_at,
             self.statuses, self.updated_at, self.active,  # its instants written as RFC 3339 (csq_common.sql)
-            _stored_class(self.first_response_class), _stored_class(self.resolution_class),
+            _stored_class(self.first_response_class), _stored_class(self.resolution_class), self.class_changes,
         )
 
     def class_at_stop(self, metric: str) -> TicketClass:
@@ -107,6 +117,29 @@ class TicketClocks:
         ticket's when its stop was first shown, else (stored before that was kept) its latest."""
         known = self.first_response_class if metric == FIRST_RESPONSE else self.resolution_class
         return known if known is not None else (self.priority, self.tags)
+
+    def class_at(self, moment: datetime) -> TicketClass:
+        """The priority and tags the ticket had at ``moment`` (before its first known change: the
+        first known class)."""
+        found = None
+        for at, priority, tags in self.class_changes:
+            if at > moment and found is not None:
+                break
+            found = (priority, tags)
+        return found if found is not None else (self.priority, self.tags)
+
+    def add_class(self, at: datetime, priority: str | None, tags: list[str]) -> None:
+        """Record the class an event of ``at`` showed, where it differs from the class before it (at
+        one instant, the event applied last wins, as for the dimensions). Exact for events that come
+        in time order; a late event between two earlier ones of one class holds until the next
+        recorded change, as the repeat after it was not kept."""
+        changes = self.class_changes
+        index = bisect_right(changes, at, key=lambda change: change[0])
+        if index and changes[index - 1][0] == at:
+            index -= 1
+            del changes[index]
+        if not index or changes[index - 1][1:] != (priority, tags):
+            changes.insert(index, (at, priority, tags))
 
     def add_status(self, at: datetime, status: str) -> None:
         """Record the status a snapshot at ``at`` carried, in time order. Every one is kept, repeats
@@ -137,13 +170,17 @@ def merge_event(state: TicketClocks | None, event_type: str, event: Any) -> Tick
         # The clock this reopen ends keeps the ticket as it stood before it (and its stop, if any).
         stop = state.resolved_at if state.resolved_at is not None and state.resolved_at <= occurred_at else None
         ended_class = state.resolution_class if stop is not None else None
-        state.ended.append(replace(state, resolved_at=stop, tags=list(state.tags), resolution_class=ended_class, ended=[]))
+        state.ended.append(replace(
+            state, resolved_at=stop, tags=list(state.tags), resolution_class=ended_class, ended=[],
+            class_changes=list(state.class_changes),
+        ))
     if fresh or occurred_at >= state.updated_at:
         state.team_id, state.agent_id, state.channel = ticket.team_id, ticket.agent_id, ticket.channel
         state.priority, state.tags = ticket.priority, list(ticket.tags)
         state.updated_at = max(state.updated_at, occurred_at)
     if ticket.status:
         state.add_status(occurred_at, ticket.status)
+    state.add_class(occurred_at, ticket.priority, list(ticket.tags))
     responded = ticket.first_response_at or (occurred_at if event_type == TicketFirstResponded.event_type else None)
     if responded is not None:
         responded = _utc(responded)
@@ -288,6 +325,8 @@ async def refresh_timers(
                 continue
         elif stop is not None and metric != NEXT_RESPONSE:
             policy = first_match(policies, *ticket.class_at_stop(metric))
+        elif stop is not None:  # a customer wait ended by a reply or a resolution: the class at that moment
+            policy = first_match(policies, *ticket.class_at(stop))
         else:
             policy = first_match(policies, ticket.priority, ticket.tags)
         target = target_of(policy, metric)
