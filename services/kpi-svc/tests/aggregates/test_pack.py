@@ -5,6 +5,7 @@ has its days packed, before and after late events for those days; every grouped 
 dump of the rebuild comparison are the same in both."""
 
 import random
+from collections import Counter
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -111,7 +112,14 @@ async def test_packed_days_read_exactly_as_their_15_minute_rows(sessions, db_bac
             assert before == await reads(sessions)
             assert await quarter_rows(sessions, before=True) > 0
 
-            assert await pack_all(sessions, rows_per_chunk=30) > 0  # a few teams' rows at a time
+            async with sessions() as session:  # a team's day holds more than a chunk: packed agent by agent
+                table = TicketAggregate.__table__
+                stamps = await session.execute(
+                    select(table.c.team_id, table.c.bucket_start).where(table.c.resolution == "q15", table.c.bucket_start < CUT_OFF)
+                )
+                per_team_day = Counter((team, floor_to(at, DAY)) for team, at in stamps)
+            assert max(count for (team, _), count in per_team_day.items() if team != "*") > 30
+            assert await pack_all(sessions, rows_per_chunk=30) > 0  # a few teams' rows, or one team's agents, at a time
             assert await quarter_rows(sessions, before=True) == 0
             assert await quarter_rows(sessions, before=False) == await quarter_rows(twin, before=False) > 0  # days not over stay rows
             assert await reads(sessions) == before
@@ -172,3 +180,12 @@ async def test_a_downgrade_past_packing_is_refused_once_a_day_is_packed(database
             await migrate(engine, "0012", down=True)
     finally:
         await engine.dispose()
+
+
+def test_chunks_hold_about_so_many_rows_and_at_most_so_many_names():
+    from kpi_svc.aggregates.pack import _chunks
+
+    counted = [("坐席-甲", 20), ("坐席-乙", 15), ("A-3", 70), ("A-4", 5), ("A-5", 5), ("A-6", 5), ("A-7", 1)]
+    assert _chunks(counted, 40, 10) == [["坐席-甲", "坐席-乙"], ["A-3"], ["A-4", "A-5", "A-6", "A-7"]]
+    assert _chunks(counted, 40, 2) == [["坐席-甲", "坐席-乙"], ["A-3"], ["A-4", "A-5"], ["A-6", "A-7"]]
+    assert _chunks([], 40, 2) == []

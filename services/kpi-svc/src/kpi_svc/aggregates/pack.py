@@ -28,8 +28,10 @@ from kpi_svc.aggregates.models import COUNTER_COLUMNS, SKETCH_COLUMNS, TicketAgg
 log = structlog.get_logger(__name__)
 
 QUARTER_KEYS = ("bucket_start", "team_id", "agent_id", "channel")  # kpi_ticket_quarters' primary key
-#: 15-minute rows read into memory at once while packing (whole teams: a bigger team is one chunk).
+#: 15-minute rows read into memory at once while packing: whole teams, a bigger team's agents split
+#: into chunks of their own (whole agents, at most AGENTS_PER_CHUNK of them a statement).
 ROWS_PER_CHUNK = 50_000
+AGENTS_PER_CHUNK = 500
 PACK_BACKLOG = Gauge(
     "csq_kpi_pack_backlog_seconds",
     "Seconds from the start of the oldest UTC day due for packing that still has 15-minute ticket rows to the packing cut-off (0: none waiting)",
@@ -55,9 +57,10 @@ def merged_cells(stored: bytes | None, rows: list) -> bytes:
 
 async def pack_next_day(session: AsyncSession, *, before: datetime, rows_per_chunk: int = ROWS_PER_CHUNK) -> int:
     """Pack the 15-minute rows of the oldest UTC day ending at or before ``before`` that has any
-    (in the caller's transaction), the teams' rows in chunks of about ``rows_per_chunk`` (whole
-    teams; the coarse sets' wildcard team is one more), so that memory holds a chunk, not the
-    day; how many rows were packed (0: none left)."""
+    (in the caller's transaction), in chunks of about ``rows_per_chunk`` rows (whole teams, the
+    coarse sets' wildcard team one more; a team above it, whole agents), so that memory holds a
+    chunk, not the day; how many rows were packed (0: none left). A packed blob belongs to one
+    (team, agent, channel), so every chunk holds all the rows of its blobs."""
     table = TicketAggregate.__table__
     await sql.lock_out_other_writers(session, table)
     day = await oldest_day_waiting(session, before=before)
@@ -65,19 +68,31 @@ async def pack_next_day(session: AsyncSession, *, before: datetime, rows_per_chu
         return 0
     in_day = and_(table.c.resolution == Q15, table.c.bucket_start >= day, table.c.bucket_start < day + timedelta(days=1))
     per_team = (await session.execute(select(table.c.team_id, func.count()).where(in_day).group_by(table.c.team_id))).all()
-    chunks: list[list[str]] = [[]]
-    size = 0
-    for team, count in sorted(per_team):
-        if chunks[-1] and size + count > rows_per_chunk:
-            chunks.append([])
-            size = 0
-        chunks[-1].append(team)
-        size += count
     packed = 0
-    for teams in chunks:
+    small = [(team, count) for team, count in sorted(per_team) if count <= rows_per_chunk]
+    for teams in _chunks(small, rows_per_chunk, len(small)):
         packed += await _pack_rows(session, day, and_(in_day, table.c.team_id.in_(teams)))
+    for team in sorted(team for team, count in per_team if count > rows_per_chunk):
+        in_team = and_(in_day, table.c.team_id == team)
+        per_agent = (await session.execute(select(table.c.agent_id, func.count()).where(in_team).group_by(table.c.agent_id))).all()
+        for agents in _chunks(sorted(per_agent), rows_per_chunk, AGENTS_PER_CHUNK):
+            packed += await _pack_rows(session, day, and_(in_team, table.c.agent_id.in_(agents)))
     await session.execute(delete(table).where(in_day))
     return packed
+
+
+def _chunks(counted: list[tuple[str, int]], rows: int, names: int) -> list[list[str]]:
+    """The names of ``(name, row count)`` in runs of about ``rows`` rows and at most ``names`` names
+    (a name with more rows than that is a run of its own)."""
+    chunks: list[list[str]] = []
+    size = 0
+    for name, count in counted:
+        if not chunks or (chunks[-1] and (size + count > rows or len(chunks[-1]) >= names)):
+            chunks.append([])
+            size = 0
+        chunks[-1].append(name)
+        size += count
+    return chunks
 
 
 async def _pack_rows(session: AsyncSession, day: datetime, clause) -> int:
