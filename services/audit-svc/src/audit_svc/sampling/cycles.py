@@ -2,9 +2,10 @@
 
 The cycle row is claimed first (INSERT … ON CONFLICT DO NOTHING on its id, a uuid5 of the plan
 and the period start, under a transaction lock named after it), so of two replicas, or a request
-and the worker, exactly one samples a period; the other sees the cycle exists. The population is the plan's scope among the tickets
-closed in the period that the plan has not sampled before; the sample follows
-sampling/selection.py and is assigned per sampling/distribution.py, in the same transaction.
+and the worker, exactly one samples a period; the other sees the cycle exists. The population is
+the plan's scope among the tickets closed in the period that the plan has not sampled before; the
+sample follows sampling/selection.py and is assigned per sampling/distribution.py, in the same
+transaction.
 """
 
 from __future__ import annotations

@@ -121,12 +121,11 @@ class TicketClocks:
     def class_at(self, moment: datetime) -> TicketClass:
         """The priority and tags the ticket had at ``moment`` (before its first known change: the
         first known class)."""
-        found = None
-        for at, priority, tags in self.class_changes:
-            if at > moment and found is not None:
-                break
-            found = (priority, tags)
-        return found if found is not None else (self.priority, self.tags)
+        changes = self.class_changes
+        if not changes:
+            return self.priority, self.tags
+        _, priority, tags = changes[max(bisect_right(changes, moment, key=lambda change: change[0]) - 1, 0)]
+        return priority, tags
 
     def add_class(self, at: datetime, priority: str | None, tags: list[str]) -> None:
         """Record the class an event of ``at`` showed, where it differs from the class before it (at
