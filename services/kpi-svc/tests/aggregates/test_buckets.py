@@ -15,6 +15,7 @@ from kpi_svc.aggregates.buckets import (
     ceil_to,
     floor_to,
     next_start,
+    signed_tile,
     tile,
     widen,
 )
@@ -170,3 +171,65 @@ def test_random_long_tilings_across_months_februaries_and_year_ends():
         months.update(t.start for t in tiles if t.resolution == MONTH)
     # January (a year start) and February were both read from month rows in some window
     assert any(m.month == 1 for m in months) and any(m.month == 2 for m in months)
+
+
+# ---- signed tilings: a coarser bucket minus the rest of it --------------------------------------
+
+
+def _net_slots(tiles: list[Tile]) -> dict[datetime, int]:
+    net: dict[datetime, int] = {}
+    for t in tiles:
+        for slot in _slots(t.start, t.end):
+            net[slot] = net.get(slot, 0) + t.sign
+    return {slot: sign for slot, sign in net.items() if sign}
+
+
+def _stored_rows(t: Tile) -> list[tuple[str, datetime]]:
+    """The stored rows a tile reads (the ticket layout stores no hours: an hour is its quarters)."""
+    if t.resolution == HOUR:
+        return [(Q15, slot) for slot in _slots(t.start, t.end)]
+    rows, bucket = [], t.start
+    while bucket < t.end:
+        rows.append((t.resolution, bucket))
+        bucket = next_start(bucket, t.resolution)
+    return rows
+
+
+def _check_signed(start: datetime, end: datetime) -> list[Tile]:
+    tiles = signed_tile(start.astimezone(CST), end)
+    assert _net_slots(tiles) == {slot: 1 for slot in _slots(start, end)}  # inside once, outside cancelled
+    rows = [row for t in tiles for row in _stored_rows(t)]
+    assert len(rows) == len(set(rows))  # no stored row in two tiles: one sign per row
+    assert all(t.sign == 1 for t in tiles if t.resolution == MONTH)
+    plain = [row for t in tile(start, end) for row in _stored_rows(t)]
+    assert len(rows) <= len(plain)
+    return tiles
+
+
+def test_signed_tiling_reads_most_of_a_month_as_the_month_minus_the_rest():
+    tiles = signed_tile(at("2026-08-01T00:00:00+00:00"), at("2026-10-30T00:00:00+00:00"))
+    assert tiles == [
+        Tile(MONTH, at("2026-08-01T00:00:00+00:00"), at("2026-11-01T00:00:00+00:00")),
+        Tile(DAY, at("2026-10-30T00:00:00+00:00"), at("2026-11-01T00:00:00+00:00"), sign=-1),
+    ]
+    # a window inside one day: the day minus its first and last hours, against 88 quarters
+    assert signed_tile(at("2026-11-20T01:00:00+00:00"), at("2026-11-20T23:00:00+00:00")) == [
+        Tile(DAY, at("2026-11-20T00:00:00+00:00"), at("2026-11-21T00:00:00+00:00")),
+        Tile(HOUR, at("2026-11-20T00:00:00+00:00"), at("2026-11-20T01:00:00+00:00"), sign=-1),
+        Tile(HOUR, at("2026-11-20T23:00:00+00:00"), at("2026-11-21T00:00:00+00:00"), sign=-1),
+    ]
+    # less than half a bucket: read as it is
+    assert signed_tile(at("2026-11-20T00:00:00+00:00"), at("2026-11-25T00:00:00+00:00")) == tile(
+        at("2026-11-20T00:00:00+00:00"), at("2026-11-25T00:00:00+00:00")
+    )
+
+
+def test_random_signed_tilings_cover_the_window_once_with_no_row_twice():
+    rng = random.Random(9)
+    origin = at("2027-12-20T00:00:00+00:00")  # crosses a year end and the leap February 2028
+    subtracted = 0
+    for _ in range(400):
+        start = origin + STEP[Q15] * rng.randrange(0, 96 * 80)
+        end = start + STEP[Q15] * rng.randrange(1, 96 * rng.choice((1, 3, 40, 120)))
+        subtracted += any(t.sign < 0 for t in _check_signed(start, end))
+    assert subtracted > 100

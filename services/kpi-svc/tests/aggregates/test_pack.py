@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 from csq_common.bus.migration import upgrade_to_head
 from csq_common.db import create_engine, session_factory
 from csq_testing import fresh_database
-from kpi_svc.aggregates import sketch
 from kpi_svc.aggregates.models import TicketAggregate
 from kpi_svc.aggregates.buckets import DAY, floor_to
 from kpi_svc.aggregates.pack import PackWorker, pack_next_day
@@ -60,7 +59,7 @@ async def reads(sessions) -> dict:
             for selection in SELECTIONS:
                 cells = await read_cells(session, TICKETS, selection, bounds, SKETCHES)
                 for (key, bucket), cell in cells.items():
-                    merged = [tuple(map(tuple, sketch.merge_blobs(blobs))) for blobs in cell.blobs]
+                    merged = [tuple(map(tuple, cell.merged(index))) for index in range(len(SKETCHES))]
                     seen[(number, selection, key, bucket)] = (cell.counters, merged, values_of(TICKETS, cell, SKETCHES))
         for filters in FILTERS:
             summary = await ticket_summary(session, start=T("2026-11-20T22:45:00+00:00"), end=T("2026-11-24T01:15:00+00:00"), filters=filters)

@@ -155,3 +155,29 @@ def test_bad_input_is_refused():
         sketch.merge_blobs([sketch.encode({1: 1})[:-1]])
     with pytest.raises(ValueError):
         sketch.merged_quantiles(sketch.merge_blobs([sketch.encode({1: 1})]), (1.5,))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_subtracted_blobs_leave_the_bins_of_the_rest(seed):
+    """A read of a month minus some of its days: merging every blob less the subtracted ones gives
+    the bins of the others, on the float path, past 2**53 (sorted sums) and past a wide key span."""
+    rng = random.Random(seed)
+    max_count = (1000, 2**40, 2**61)[seed % 3]
+    keys = range(-400, 1200) if seed < 3 else range(-70_000, 70_000)
+    kept = [random_blob(rng, rng.randint(1, 80), max_count=max_count, zero_bin=rng.random() < 0.3, keys=keys) for _ in range(8)]
+    taken = [random_blob(rng, rng.randint(1, 80), max_count=max_count, zero_bin=rng.random() < 0.3, keys=keys) for _ in range(5)]
+    whole = sketch.merge(*kept, *taken)  # the coarser row: every bin of both
+    keys_got, counts_got = sketch.merge_blobs([whole], minus=taken)
+    want_keys, want_counts = sketch.merge_blobs(kept)
+    assert keys_got.tolist() == want_keys.tolist() and [int(c) for c in counts_got] == [int(c) for c in want_counts]
+    assert sketch.merge_blobs([whole, *taken], minus=taken * 2)[0].tolist() == want_keys.tolist()
+
+
+def test_subtracting_bins_that_were_never_added_is_refused():
+    blob = sketch.encode({10: 3, 20: 1})
+    assert sketch.merge_blobs([blob], minus=[sketch.encode({10: 3})])[0].tolist() == [20]
+    assert [c.tolist() for c in sketch.merge_blobs([blob], minus=[blob])] == [[], []]
+    with pytest.raises(ValueError, match="subtracted"):
+        sketch.merge_blobs([blob], minus=[sketch.encode({20: 2})])
+    with pytest.raises(ValueError, match="subtracted"):
+        sketch.merge_blobs([], minus=[blob])

@@ -141,13 +141,22 @@ async def test_a_breakdown_of_230_agents_is_exact_sorted_and_paginated(sessions)
     assert [row.key for row in backwards.rows + rest.rows] == sorted((key for key, _ in want), key=lambda k: (k is not None, k or ""), reverse=True)
 
 
+#: A window read edge by edge, and one read as whole days less an hour at each end (tickets: less
+#: four 15-minute rows; surveys: less one hour row).
+BREAKDOWN_WINDOWS = {
+    "partial days": (T("2026-11-20T23:45:00+00:00"), T("2026-11-22T06:30:00+00:00")),
+    "days less an hour": (T("2026-11-21T01:00:00+00:00"), T("2026-11-22T23:00:00+00:00")),
+}
+
+
+@pytest.mark.parametrize("window", list(BREAKDOWN_WINDOWS))
 @pytest.mark.parametrize("by", ["team_id", "channel"])
-async def test_breakdowns_by_team_and_channel_with_filters_match_the_oracle(sessions, by):
+async def test_breakdowns_by_team_and_channel_with_filters_match_the_oracle(sessions, by, window):
     rng = random.Random(by)
     tickets = generate(rng, 200)
     surveys = generate_surveys(rng, 80)
     await apply(sessions, rng, tickets.events + surveys.events)
-    start, end = T("2026-11-20T23:45:00+00:00"), T("2026-11-22T06:30:00+00:00")
+    start, end = BREAKDOWN_WINDOWS[window]
     for filters in ({}, {"agent_id": "A-1"}, {"channel": "chat"} if by == "team_id" else {"team_id": "billing"}):
         group_of = (lambda f: f.team) if by == "team_id" else (lambda f: f.channel)
         oracle_filters = {name.removesuffix("_id"): value for name, value in filters.items()}

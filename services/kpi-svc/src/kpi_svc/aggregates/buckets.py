@@ -3,12 +3,13 @@
 Every observation is counted once at each resolution (15 minutes, hour, day, UTC calendar month).
 A window ``[start, end)`` aligned to 15 minutes is read from the coarsest buckets that tile it
 exactly: whole months from month rows, the remaining whole days from day rows, then whole hours
-from hour rows, the rest from q15 rows.
+from hour rows, the rest from q15 rows. A one-bucket read may also take an edge as its whole
+coarser bucket minus the rest of it (:func:`signed_tile`): sums and bin counts subtract exactly.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 
@@ -77,11 +78,13 @@ def widen(start: datetime, end: datetime) -> tuple[datetime, datetime]:
 
 @dataclass(frozen=True)
 class Tile:
-    """Buckets of ``resolution`` whose start lies in ``[start, end)``; together they cover exactly that span."""
+    """Buckets of ``resolution`` whose start lies in ``[start, end)``; together they cover exactly
+    that span. ``sign`` −1: a tile whose rows are subtracted (see :func:`signed_tile`)."""
 
     resolution: str
     start: datetime
     end: datetime
+    sign: int = 1
 
 
 def tile(start: datetime, end: datetime, levels: tuple[str, ...] = TILING_LEVELS) -> list[Tile]:
@@ -110,3 +113,77 @@ def _tile(start: datetime, end: datetime, levels: tuple[str, ...]) -> list[Tile]
     if inner_start >= inner_end:  # not one whole bucket of this level inside: go finer
         return _tile(start, end, finer)
     return [*_tile(start, inner_start, finer), Tile(level, inner_start, inner_end), *_tile(inner_end, end, finer)]
+
+
+def signed_tile(start: datetime, end: datetime, *, whole: tuple[str, ...] = (MONTH, DAY)) -> list[Tile]:
+    """Tiles whose signed sum covers ``[start, end)`` exactly, reading as few rows as possible: an
+    edge of the window that is most of a bucket of a level in ``whole`` (levels whose buckets are
+    stored) is read as that bucket minus the rest of it, e.g. 1-29 October as October minus its
+    30th and 31st: three rows instead of 29.
+
+    Rows are counted as buckets at the levels in ``whole`` and as 15-minute cells below them (the
+    ticket aggregates store no hours). The subtracted parts are tiled plainly (:func:`tile`), and
+    every tile of an edge lies in that edge's bucket, so no two tiles of one resolution overlap:
+    a stored row belongs to one tile at most.
+    """
+    start, end = _utc(start), _utc(end)
+    if floor_to(start, FINEST) != start or floor_to(end, FINEST) != end:
+        raise ValueError(f"window must be aligned to {FINEST} buckets")
+    joined: list[Tile] = []
+    for piece in _fewest_rows(start, end, TILING_LEVELS, whole):
+        last = joined[-1] if joined else None
+        if last is not None and (last.resolution, last.sign, last.end) == (piece.resolution, piece.sign, piece.start):
+            joined[-1] = replace(last, end=piece.end)  # one range of rows, not two
+        else:
+            joined.append(piece)
+    return joined
+
+
+def _fewest_rows(start: datetime, end: datetime, levels: tuple[str, ...], whole: tuple[str, ...]) -> list[Tile]:
+    if start >= end:
+        return []
+    level, finer = levels[0], levels[1:]
+    if not finer:
+        return [Tile(level, start, end)]
+    try:
+        inner_start = ceil_to(start, level)
+    except OverflowError:
+        return _fewest_rows(start, end, finer, whole)
+    inner_end = floor_to(end, level)
+    if inner_start > inner_end:  # start and end in one bucket of this level
+        return _edge(start, end, levels, whole)
+    middle = [Tile(level, inner_start, inner_end)] if inner_start < inner_end else []
+    return [*_edge(start, inner_start, levels, whole), *middle, *_edge(inner_end, end, levels, whole)]
+
+
+def _edge(start: datetime, end: datetime, levels: tuple[str, ...], whole: tuple[str, ...]) -> list[Tile]:
+    """Tiles of ``[start, end)``, a part of one bucket of ``levels[0]``: finer ones, or, at a
+    level in ``whole``, the bucket minus the rest of it tiled plainly, whichever reads fewer rows."""
+    if start >= end:
+        return []
+    level, finer = levels[0], levels[1:]
+    plain = _fewest_rows(start, end, finer, whole)
+    if level not in whole:
+        return plain
+    bucket = floor_to(start, level)
+    try:
+        bucket_end = next_start(bucket, level)
+    except OverflowError:
+        return plain
+    rest = [*_tile(bucket, start, finer), *_tile(end, bucket_end, finer)]
+    minus = [Tile(level, bucket, bucket_end), *(replace(t, sign=-1) for t in rest)]
+    return minus if _rows(minus, whole) < _rows(plain, whole) else plain
+
+
+def _rows(tiles: list[Tile], whole: tuple[str, ...]) -> int:
+    """The rows a read of ``tiles`` takes per group: buckets at the ``whole`` levels, 15-minute
+    cells below them."""
+    count = 0
+    for t in tiles:
+        if t.resolution == MONTH and MONTH in whole:
+            count += (t.end.year - t.start.year) * 12 + t.end.month - t.start.month
+        elif t.resolution in whole:
+            count += (t.end - t.start) // STEP[t.resolution]
+        else:
+            count += (t.end - t.start) // STEP[FINEST]
+    return count

@@ -157,31 +157,46 @@ _MAX_SPAN = 1 << 16  # widest key range summed by bincount (1 ms to a year spans
 Bins = tuple[np.ndarray, np.ndarray]
 
 
-def merge_blobs(blobs: Iterable[bytes | None]) -> Bins:
-    """``(keys, counts)`` of the bins of all ``blobs`` merged: keys ascending and distinct
-    (int64), counts their per-key sums (int64, zero sums dropped); two empty arrays when no blob
-    has a bin. The same bins as :func:`merge_into` over every blob, exactly.
+def merge_blobs(blobs: Iterable[bytes | None], *, minus: Iterable[bytes | None] = ()) -> Bins:
+    """``(keys, counts)`` of the bins of all ``blobs`` merged, less the bins of the ``minus``
+    blobs (subtracted rows of a read, each part of a row among ``blobs``): keys ascending and
+    distinct (int64), counts their per-key sums (int64, zero sums dropped); two empty arrays when
+    no bin is left. The same bins as :func:`merge_into` over every blob, exactly.
 
-    Usually one ``bincount`` over the key range, in float64, which is exact while the counts are
-    non-negative and sum below 2**53 (it also keeps the temporaries few: fresh pages for large
+    Usually one ``bincount`` over the key range, in float64, which is exact while the counts'
+    magnitudes sum below 2**53 (it also keeps the temporaries few: fresh pages for large
     temporaries cost more than the arithmetic); otherwise a sort of all bins with int64 sums, or
-    Python integers if a sum could pass 2**63.
+    Python integers if a sum could pass 2**63. A bin left negative means the subtracted blobs were
+    not part of the others: ValueError.
     """
+    pairs, taken = _pairs(blobs), _pairs(minus)
+    if len(pairs) + len(taken) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if len(taken):
+        stored_keys = np.concatenate((pairs["key"], taken["key"]))
+        stored_counts = np.concatenate((pairs["count"], -taken["count"]))
+    else:
+        stored_keys, stored_counts = pairs["key"], pairs["count"]
+    weights = stored_counts.astype(np.float64)
+    if np.abs(weights).sum() < _FLOAT_EXACT if len(taken) else weights.min() >= 0 and weights.sum() < _FLOAT_EXACT:
+        merged = _counted(stored_keys.astype(np.int64), weights)
+    else:
+        merged = None
+    if merged is None:
+        keys, counts = stored_keys.astype(np.int64), stored_counts.astype(np.int64)
+        if int(np.abs(counts).max()) > _INT64_MAX // len(counts):  # a sum could pass 2**63
+            counts = counts.astype(object)
+        merged = _sorted_sums(keys, counts)
+    if len(taken) and (merged[1] < 0).any():
+        raise ValueError("subtracted sketch bins exceed the bins they are subtracted from")
+    return merged
+
+
+def _pairs(blobs: Iterable[bytes | None]) -> np.ndarray:
     data = b"".join([blob for blob in blobs if blob])
     if len(data) % PAIR_SIZE:
         raise ValueError(f"sketch blobs of {len(data)} bytes are not a whole number of {PAIR_SIZE}-byte bins")
-    pairs = np.frombuffer(data, dtype=_PAIR_DTYPE)
-    if len(pairs) == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    weights = pairs["count"].astype(np.float64)
-    if weights.min() >= 0 and weights.sum() < _FLOAT_EXACT:
-        merged = _counted(pairs["key"].astype(np.int64), weights)
-        if merged is not None:
-            return merged
-    keys, counts = pairs["key"].astype(np.int64), pairs["count"].astype(np.int64)
-    if int(np.abs(counts).max()) > _INT64_MAX // len(counts):  # a sum could pass 2**63
-        counts = counts.astype(object)
-    return _sorted_sums(keys, counts)
+    return np.frombuffer(data, dtype=_PAIR_DTYPE)
 
 
 def _counted(keys: np.ndarray, weights: np.ndarray) -> Bins | None:

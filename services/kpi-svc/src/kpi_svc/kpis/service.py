@@ -96,16 +96,19 @@ def effective_window(start: datetime, end: datetime) -> tuple[datetime, datetime
 def window_clause(table, resolutions: tuple[str, ...]):
     """Rows of the tiles (one per resolution in ``resolutions``, in order): bind parameters
     ``s<i>``/``e<i>`` hold each tile's start and end (see :func:`_params`)."""
-    return or_(
-        *(
-            and_(
-                table.c.resolution == resolution,
-                table.c.bucket_start >= bindparam(f"s{index}"),
-                table.c.bucket_start < bindparam(f"e{index}"),
-            )
-            for index, resolution in enumerate(resolutions)
+    return or_(*window_branches(table, resolutions))
+
+
+def window_branches(table, resolutions: tuple[str, ...]) -> list:
+    """The rows of each tile of :func:`window_clause`, one condition per tile."""
+    return [
+        and_(
+            table.c.resolution == resolution,
+            table.c.bucket_start >= bindparam(f"s{index}"),
+            table.c.bucket_start < bindparam(f"e{index}"),
         )
-    )
+        for index, resolution in enumerate(resolutions)
+    ]
 
 
 def set_clause(table, kept: GroupingSet, team: bool, agent: bool, channel: bool):
@@ -128,6 +131,11 @@ def ticket_tiles_clause(table, resolutions: tuple[str, ...], by: str | None, tea
     resolution in ``resolutions``), each tile read from the set and resolution that
     ``dimensions.source`` picks for the filters given and the grouping ``by``; resolutions are
     literals, so that the planners can use the partial index of the 15-minute rows."""
+    return or_(*ticket_tile_branches(table, resolutions, by, team, agent, channel))
+
+
+def ticket_tile_branches(table, resolutions: tuple[str, ...], by: str | None, team: bool, agent: bool, channel: bool) -> list:
+    """The rows of each tile of :func:`ticket_tiles_clause`, one condition per tile."""
     needed = _needed(by, team, agent, channel)
     branches = []
     for index, resolution in enumerate(resolutions):
@@ -140,7 +148,7 @@ def ticket_tiles_clause(table, resolutions: tuple[str, ...], by: str | None, tea
                 set_clause(table, kept, team, agent, channel),
             )
         )
-    return or_(*branches)
+    return branches
 
 
 @lru_cache(maxsize=512)

@@ -13,7 +13,10 @@ tickets the 15-minute cells of days already packed (aggregates.pack) come back i
 statement, a row per day and row of a grouping set, and only the runs of slots inside the read's
 15-minute ranges are unpacked, each into the bucket holding it. A grouped
 read of one bucket (a breakdown, a leaderboard) is summed by the database instead: one row per
-group, its counters summed and its sketch blobs concatenated (csq_common.sql.concat_blobs). A window of
+group, its counters summed and its sketch blobs concatenated (csq_common.sql.concat_blobs). A
+one-bucket ticket read is tiled with the fewest rows (aggregates.buckets.signed_tile: 1-29
+October as October minus two days), the rows of a subtracted tile counted negatively and their
+sketch blobs gathered apart, to be subtracted when merged. A window of
 more ranges than one statement should hold is read in chunks of whole buckets, each chunk with its
 own deltas, so a roll-up between two chunks cannot count a delta twice or miss it.
 """
@@ -25,12 +28,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import BigInteger, and_, bindparam, cast, func, select, union_all
+from sqlalchemy import BigInteger, LargeBinary, and_, bindparam, case, cast, func, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.sql import concat_blobs, fetch_prepared
 from kpi_svc.aggregates import quarters, sketch
-from kpi_svc.aggregates.buckets import DAY, Tile, floor_to, tile
+from kpi_svc.aggregates.buckets import DAY, HOUR, MONTH, Tile, floor_to, signed_tile, tile
 from kpi_svc.aggregates.dimensions import WILDCARD, original, stored
 from kpi_svc.aggregates.models import (
     ALL_DIMENSIONS,
@@ -47,9 +50,10 @@ from kpi_svc.kpis.service import (
     packed_cells,
     packed_part,
     quarter_ranges,
+    ticket_tile_branches,
     ticket_tiles_clause,
     ticket_values,
-    window_clause,
+    window_branches,
 )
 from kpi_svc.kpis.surveys import survey_values_of
 from kpi_svc.sla.kpis import SLA, SLA_KIND, sla_values_of
@@ -60,6 +64,10 @@ SURVEYS = "surveys"
 GROUP_BY = ("team_id", "agent_id", "channel")
 #: Ranges OR'ed in one statement at most (SQLite parses an OR chain as a tree at most 1000 deep).
 MAX_RANGES_PER_STATEMENT = 200
+#: The levels whose buckets a one-bucket read may take whole and subtract from (see plan): the
+#: ticket aggregates store no hours, the other counters every level.
+TICKET_WHOLE = (MONTH, DAY)
+STORED_WHOLE = (MONTH, DAY, HOUR)
 #: Which sketch column each percentile reads.
 SKETCH_OF = {"frt_p50_seconds": "frt_sketch", "frt_p90_seconds": "frt_sketch", "resolution_p90_seconds": "resolution_sketch"}
 
@@ -100,7 +108,9 @@ def _rows_clause(table, by: str | None, team: bool, agent: bool, channel: bool):
     return and_(*clauses)
 
 
-Shape = tuple[str, tuple[str, ...], str | None, bool, bool, bool, tuple[str, ...], bool]
+#: kind, range resolutions, group by, team/agent/channel filtered, sketches, summed, the positions
+#: of the subtracted ranges (tickets only)
+Shape = tuple[str, tuple[str, ...], str | None, bool, bool, bool, tuple[str, ...], bool, tuple[int, ...]]
 
 
 @lru_cache(maxsize=256)
@@ -111,26 +121,24 @@ def _statement(shape: Shape):
     sums the counters per group and concatenates each sketch's blobs (a concatenation of blobs
     is the blob of all their bins, repeated keys and all: sketch.merge_blobs adds them), so one
     row per group comes back."""
-    kind, resolutions, by, team, agent, channel, sketches, summed = shape
+    kind, resolutions, by, team, agent, channel, sketches, summed, negative = shape
     if kind in voice.KINDS or kind == SLA:  # a counter family of kpi_svc.voice or SLA; automatic QA rows of one ``check``
         counter_kind = SLA_KIND if kind == SLA else voice.KINDS[kind]
-        table = counter_kind.table
-        rows = select(*([table.c[by]] if by else []), table.c.bucket_start, *(table.c[name] for name in counter_kind.columns)).where(
-            _rows_clause(table, by, team, agent, channel),
-            window_clause(table, resolutions),
-            *([table.c.check_name == bindparam("check")] if counter_kind.checked else []),
-        )
-        counters = counter_kind.columns
+        table, counters = counter_kind.table, counter_kind.columns
+        only = [table.c.check_name == bindparam("check")] if counter_kind.checked else []
     elif kind == SURVEYS:
-        table = SurveyAggregate.__table__
-        rows = select(*([table.c[by]] if by else []), table.c.bucket_start, *(table.c[name] for name in SURVEY_COUNTER_COLUMNS)).where(
-            _rows_clause(table, by, team, agent, channel),
-            window_clause(table, resolutions),
-            table.c.dimension == ALL_DIMENSIONS,
-        )
-        counters = SURVEY_COUNTER_COLUMNS
+        table, counters = SurveyAggregate.__table__, SURVEY_COUNTER_COLUMNS
+        only = [table.c.dimension == ALL_DIMENSIONS]
     else:
         return _ticket_statement(shape)
+    branches = window_branches(table, resolutions)
+    values = [table.c[name] for name in counters]
+    if negative:
+        sign = case((or_(*(branches[index] for index in negative)), -1), else_=1)
+        values = [(column * sign).label(column.name) for column in values]
+    rows = select(*([table.c[by]] if by else []), table.c.bucket_start, *values).where(
+        _rows_clause(table, by, team, agent, channel), or_(*branches), *only
+    )
     if not summed:
         return rows
     inner = rows.subquery()
@@ -144,17 +152,37 @@ def _statement(shape: Shape):
 def _ticket_statement(shape: Shape):
     """The ticket form of :func:`_statement`: the tiles' rows, the pending deltas and, when a
     tile reads the 15-minute level, the packed days (``quarters`` last, NULL in the others;
-    summed or not, they come back as they are: see read_cells)."""
-    kind, resolutions, by, team, agent, channel, sketches, summed = shape
+    summed or not, they come back as they are: see read_cells). With subtracted ranges, the
+    counters come signed and each sketch has a second column, after them, holding the blobs of
+    the subtracted rows (see minus_name)."""
+    kind, resolutions, by, team, agent, channel, sketches, summed, negative = shape
     table, deltas = TicketAggregate.__table__, TicketDelta.__table__
-    columns = (*COUNTER_COLUMNS, *sketches)
-    parts = [
-        select(*([table.c[by]] if by else []), table.c.bucket_start, *(table.c[name] for name in columns)).where(
+    minus = tuple(minus_name(name) for name in sketches) if negative else ()
+    columns = (*COUNTER_COLUMNS, *sketches, *minus)
+    key = [table.c[by]] if by else []
+    if negative:
+        branches = ticket_tile_branches(table, resolutions, by, team, agent, channel)
+        subtracted = or_(*(branches[index] for index in negative))
+        sign = case((subtracted, -1), else_=1)
+        tiles = select(
+            *key,
+            table.c.bucket_start,
+            *((table.c[name] * sign).label(name) for name in COUNTER_COLUMNS),
+            *(case((subtracted, null()), else_=table.c[name]).label(name) for name in sketches),
+            *(case((subtracted, table.c[name])).label(minus_name(name)) for name in sketches),
+        ).where(or_(*branches))
+    else:
+        tiles = select(*key, table.c.bucket_start, *(table.c[name] for name in columns)).where(
             ticket_tiles_clause(table, resolutions, by, team, agent, channel)
-        ),
-        select(*([deltas.c[by]] if by else []), deltas.c.bucket_start, *(deltas.c[name] for name in columns)).where(
-            delta_clause(deltas, team, agent, channel)
-        ),
+        )
+    parts = [
+        tiles,
+        select(
+            *([deltas.c[by]] if by else []),
+            deltas.c.bucket_start,
+            *(deltas.c[name] for name in (*COUNTER_COLUMNS, *sketches)),
+            *(cast(null(), LargeBinary).label(name) for name in minus),
+        ).where(delta_clause(deltas, team, agent, channel)),
     ]
     if summed:
         inner = union_all(*parts).subquery()
@@ -164,7 +192,7 @@ def _ticket_statement(shape: Shape):
                 *key,
                 func.min(inner.c.bucket_start),
                 *(cast(func.sum(inner.c[name]), BigInteger) for name in COUNTER_COLUMNS),
-                *(concat_blobs(inner.c[name]) for name in sketches),
+                *(concat_blobs(inner.c[name]) for name in (*sketches, *minus)),
             ).group_by(*key)
         ]
     positions = quarter_ranges(resolutions, by, team, agent, channel)
@@ -174,9 +202,19 @@ def _ticket_statement(shape: Shape):
     return union_all(*map(add_quarters, parts), packed)
 
 
-def plan(bounds: list[datetime]) -> list[tuple[int, int, list[Tile]]]:
+def minus_name(sketch_column: str) -> str:
+    """The column of a read that holds the blobs of a sketch's subtracted rows."""
+    return f"{sketch_column}_minus"
+
+
+def plan(bounds: list[datetime], *, whole: tuple[str, ...] = ()) -> list[tuple[int, int, list[Tile]]]:
     """``(first bucket, end bucket, ranges)`` per statement: each bucket tiled, adjacent tiles of
-    one resolution joined, at most MAX_RANGES_PER_STATEMENT ranges per chunk of whole buckets."""
+    one resolution joined, at most MAX_RANGES_PER_STATEMENT ranges per chunk of whole buckets.
+    With ``whole`` (the levels whose buckets the table stores), one bucket is tiled with the
+    fewest rows, subtracted tiles included (buckets.signed_tile); a row then lies in the bucket
+    even when it starts before the window."""
+    if whole and len(bounds) == 2:
+        return [(0, 1, signed_tile(bounds[0], bounds[1], whole=whole))]
     chunks: list[tuple[int, int, list[Tile]]] = []
     ranges: list[Tile] = []
     first = 0
@@ -196,19 +234,27 @@ def plan(bounds: list[datetime]) -> list[tuple[int, int, list[Tile]]]:
 
 
 class Cell:
-    """Summed counters and the sketch blobs of one (group, bucket)."""
+    """Summed counters and the sketch blobs of one (group, bucket): ``blobs`` to add, ``minus``
+    those of subtracted rows, per sketch."""
 
-    __slots__ = ("counters", "blobs")
+    __slots__ = ("counters", "blobs", "minus")
 
     def __init__(self, width: int, sketches: int) -> None:
         self.counters = [0] * width
         self.blobs: list[list[bytes]] = [[] for _ in range(sketches)]
+        self.minus: list[list[bytes]] = [[] for _ in range(sketches)]
 
     def add(self, other: "Cell") -> None:
         for index, amount in enumerate(other.counters):
             self.counters[index] += amount
         for mine, theirs in zip(self.blobs, other.blobs):
             mine.extend(theirs)
+        for mine, theirs in zip(self.minus, other.minus):
+            mine.extend(theirs)
+
+    def merged(self, index: int) -> sketch.Bins:
+        """The bins of sketch ``index``: its blobs added, the subtracted ones taken away."""
+        return sketch.merge_blobs(self.blobs[index], minus=self.minus[index])
 
 
 Cells = dict[tuple[str | None, int], Cell]  # (group as shown, bucket index) → cell
@@ -236,17 +282,20 @@ async def read_cells(
     given = (filters["team"] is not None, filters["agent"] is not None, filters["channel"] is not None)
     cells: Cells = {}
     keys: dict[str, str | None] = {}
-    for first, end, ranges in plan(bounds):
+    for first, end, ranges in plan(bounds, whole=TICKET_WHOLE if kind == TICKETS else STORED_WHOLE):
         single = end - first == 1
         sketched = sketches if kind == TICKETS else ()
-        shape = (statement_kind, tuple(r.resolution for r in ranges), selection.by, *given, sketched, grouped and single)
+        negative = tuple(index for index, r in enumerate(ranges) if r.sign < 0)
+        shape = (statement_kind, tuple(r.resolution for r in ranges), selection.by, *given, sketched, grouped and single, negative)
         params = {"start": bounds[first], "end": bounds[end], **filters, **({"check": check} if check is not None else {})}
         for index, r in enumerate(ranges):
             params[f"s{index}"], params[f"e{index}"], params[f"d{index}"] = r.start, r.end, floor_to(r.start, DAY)
         rows = await fetch_prepared(session, _statement(shape), params)
         if kind == TICKETS and (positions := quarter_ranges(shape[1], selection.by, *given)):
             packed_ranges = [(ranges[i].start, ranges[i].end) for i in positions]
-            rows = _with_packed_runs(rows, packed_ranges, bounds[first : end + 1], first_counter, sketches)
+            subtracted = [(ranges[i].start, ranges[i].end) for i in positions if ranges[i].sign < 0]
+            rows = _with_packed_runs(rows, packed_ranges, bounds[first : end + 1], first_counter, sketches, subtracted)
+        minus_at = first_counter + width + len(sketches) if negative else None
         for row in rows:
             if grouped:
                 value = row[0]
@@ -266,18 +315,30 @@ async def read_cells(
                 blob = row[first_counter + width + index]
                 if blob:
                     blobs.append(blob)
+            if minus_at is not None:
+                for index, blobs in enumerate(cell.minus):
+                    blob = row[minus_at + index]
+                    if blob:
+                        blobs.append(blob)
     return cells
 
 
-def _with_packed_runs(rows, ranges, cuts, first_counter: int, sketches: tuple[str, ...]) -> list:
+def _with_packed_runs(rows, ranges, cuts, first_counter: int, sketches: tuple[str, ...], subtracted=()) -> list:
     """The rows of a ticket read with a packed part, each packed day replaced by a row per
     run of its cells in ``ranges`` within one bucket (``cuts``: the buckets' boundaries), shaped
-    like the others: ``[group,] run start, counters…, sketch blobs…`` (of ``sketches``)."""
+    like the others: ``[group,] run start, counters…, sketch blobs…`` (of ``sketches``); with
+    ``subtracted`` ranges (a signed read), signed counters and the subtracted blobs after those."""
     plain = [row for row in rows if row[-1] is None]
     day_at = first_counter - 1
     metrics = [SKETCH_COLUMNS.index(name) for name in sketches]
     for row, start, sums, blobs in packed_cells(rows, day_at, lambda day: quarters.spans(day, ranges, cuts)):
-        plain.append((*row[:day_at], start, *sums, *(blobs[metric] for metric in metrics)))
+        chosen = [blobs[metric] for metric in metrics]
+        if not subtracted:
+            plain.append((*row[:day_at], start, *sums, *chosen))
+        elif any(low <= start < high for low, high in subtracted):
+            plain.append((*row[:day_at], start, *(-amount for amount in sums), *(None for _ in chosen), *chosen))
+        else:
+            plain.append((*row[:day_at], start, *sums, *chosen, *(None for _ in chosen)))
     return plain
 
 
@@ -292,7 +353,7 @@ def values_of(kind: str, cell: Cell | None, sketches: tuple[str, ...] = ()) -> t
         sums = cell.counters if cell is not None else [0] * len(SURVEY_COUNTER_COLUMNS)
         return survey_values_of(dict(zip(SURVEY_COUNTER_COLUMNS, sums)))
     sums = cell.counters if cell is not None else [0] * len(COUNTER_COLUMNS)
-    merged = {name: sketch.merge_blobs(cell.blobs[index] if cell is not None else ()) for index, name in enumerate(sketches)}
+    merged = {name: cell.merged(index) if cell is not None else sketch.merge_blobs(()) for index, name in enumerate(sketches)}
     empty = sketch.merge_blobs(())
     return ticket_values(
         dict(zip(COUNTER_COLUMNS, sums)), merged.get("frt_sketch", empty), merged.get("resolution_sketch", empty)
