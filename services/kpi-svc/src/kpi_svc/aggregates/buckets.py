@@ -87,32 +87,12 @@ class Tile:
     sign: int = 1
 
 
-def tile(start: datetime, end: datetime, levels: tuple[str, ...] = TILING_LEVELS) -> list[Tile]:
+def tile(start: datetime, end: datetime) -> list[Tile]:
     """The coarsest tiles covering ``[start, end)`` exactly, in time order (at most 2·levels − 1).
 
     ``start`` and ``end`` must be aligned to the finest level (see :func:`widen`).
     """
-    start, end = _utc(start), _utc(end)
-    finest = levels[-1]
-    if floor_to(start, finest) != start or floor_to(end, finest) != end:
-        raise ValueError(f"window must be aligned to {finest} buckets")
-    return _tile(start, end, levels)
-
-
-def _tile(start: datetime, end: datetime, levels: tuple[str, ...]) -> list[Tile]:
-    if start >= end:
-        return []
-    level, finer = levels[0], levels[1:]
-    if not finer:
-        return [Tile(level, start, end)]
-    try:
-        inner_start = ceil_to(start, level)
-    except OverflowError:  # the next boundary is past datetime.max: no whole bucket inside
-        return _tile(start, end, finer)
-    inner_end = floor_to(end, level)
-    if inner_start >= inner_end:  # not one whole bucket of this level inside: go finer
-        return _tile(start, end, finer)
-    return [*_tile(start, inner_start, finer), Tile(level, inner_start, inner_end), *_tile(inner_end, end, finer)]
+    return signed_tile(start, end, whole=())
 
 
 def signed_tile(start: datetime, end: datetime, *, whole: tuple[str, ...] = (MONTH, DAY)) -> list[Tile]:
@@ -122,9 +102,9 @@ def signed_tile(start: datetime, end: datetime, *, whole: tuple[str, ...] = (MON
     30th and 31st: three rows instead of 29.
 
     Rows are counted as buckets at the levels in ``whole`` and as 15-minute cells below them (the
-    ticket aggregates store no hours). The subtracted parts are tiled plainly (:func:`tile`), and
-    every tile of an edge lies in that edge's bucket, so no two tiles of one resolution overlap:
-    a stored row belongs to one tile at most.
+    ticket aggregates store no hours). The subtracted parts are tiled plainly (as by :func:`tile`,
+    which is this with no level in ``whole``), and every tile of an edge lies in that edge's
+    bucket, so no two tiles of one resolution overlap: a stored row belongs to one tile at most.
     """
     start, end = _utc(start), _utc(end)
     if floor_to(start, FINEST) != start or floor_to(end, FINEST) != end:
@@ -147,7 +127,7 @@ def _fewest_rows(start: datetime, end: datetime, levels: tuple[str, ...], whole:
         return [Tile(level, start, end)]
     try:
         inner_start = ceil_to(start, level)
-    except OverflowError:
+    except OverflowError:  # the next boundary is past datetime.max: no whole bucket inside
         return _fewest_rows(start, end, finer, whole)
     inner_end = floor_to(end, level)
     if inner_start > inner_end:  # start and end in one bucket of this level
@@ -170,7 +150,7 @@ def _edge(start: datetime, end: datetime, levels: tuple[str, ...], whole: tuple[
         bucket_end = next_start(bucket, level)
     except OverflowError:
         return plain
-    rest = [*_tile(bucket, start, finer), *_tile(end, bucket_end, finer)]
+    rest = [*_fewest_rows(bucket, start, finer, ()), *_fewest_rows(end, bucket_end, finer, ())]
     minus = [Tile(level, bucket, bucket_end), *(replace(t, sign=-1) for t in rest)]
     return minus if _rows(minus, whole) < _rows(plain, whole) else plain
 
