@@ -14,8 +14,8 @@ statement, a row per day and row of a grouping set, and only the runs of slots i
 15-minute ranges are unpacked, each into the bucket holding it. A grouped
 read of one bucket (a breakdown, a leaderboard) is summed by the database instead: one row per
 group, its counters summed and its sketch blobs concatenated (csq_common.sql.concat_blobs). A
-one-bucket ticket read is tiled with the fewest rows (aggregates.buckets.signed_tile: 1-29
-October as October minus two days), the rows of a subtracted tile counted negatively and their
+one-bucket read is tiled with the fewest rows (aggregates.buckets.signed_tile: 1-29 October as
+October minus two days), the rows of a subtracted tile counted negatively and, for tickets, their
 sketch blobs gathered apart, to be subtracted when merged. A window of
 more ranges than one statement should hold is read in chunks of whole buckets, each chunk with its
 own deltas, so a roll-up between two chunks cannot count a delta twice or miss it.
@@ -109,7 +109,7 @@ def _rows_clause(table, by: str | None, team: bool, agent: bool, channel: bool):
 
 
 #: kind, range resolutions, group by, team/agent/channel filtered, sketches, summed, the positions
-#: of the subtracted ranges (tickets only)
+#: of the subtracted ranges
 Shape = tuple[str, tuple[str, ...], str | None, bool, bool, bool, tuple[str, ...], bool, tuple[int, ...]]
 
 
