@@ -48,7 +48,8 @@ FILTERS = [KpiFilters(), KpiFilters(team_id="billing"), KpiFilters(agent_id="A-1
 def bounds_to_read() -> list[list[datetime]]:
     days = zones.boundaries(T("2026-11-20T00:00:00+05:45"), T("2026-11-25T00:00:00+05:45"), zones.DAY, ZONE, max_buckets=10)
     hours = zones.boundaries(T("2026-11-21T00:00:00+05:45"), T("2026-11-22T00:00:00+05:45"), zones.HOUR, ZONE, max_buckets=30)
-    return [days, hours, [T("2026-11-20T22:45:00+00:00"), T("2026-11-24T01:15:00+00:00")]]
+    # the last: packed 15-minute cells added, December less its last three days subtracted
+    return [days, hours, [T("2026-11-20T22:45:00+00:00"), T("2026-11-24T01:15:00+00:00")], [T("2026-11-20T22:45:00+00:00"), T("2026-12-29T00:00:00+00:00")]]
 
 
 async def reads(sessions) -> dict:

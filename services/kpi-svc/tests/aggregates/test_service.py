@@ -26,6 +26,9 @@ WINDOWS = [
     (T("2026-11-21T10:15:00+00:00"), T("2026-11-21T13:30:00+00:00")),  # hours and quarters
     (T("2026-11-20T23:45:00+00:00"), T("2026-11-21T00:15:00+00:00")),  # two quarters across midnight
     (T("2026-11-21T00:00:00+00:00"), T("2026-11-22T00:00:00+00:00")),  # exactly one day
+    # read as whole buckets less the rest of them (buckets.signed_tile), rows with data subtracted:
+    (T("2026-11-21T01:00:00+00:00"), T("2026-11-22T23:00:00+00:00")),  # two days less an hour at each end
+    (T("2026-11-01T00:00:00+00:00"), T("2026-11-22T12:00:00+00:00")),  # November less eight and a half days
 ]
 FILTERS = [
     {},

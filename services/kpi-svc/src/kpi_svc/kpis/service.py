@@ -1,7 +1,9 @@
 """Reads: ticket and survey KPIs over a window from the aggregates (never from per-event rows).
 
-The window is widened to 15-minute boundaries and tiled with the coarsest buckets (see
-aggregates.buckets.tile: months, days, hours, quarters); one query reads the tiles' rows (OR'ed),
+The window is widened to 15-minute boundaries and tiled with the fewest rows (see
+aggregates.buckets.signed_tile: months, days, hours, quarters, an edge that is most of a month
+or day as that bucket minus the rest, its rows negated: see signed); one query reads the tiles'
+rows (OR'ed),
 each from the one grouping set that matches the filters (for tickets, per tile: see
 ticket_tiles_clause and dimensions.TICKET_SETS): a few dozen rows for 90 days, plus,
 in the same statement (one snapshot), the window's pending deltas that the roll-up has not folded
@@ -19,17 +21,18 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from functools import lru_cache
 
-from sqlalchemy import LargeBinary, and_, bindparam, cast, literal_column, null, or_, select, union_all
+from sqlalchemy import LargeBinary, and_, bindparam, case, cast, literal_column, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.errors import InvalidInput
 from csq_common.sql import fetch_prepared
 from kpi_svc.aggregates import quarters, sketch
-from kpi_svc.aggregates.buckets import DAY, Q15, Tile, floor_to, tile, widen
+from kpi_svc.aggregates.buckets import DAY, Q15, Tile, floor_to, signed_tile, widen
 from kpi_svc.aggregates.dimensions import TICKET_SETS, WILDCARD, GroupingSet, source, stored
 from kpi_svc.aggregates.models import (
     COUNTER_COLUMNS,
     SKETCH_COLUMNS,
+    SURVEY_COUNTER_COLUMNS,
     SurveyAggregate,
     TicketAggregate,
     TicketDelta,
@@ -109,6 +112,42 @@ def window_branches(table, resolutions: tuple[str, ...]) -> list:
         )
         for index, resolution in enumerate(resolutions)
     ]
+
+
+def signed(columns, branches: list, negative: tuple[int, ...]) -> list:
+    """``columns`` as they are or, with subtracted tiles (their positions ``negative`` among the
+    tiles' ``branches``, see buckets.signed_tile), negated on the rows of those tiles."""
+    if not negative:
+        return list(columns)
+    sign = case((or_(*(branches[index] for index in negative)), -1), else_=1)
+    return [(column * sign).label(column.name) for column in columns]
+
+
+def minus_name(sketch_column: str) -> str:
+    """The column of a read that holds the blobs of a sketch's subtracted rows."""
+    return f"{sketch_column}_minus"
+
+
+def ticket_tiles_select(
+    resolutions: tuple[str, ...], by: str | None, filters: tuple[bool, bool, bool], negative: tuple[int, ...],
+    sketches: tuple[str, ...], *, before: tuple[str, ...] = (), after: tuple[str, ...] = (),
+):
+    """The ticket aggregate rows of the tiles (see ticket_tiles_clause): the columns ``before``,
+    the counters, the ``sketches`` and ``after``; with subtracted tiles (``negative``), the
+    counters signed, and after the sketches the subtracted rows' blobs, a column per sketch
+    (minus_name), so that a merge can take them away."""
+    table = TicketAggregate.__table__
+    branches = ticket_tile_branches(table, resolutions, by, *filters)
+    counters = signed([table.c[name] for name in COUNTER_COLUMNS], branches, negative)
+    blobs = [table.c[name] for name in sketches]
+    if negative:
+        subtracted = or_(*(branches[index] for index in negative))
+        blobs = [case((subtracted, null()), else_=blob).label(blob.name) for blob in blobs] + [
+            case((subtracted, blob)).label(minus_name(blob.name)) for blob in blobs
+        ]
+    return select(
+        *(table.c[name] for name in before), *counters, *blobs, *(table.c[name] for name in after)
+    ).where(or_(*branches))
 
 
 def set_clause(table, kept: GroupingSet, team: bool, agent: bool, channel: bool):
@@ -240,11 +279,13 @@ def delta_clause(table, team: bool, agent: bool, channel: bool):
     return and_(*clauses)
 
 
-Shape = tuple[tuple[str, ...], bool, bool, bool]  # tile resolutions; team, agent, channel filtered
+#: tile resolutions; team, agent, channel filtered; the positions of the subtracted tiles
+Shape = tuple[tuple[str, ...], bool, bool, bool, tuple[int, ...]]
 
 
 def _shape(tiles: list[Tile], filters: KpiFilters) -> Shape:
-    return tuple(t.resolution for t in tiles), bool(filters.team_id), bool(filters.agent_id), bool(filters.channel)
+    negative = tuple(index for index, t in enumerate(tiles) if t.sign < 0)
+    return tuple(t.resolution for t in tiles), bool(filters.team_id), bool(filters.agent_id), bool(filters.channel), negative
 
 
 def _params(start: datetime, end: datetime, tiles: list[Tile], filters: KpiFilters) -> dict:
@@ -260,27 +301,33 @@ def _params(start: datetime, end: datetime, tiles: list[Tile], filters: KpiFilte
 
 @lru_cache(maxsize=512)
 def _survey_statement(shape: Shape):
-    resolutions, team, agent, channel = shape
+    resolutions, team, agent, channel, negative = shape
     surveys = SurveyAggregate.__table__
-    return survey_statement((_dimension_clause(surveys, team, agent, channel), window_clause(surveys, resolutions)))
+    branches = window_branches(surveys, resolutions)
+    counters = signed([surveys.c[name] for name in SURVEY_COUNTER_COLUMNS], branches, negative)
+    return survey_statement((_dimension_clause(surveys, team, agent, channel), or_(*branches)), counters)
 
 
 @lru_cache(maxsize=512)
 def _ticket_statement(shape: Shape):
     """The ticket summary's statement for one shape of window and filters, built once (its values
     are bind parameters): a read neither builds a statement nor computes its cache key again."""
-    resolutions, team, agent, channel = shape
-    table, deltas = TicketAggregate.__table__, TicketDelta.__table__
+    resolutions, team, agent, channel, negative = shape
+    deltas = TicketDelta.__table__
     columns = (*COUNTER_COLUMNS, *SKETCH_COLUMNS)
+    minus = tuple(minus_name(name) for name in SKETCH_COLUMNS) if negative else ()
     positions = quarter_ranges(resolutions, None, team, agent, channel)
     # with packed days to read, each row also carries its day (bucket_start) and packed cells
     day = ("bucket_start",) if positions else ()
     parts = [
-        select(*(table.c[name] for name in (*columns, *day))).where(ticket_tiles_clause(table, resolutions, None, team, agent, channel)),
-        select(*(deltas.c[name] for name in (*columns, *day))).where(delta_clause(deltas, team, agent, channel)),
+        ticket_tiles_select(resolutions, None, (team, agent, channel), negative, SKETCH_COLUMNS, after=day),
+        select(
+            *(deltas.c[name] for name in columns), *(cast(null(), LargeBinary).label(name) for name in minus),
+            *(deltas.c[name] for name in day),
+        ).where(delta_clause(deltas, team, agent, channel)),
     ]
     if positions:
-        packed = packed_part(positions, None, (team, agent, channel), columns, after=day)
+        packed = packed_part(positions, None, (team, agent, channel), (*columns, *minus), after=day)
         parts = [*map(add_quarters, parts), packed]
     return union_all(*parts)
 
@@ -289,12 +336,14 @@ def _ticket_statement(shape: Shape):
 def _counter_statement(shape: Shape, kind: str):
     """The counters of one counter kind's rows (a kpi_svc.voice family, or SLA) for a summary of
     ``shape`` (the automatic QA rows with their check name first: ``""`` for the score rows)."""
-    resolutions, team, agent, channel = shape
+    resolutions, team, agent, channel, negative = shape
     counter_kind = SLA_KIND if kind == SLA else voice.KINDS[kind]
     table = counter_kind.table
+    branches = window_branches(table, resolutions)
     return select(
-        *([table.c.check_name] if counter_kind.checked else []), *(table.c[name] for name in counter_kind.columns)
-    ).where(_dimension_clause(table, team, agent, channel), window_clause(table, resolutions))
+        *([table.c.check_name] if counter_kind.checked else []),
+        *signed([table.c[name] for name in counter_kind.columns], branches, negative),
+    ).where(_dimension_clause(table, team, agent, channel), or_(*branches))
 
 
 async def _voice_values(session: AsyncSession, shape: Shape, params: dict, counts: dict) -> tuple[dict, dict]:
@@ -327,7 +376,7 @@ async def ticket_summary(
     """Ticket KPIs over ``[start, end)`` widened to 15-minute boundaries, for ``filters`` (team,
     agent, channel; ticket KPIs have no question dimension)."""
     start, end = effective_window(start, end)
-    tiles = tile(start, end)
+    tiles = signed_tile(start, end)
     values, counts = await _ticket_values(session, _shape(tiles, filters), _params(start, end, tiles, filters))
     return Summary(start=start, end=end, filters=filters, values=values, counts=counts)
 
@@ -345,7 +394,7 @@ async def kpi_summary(
     """
     dimension = check_dimension(filters.dimension)
     start, end = effective_window(start, end)
-    tiles = tile(start, end)
+    tiles = signed_tile(start, end)
     filters = KpiFilters(team_id=filters.team_id, agent_id=filters.agent_id, channel=filters.channel, dimension=dimension)
     shape, params = _shape(tiles, filters), _params(start, end, tiles, filters)
     survey, survey_counts = await survey_values(session, _survey_statement(shape), params, dimension)
@@ -360,27 +409,45 @@ async def kpi_summary(
     )
 
 
-def merge_rows(rows: Sequence[Sequence]) -> tuple[dict[str, int], sketch.Bins, sketch.Bins]:
+def merge_rows(rows: Sequence[Sequence], *, subtracted: bool = False) -> tuple[dict[str, int], sketch.Bins, sketch.Bins]:
     """The counters of ``rows`` summed (``{name: int}``, COUNTER_COLUMNS) and their FRT and
     resolution sketches merged (``sketch.merge_blobs``); each row is its COUNTER_COLUMNS then its
-    SKETCH_COLUMNS, so rows from any table of that shape can be merged together."""
-    width = len(COUNTER_COLUMNS)
-    columns = list(zip(*rows)) or [()] * (width + len(SKETCH_COLUMNS))
+    SKETCH_COLUMNS (then, ``subtracted``, the blobs to take away, a column per sketch), so rows
+    from any table of that shape can be merged together."""
+    width, sketches = len(COUNTER_COLUMNS), len(SKETCH_COLUMNS)
+    columns = list(zip(*rows)) or [()] * (width + 2 * sketches)
     counters = {name: sum(column) for name, column in zip(COUNTER_COLUMNS, columns)}
-    return counters, sketch.merge_blobs(columns[width]), sketch.merge_blobs(columns[width + 1])
+    merged = [
+        sketch.merge_blobs(columns[width + index], minus=columns[width + sketches + index] if subtracted else ())
+        for index in range(sketches)
+    ]
+    return counters, merged[0], merged[1]
 
 
 async def _ticket_values(
     session: AsyncSession, shape: Shape, params: dict
 ) -> tuple[dict[str, float | int | None], dict[str, int]]:
     rows = await fetch_prepared(session, _ticket_statement(shape), params)
-    resolutions, team, agent, channel = shape
+    resolutions, team, agent, channel, negative = shape
     positions = quarter_ranges(resolutions, None, team, agent, channel)
     if positions:  # the packed runs as rows of their own
         ranges = [(params[f"s{i}"], params[f"e{i}"]) for i in positions]
-        packed = [(*sums, *blobs) for _, _, sums, blobs in packed_cells(rows, -2, lambda day: quarters.spans(day, ranges))]
+        subtracted = [(params[f"s{i}"], params[f"e{i}"]) for i in positions if i in negative]
+        packed = [
+            signed_run(start, sums, blobs, subtracted) if negative else (*sums, *blobs)
+            for _, start, sums, blobs in packed_cells(rows, -2, lambda day: quarters.spans(day, ranges))
+        ]
         rows = [row for row in rows if row[-1] is None] + packed
-    return ticket_values(*merge_rows(rows))
+    return ticket_values(*merge_rows(rows, subtracted=bool(negative)))
+
+
+def signed_run(start: datetime, sums: Sequence[int], blobs: Sequence[bytes], subtracted: Sequence[tuple[datetime, datetime]]) -> tuple:
+    """A run of packed cells as a row of a read with subtracted tiles: its counters, then its
+    blobs to add and to take away; negated, and its blobs taken away, when it starts in one of the
+    ``subtracted`` ranges."""
+    if any(low <= start < high for low, high in subtracted):
+        return (*(-amount for amount in sums), *(None for _ in blobs), *blobs)
+    return (*sums, *blobs, *(None for _ in blobs))
 
 
 def ticket_values(

@@ -50,10 +50,11 @@ def _ratio(numerator: int, denominator: int, scale: int = 1) -> float | None:
     return None if denominator == 0 else float(Fraction(numerator * scale, denominator))
 
 
-def survey_statement(conditions: Sequence[ColumnElement[bool]]) -> Select:
-    """The survey counters of the rows matching ``conditions`` and the ``dimension`` bind parameter."""
+def survey_statement(conditions: Sequence[ColumnElement[bool]], counters: Sequence[ColumnElement] = ()) -> Select:
+    """The survey counters of the rows matching ``conditions`` and the ``dimension`` bind
+    parameter: the SURVEY_COUNTER_COLUMNS, or ``counters``, expressions of them in that order."""
     table = SurveyAggregate.__table__
-    return select(*(table.c[name] for name in SURVEY_COUNTER_COLUMNS)).where(
+    return select(*(counters or [table.c[name] for name in SURVEY_COUNTER_COLUMNS])).where(
         *conditions, table.c.dimension == bindparam("dimension")
     )
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import BigInteger, LargeBinary, and_, bindparam, case, cast, func, null, or_, select, union_all
+from sqlalchemy import BigInteger, LargeBinary, and_, bindparam, cast, func, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.sql import concat_blobs, fetch_prepared
@@ -49,9 +49,11 @@ from kpi_svc.kpis.service import (
     delta_clause,
     packed_cells,
     packed_part,
+    minus_name,
     quarter_ranges,
-    ticket_tile_branches,
-    ticket_tiles_clause,
+    signed,
+    signed_run,
+    ticket_tiles_select,
     ticket_values,
     window_branches,
 )
@@ -132,10 +134,7 @@ def _statement(shape: Shape):
     else:
         return _ticket_statement(shape)
     branches = window_branches(table, resolutions)
-    values = [table.c[name] for name in counters]
-    if negative:
-        sign = case((or_(*(branches[index] for index in negative)), -1), else_=1)
-        values = [(column * sign).label(column.name) for column in values]
+    values = signed([table.c[name] for name in counters], branches, negative)
     rows = select(*([table.c[by]] if by else []), table.c.bucket_start, *values).where(
         _rows_clause(table, by, team, agent, channel), or_(*branches), *only
     )
@@ -156,25 +155,10 @@ def _ticket_statement(shape: Shape):
     counters come signed and each sketch has a second column, after them, holding the blobs of
     the subtracted rows (see minus_name)."""
     kind, resolutions, by, team, agent, channel, sketches, summed, negative = shape
-    table, deltas = TicketAggregate.__table__, TicketDelta.__table__
+    deltas = TicketDelta.__table__
     minus = tuple(minus_name(name) for name in sketches) if negative else ()
     columns = (*COUNTER_COLUMNS, *sketches, *minus)
-    key = [table.c[by]] if by else []
-    if negative:
-        branches = ticket_tile_branches(table, resolutions, by, team, agent, channel)
-        subtracted = or_(*(branches[index] for index in negative))
-        sign = case((subtracted, -1), else_=1)
-        tiles = select(
-            *key,
-            table.c.bucket_start,
-            *((table.c[name] * sign).label(name) for name in COUNTER_COLUMNS),
-            *(case((subtracted, null()), else_=table.c[name]).label(name) for name in sketches),
-            *(case((subtracted, table.c[name])).label(minus_name(name)) for name in sketches),
-        ).where(or_(*branches))
-    else:
-        tiles = select(*key, table.c.bucket_start, *(table.c[name] for name in columns)).where(
-            ticket_tiles_clause(table, resolutions, by, team, agent, channel)
-        )
+    tiles = ticket_tiles_select(resolutions, by, (team, agent, channel), negative, sketches, before=(*([by] if by else []), "bucket_start"))
     parts = [
         tiles,
         select(
@@ -200,11 +184,6 @@ def _ticket_statement(shape: Shape):
         return union_all(*parts) if len(parts) > 1 else parts[0]
     packed = packed_part(positions, by, (team, agent, channel), columns, before=(*([by] if by else []), "bucket_start"))
     return union_all(*map(add_quarters, parts), packed)
-
-
-def minus_name(sketch_column: str) -> str:
-    """The column of a read that holds the blobs of a sketch's subtracted rows."""
-    return f"{sketch_column}_minus"
 
 
 def plan(bounds: list[datetime], *, whole: tuple[str, ...] = ()) -> list[tuple[int, int, list[Tile]]]:
@@ -293,7 +272,7 @@ async def read_cells(
         rows = await fetch_prepared(session, _statement(shape), params)
         if kind == TICKETS and (positions := quarter_ranges(shape[1], selection.by, *given)):
             packed_ranges = [(ranges[i].start, ranges[i].end) for i in positions]
-            subtracted = [(ranges[i].start, ranges[i].end) for i in positions if ranges[i].sign < 0]
+            subtracted = [(ranges[i].start, ranges[i].end) for i in positions if ranges[i].sign < 0] if negative else None
             rows = _with_packed_runs(rows, packed_ranges, bounds[first : end + 1], first_counter, sketches, subtracted)
         minus_at = first_counter + width + len(sketches) if negative else None
         for row in rows:
@@ -323,22 +302,19 @@ async def read_cells(
     return cells
 
 
-def _with_packed_runs(rows, ranges, cuts, first_counter: int, sketches: tuple[str, ...], subtracted=()) -> list:
+def _with_packed_runs(rows, ranges, cuts, first_counter: int, sketches: tuple[str, ...], subtracted=None) -> list:
     """The rows of a ticket read with a packed part, each packed day replaced by a row per
     run of its cells in ``ranges`` within one bucket (``cuts``: the buckets' boundaries), shaped
-    like the others: ``[group,] run start, counters…, sketch blobs…`` (of ``sketches``); with
-    ``subtracted`` ranges (a signed read), signed counters and the subtracted blobs after those."""
+    like the others: ``[group,] run start, counters…, sketch blobs…`` (of ``sketches``); in a read
+    with subtracted tiles (``subtracted``: those of its 15-minute ranges, maybe none), shaped as
+    kpis.service.signed_run gives them."""
     plain = [row for row in rows if row[-1] is None]
     day_at = first_counter - 1
     metrics = [SKETCH_COLUMNS.index(name) for name in sketches]
     for row, start, sums, blobs in packed_cells(rows, day_at, lambda day: quarters.spans(day, ranges, cuts)):
         chosen = [blobs[metric] for metric in metrics]
-        if not subtracted:
-            plain.append((*row[:day_at], start, *sums, *chosen))
-        elif any(low <= start < high for low, high in subtracted):
-            plain.append((*row[:day_at], start, *(-amount for amount in sums), *(None for _ in chosen), *chosen))
-        else:
-            plain.append((*row[:day_at], start, *sums, *chosen, *(None for _ in chosen)))
+        run = (*sums, *chosen) if subtracted is None else signed_run(start, sums, chosen, subtracted)
+        plain.append((*row[:day_at], start, *run))
     return plain
 
 
