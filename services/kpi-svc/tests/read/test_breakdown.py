@@ -232,3 +232,28 @@ async def test_peak_hours_match_the_oracle(sessions, zone, start, end, origin):
                 want_count = counts[metric] if counts else 0
                 assert cell.count == want_count, (zone, filters, metric, cell)
                 assert_value(cell.value, values[metric] if want_count else None, metric, f"{zone} {filters} {cell}")
+
+
+async def test_a_group_counted_only_in_the_subtracted_part_of_a_bucket_is_not_listed(sessions):
+    """1 October to 30 October 23:00 reads as October less 30 October 23:00-24:00 and 31 October:
+    an agent whose only closure falls there is not in the breakdown, nor is a team with none
+    in the window; the agent's closure on 15 October is."""
+    created = T("2026-10-31T08:00:00+00:00")
+    late = snapshot("T-late", "night-shift", "A-night", "chat", created, status="closed", closed_at=created + timedelta(hours=1))
+    early_created = T("2026-10-15T08:00:00+00:00")
+    early = snapshot("T-early", "billing", "A-day", "chat", early_created, status="closed", closed_at=early_created + timedelta(hours=1))
+    events = [event(TicketClosed, late, created + timedelta(hours=1)), event(TicketClosed, early, early_created + timedelta(hours=1))]
+    async with sessions() as session:
+        await handle_events(session, events)
+        await session.commit()
+    async with sessions() as session:
+        await fold_pending(session)
+        await session.commit()
+    start, end = T("2026-10-01T00:00:00+00:00"), T("2026-10-30T23:00:00+00:00")
+    async with sessions() as session:
+        by_agent = await breakdown(session, start=start, end=end, by="agent_id", metrics="tickets_closed")
+        by_team = await breakdown(session, start=start, end=end, by="team_id", metrics="tickets_closed")
+        whole_month = await breakdown(session, start=start, end=T("2026-11-01T00:00:00+00:00"), by="agent_id", metrics="tickets_closed")
+    assert [(row.key, row.values["tickets_closed"]) for row in by_agent.rows] == [("A-day", 1)]
+    assert [(row.key, row.values["tickets_closed"]) for row in by_team.rows] == [("billing", 1)]
+    assert [(row.key, row.values["tickets_closed"]) for row in whole_month.rows] == [("A-day", 1), ("A-night", 1)]

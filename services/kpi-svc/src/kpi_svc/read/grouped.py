@@ -299,7 +299,9 @@ async def read_cells(
                     blob = row[minus_at + index]
                     if blob:
                         blobs.append(blob)
-    return cells
+    # A group is seen in a bucket when something was counted there: rows of a subtracted tile
+    # cancel those of the coarser bucket they were taken from, and leave a cell of zeros.
+    return {key: cell for key, cell in cells.items() if any(cell.counters)}
 
 
 def _with_packed_runs(rows, ranges, cuts, first_counter: int, sketches: tuple[str, ...], subtracted=None) -> list:
