@@ -1,16 +1,16 @@
 """Reads: ticket and survey KPIs over a window from the aggregates (never from per-event rows).
 
-The window is widened to 15-minute boundaries and tiled with the fewest rows (see
-aggregates.buckets.signed_tile: months, days, hours, quarters, an edge that is most of a month
-or day as that bucket minus the rest, its rows negated: see signed); one query reads the tiles'
-rows (OR'ed),
-each from the one grouping set that matches the filters (for tickets, per tile: see
-ticket_tiles_clause and dimensions.TICKET_SETS): a few dozen rows for 90 days, plus,
-in the same statement (one snapshot), the window's pending deltas that the roll-up has not folded
-in yet (aggregates.rollup; a handful while it keeps up) and the packed 15-minute cells of the
-window's edges on days already over (aggregates.pack; see packed_part). The counters are summed in Python and
-the sketch blobs merged (bin counts added) all at once with numpy (see merge_rows). Survey KPIs
-are read the same way from the survey aggregates (see kpis.surveys).
+The window is widened to 15-minute boundaries and tiled with the fewest rows
+(aggregates.buckets.signed_tile: months, days, hours, quarters, and an edge that is most of a month
+or day read as that bucket minus the rest, the subtracted rows negated). One query reads the
+tiles' rows (OR'ed), each from the one grouping set that matches the filters (for tickets, per
+tile: see kpis.clauses.ticket_tile_branches and dimensions.TICKET_SETS), a few dozen rows for 90
+days, plus, in the same statement (one snapshot), the window's pending deltas that the roll-up
+has not folded in yet (aggregates.rollup; a handful while it keeps up) and the packed 15-minute
+cells of the window's edges on days already over (aggregates.pack). The counters are summed in
+Python and the sketch blobs merged (bin counts added, subtracted ones taken away) all at once with
+numpy (see merge_rows). Survey KPIs are read the same way from the survey aggregates (see
+kpis.surveys).
 """
 
 from __future__ import annotations
@@ -21,22 +21,27 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from functools import lru_cache
 
-from sqlalchemy import LargeBinary, and_, bindparam, case, cast, literal_column, null, or_, select, union_all
+from sqlalchemy import LargeBinary, cast, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.errors import InvalidInput
 from csq_common.sql import fetch_prepared
 from kpi_svc.aggregates import quarters, sketch
-from kpi_svc.aggregates.buckets import DAY, Q15, Tile, floor_to, signed_tile, widen
-from kpi_svc.aggregates.dimensions import TICKET_SETS, WILDCARD, GroupingSet, source, stored
-from kpi_svc.aggregates.models import (
-    COUNTER_COLUMNS,
-    SKETCH_COLUMNS,
-    SURVEY_COUNTER_COLUMNS,
-    SurveyAggregate,
-    TicketAggregate,
-    TicketDelta,
-    TicketQuarters,
+from kpi_svc.aggregates.buckets import DAY, Tile, floor_to, signed_tile, widen
+from kpi_svc.aggregates.dimensions import WILDCARD, stored
+from kpi_svc.aggregates.models import COUNTER_COLUMNS, SKETCH_COLUMNS, SURVEY_COUNTER_COLUMNS, SurveyAggregate, TicketDelta
+from kpi_svc.kpis.clauses import (
+    add_quarters,
+    delta_clause,
+    dimension_clause,
+    minus_name,
+    packed_cells,
+    packed_part,
+    quarter_ranges,
+    signed,
+    signed_run,
+    ticket_tiles_select,
+    window_branches,
 )
 from kpi_svc.kpis.surveys import check_dimension, survey_statement, survey_values
 from kpi_svc.sla.kpis import SLA, SLA_KIND, sla_values_of
@@ -96,189 +101,6 @@ def effective_window(start: datetime, end: datetime) -> tuple[datetime, datetime
         raise InvalidInput("to", "is out of range") from None
 
 
-def window_clause(table, resolutions: tuple[str, ...]):
-    """Rows of the tiles (one per resolution in ``resolutions``, in order): bind parameters
-    ``s<i>``/``e<i>`` hold each tile's start and end (see :func:`_params`)."""
-    return or_(*window_branches(table, resolutions))
-
-
-def window_branches(table, resolutions: tuple[str, ...]) -> list:
-    """The rows of each tile of :func:`window_clause`, one condition per tile."""
-    return [
-        and_(
-            table.c.resolution == resolution,
-            table.c.bucket_start >= bindparam(f"s{index}"),
-            table.c.bucket_start < bindparam(f"e{index}"),
-        )
-        for index, resolution in enumerate(resolutions)
-    ]
-
-
-def signed(columns, branches: list, negative: tuple[int, ...]) -> list:
-    """``columns`` as they are or, with subtracted tiles (their positions ``negative`` among the
-    tiles' ``branches``, see buckets.signed_tile), negated on the rows of those tiles."""
-    if not negative:
-        return list(columns)
-    sign = case((or_(*(branches[index] for index in negative)), -1), else_=1)
-    return [(column * sign).label(column.name) for column in columns]
-
-
-def minus_name(sketch_column: str) -> str:
-    """The column of a read that holds the blobs of a sketch's subtracted rows."""
-    return f"{sketch_column}_minus"
-
-
-def ticket_tiles_select(
-    resolutions: tuple[str, ...], by: str | None, filters: tuple[bool, bool, bool], negative: tuple[int, ...],
-    sketches: tuple[str, ...], *, before: tuple[str, ...] = (), after: tuple[str, ...] = (),
-):
-    """The ticket aggregate rows of the tiles (see ticket_tiles_clause): the columns ``before``,
-    the counters, the ``sketches`` and ``after``; with subtracted tiles (``negative``), the
-    counters signed, and after the sketches the subtracted rows' blobs, a column per sketch
-    (minus_name), so that a merge can take them away."""
-    table = TicketAggregate.__table__
-    branches = ticket_tile_branches(table, resolutions, by, *filters)
-    counters = signed([table.c[name] for name in COUNTER_COLUMNS], branches, negative)
-    blobs = [table.c[name] for name in sketches]
-    if negative:
-        subtracted = or_(*(branches[index] for index in negative))
-        blobs = [case((subtracted, null()), else_=blob).label(blob.name) for blob in blobs] + [
-            case((subtracted, blob)).label(minus_name(blob.name)) for blob in blobs
-        ]
-    return select(
-        *(table.c[name] for name in before), *counters, *blobs, *(table.c[name] for name in after)
-    ).where(or_(*branches))
-
-
-def set_clause(table, kept: GroupingSet, team: bool, agent: bool, channel: bool):
-    """The rows of the grouping set ``kept`` matching the filters given (bind parameters ``team``,
-    ``agent``, ``channel``): a kept dimension equals its filter or, unfiltered, is any value but
-    the wildcard (a stored value never is ``*``); a dimension not kept is the wildcard."""
-    clauses = []
-    for name, param, keep, given in (("team_id", "team", kept[0], team), ("agent_id", "agent", kept[1], agent), ("channel", "channel", kept[2], channel)):
-        if keep and given:
-            clauses.append(table.c[name] == bindparam(param))
-        if keep and (not given or name == "agent_id"):  # spelt out for agents: the partial agent index
-            clauses.append(table.c[name] != WILDCARD)
-        if not keep:
-            clauses.append(table.c[name] == WILDCARD)
-    return and_(*clauses)
-
-
-def ticket_tiles_clause(table, resolutions: tuple[str, ...], by: str | None, team: bool, agent: bool, channel: bool):
-    """The ticket aggregate rows of the tiles (bind parameters ``s<i>``/``e<i>``, one tile per
-    resolution in ``resolutions``), each tile read from the set and resolution that
-    ``dimensions.source`` picks for the filters given and the grouping ``by``; resolutions are
-    literals, so that the planners can use the partial index of the 15-minute rows."""
-    return or_(*ticket_tile_branches(table, resolutions, by, team, agent, channel))
-
-
-def ticket_tile_branches(table, resolutions: tuple[str, ...], by: str | None, team: bool, agent: bool, channel: bool) -> list:
-    """The rows of each tile of :func:`ticket_tiles_clause`, one condition per tile."""
-    needed = _needed(by, team, agent, channel)
-    branches = []
-    for index, resolution in enumerate(resolutions):
-        stored_at, kept = source(TICKET_SETS, resolution, needed)
-        branches.append(
-            and_(
-                table.c.resolution == literal_column(f"'{stored_at}'"),
-                table.c.bucket_start >= bindparam(f"s{index}"),
-                table.c.bucket_start < bindparam(f"e{index}"),
-                set_clause(table, kept, team, agent, channel),
-            )
-        )
-    return branches
-
-
-@lru_cache(maxsize=512)
-def quarter_ranges(resolutions: tuple[str, ...], by: str | None, team: bool, agent: bool, channel: bool) -> tuple[int, ...]:
-    """The positions of the tiles (one per resolution in ``resolutions``) that ticket_tiles_clause
-    reads from the 15-minute level: their cells of days already packed are in kpi_ticket_quarters
-    (see packed_clause)."""
-    needed = _needed(by, team, agent, channel)
-    return tuple(index for index, resolution in enumerate(resolutions) if source(TICKET_SETS, resolution, needed)[0] == Q15)
-
-
-def _needed(by: str | None, team: bool, agent: bool, channel: bool) -> GroupingSet:
-    return team or by == "team_id", agent or by == "agent_id", channel or by == "channel"
-
-
-def packed_clause(positions: tuple[int, ...], by: str | None, team: bool, agent: bool, channel: bool):
-    """The packed days (kpi_ticket_quarters, see aggregates.pack) of the tiles at ``positions``
-    (bind parameters ``d<i>``, the UTC day of the tile's start, and ``e<i>``), in the grouping set
-    the 15-minute tiles are read from, for the filters given."""
-    table = TicketQuarters.__table__
-    _, kept = source(TICKET_SETS, Q15, _needed(by, team, agent, channel))
-    return and_(
-        or_(*(and_(table.c.bucket_start >= bindparam(f"d{i}"), table.c.bucket_start < bindparam(f"e{i}")) for i in positions)),
-        set_clause(table, kept, team, agent, channel),
-    )
-
-
-def packed_part(
-    positions: tuple[int, ...], by: str | None, filters: tuple[bool, bool, bool], columns: tuple[str, ...], *,
-    before: tuple[str, ...] = (), after: tuple[str, ...] = (),
-):
-    """The packed days of the tiles at ``positions`` shaped like the other parts of a ticket read
-    (the columns named ``*before, columns…, *after``, with zero counters and no sketches), their
-    ``quarters`` last (the other parts add a NULL ``quarters``: see :func:`add_quarters`)."""
-    table = TicketQuarters.__table__
-    empty = [literal_column("0") if name in COUNTER_COLUMNS else null() for name in columns]
-    return select(
-        *(table.c[name] for name in before), *empty, *(table.c[name] for name in after), table.c.quarters
-    ).where(packed_clause(positions, by, *filters))
-
-
-def add_quarters(part):
-    """``part`` with a NULL ``quarters`` column last, to stand beside a :func:`packed_part`."""
-    return part.add_columns(cast(null(), LargeBinary).label("quarters"))
-
-
-def packed_cells(rows: Sequence[Sequence], day_at: int, runs_of):
-    """``(row, start, counters, sketch blobs)`` per run of packed cells in the rows of a read with a
-    packed part (``quarters`` last, ``row[day_at]`` the day), the runs being ``runs_of(day)``
-    (quarters.spans, computed once per day)."""
-    runs: dict[datetime, list] = {}
-    width = len(COUNTER_COLUMNS)
-    for row in rows:
-        blob = row[-1]
-        if not blob:
-            continue
-        day = row[day_at]
-        day_runs = runs.get(day)
-        if day_runs is None:
-            day_runs = runs[day] = runs_of(day)
-        for start, sums, blobs in quarters.unpacked(blob, day_runs, width):
-            yield row, start, sums, blobs
-
-
-def _dimension_clause(table, team: bool, agent: bool, channel: bool):
-    """The rows of the one grouping set answering filters on ``team``/``agent``/``channel`` (which
-    are given): a precomputed wildcard set (``team_row``/``channel_row`` hold a value or ``*``), or
-    the full rows of the agent."""
-    if not agent:
-        return and_(
-            table.c.team_id == bindparam("team_row"), table.c.agent_id == WILDCARD, table.c.channel == bindparam("channel_row")
-        )
-    # ``<> '*'`` is implied by the equality; spelt out so the planners pick the partial agent index.
-    clauses = [table.c.agent_id == bindparam("agent"), table.c.agent_id != WILDCARD]
-    if team:
-        clauses.append(table.c.team_id == bindparam("team"))
-    if channel:
-        clauses.append(table.c.channel == bindparam("channel"))
-    return and_(*clauses)
-
-
-def delta_clause(table, team: bool, agent: bool, channel: bool):
-    """Pending deltas of the window (``start``, ``end``) matching the filters given (deltas carry
-    real dimensions only)."""
-    clauses = [table.c.bucket_start >= bindparam("start"), table.c.bucket_start < bindparam("end")]
-    for name, given in (("team_id", team), ("agent_id", agent), ("channel", channel)):
-        if given:
-            clauses.append(table.c[name] == bindparam(name.removesuffix("_id")))
-    return and_(*clauses)
-
-
 #: tile resolutions; team, agent, channel filtered; the positions of the subtracted tiles
 Shape = tuple[tuple[str, ...], bool, bool, bool, tuple[int, ...]]
 
@@ -305,7 +127,7 @@ def _survey_statement(shape: Shape):
     surveys = SurveyAggregate.__table__
     branches = window_branches(surveys, resolutions)
     counters = signed([surveys.c[name] for name in SURVEY_COUNTER_COLUMNS], branches, negative)
-    return survey_statement((_dimension_clause(surveys, team, agent, channel), or_(*branches)), counters)
+    return survey_statement((dimension_clause(surveys, team, agent, channel), or_(*branches)), counters)
 
 
 @lru_cache(maxsize=512)
@@ -343,7 +165,7 @@ def _counter_statement(shape: Shape, kind: str):
     return select(
         *([table.c.check_name] if counter_kind.checked else []),
         *signed([table.c[name] for name in counter_kind.columns], branches, negative),
-    ).where(_dimension_clause(table, team, agent, channel), or_(*branches))
+    ).where(dimension_clause(table, team, agent, channel), or_(*branches))
 
 
 async def _voice_values(session: AsyncSession, shape: Shape, params: dict, counts: dict) -> tuple[dict, dict]:
@@ -439,15 +261,6 @@ async def _ticket_values(
         ]
         rows = [row for row in rows if row[-1] is None] + packed
     return ticket_values(*merge_rows(rows, subtracted=bool(negative)))
-
-
-def signed_run(start: datetime, sums: Sequence[int], blobs: Sequence[bytes], subtracted: Sequence[tuple[datetime, datetime]]) -> tuple:
-    """A run of packed cells as a row of a read with subtracted tiles: its counters, then its
-    blobs to add and to take away; negated, and its blobs taken away, when it starts in one of the
-    ``subtracted`` ranges."""
-    if any(low <= start < high for low, high in subtracted):
-        return (*(-amount for amount in sums), *(None for _ in blobs), *blobs)
-    return (*sums, *blobs, *(None for _ in blobs))
 
 
 def ticket_values(

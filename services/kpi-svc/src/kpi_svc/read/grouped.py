@@ -7,7 +7,7 @@ cover it exactly (aggregates.buckets.tile: days and hours where the zone's bound
 15-minute cells elsewhere); adjacent pieces of one resolution are read as one range. One
 statement reads the ranges' rows of the grouping set that answers the grouping and filters
 (dimensions.GROUPING_SETS; for tickets per range, from a finer resolution where the set is not
-stored at the range's: kpis.service.ticket_tiles_clause) and, for tickets, the pending deltas of the same buckets (one snapshot,
+stored at the range's: kpis.clauses.ticket_tile_branches) and, for tickets, the pending deltas of the same buckets (one snapshot,
 as in the summary); each row is added to its (group, bucket) by its ``bucket_start``. For
 tickets the 15-minute cells of days already packed (aggregates.pack) come back in the same
 statement, a row per day and row of a grouping set, and only the runs of slots inside the read's
@@ -44,19 +44,19 @@ from kpi_svc.aggregates.models import (
     TicketAggregate,
     TicketDelta,
 )
-from kpi_svc.kpis.service import (
+from kpi_svc.kpis.clauses import (
     add_quarters,
     delta_clause,
+    minus_name,
     packed_cells,
     packed_part,
-    minus_name,
     quarter_ranges,
     signed,
     signed_run,
     ticket_tiles_select,
-    ticket_values,
     window_branches,
 )
+from kpi_svc.kpis.service import ticket_values
 from kpi_svc.kpis.surveys import survey_values_of
 from kpi_svc.sla.kpis import SLA, SLA_KIND, sla_values_of
 from kpi_svc.voice import kpis as voice
@@ -309,7 +309,7 @@ def _with_packed_runs(rows, ranges, cuts, first_counter: int, sketches: tuple[st
     run of its cells in ``ranges`` within one bucket (``cuts``: the buckets' boundaries), shaped
     like the others: ``[group,] run start, counters…, sketch blobs…`` (of ``sketches``); in a read
     with subtracted tiles (``subtracted``: those of its 15-minute ranges, maybe none), shaped as
-    kpis.service.signed_run gives them."""
+    kpis.clauses.signed_run gives them."""
     plain = [row for row in rows if row[-1] is None]
     day_at = first_counter - 1
     metrics = [SKETCH_COLUMNS.index(name) for name in sketches]
