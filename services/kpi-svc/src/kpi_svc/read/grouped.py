@@ -41,7 +41,6 @@ from kpi_svc.aggregates.models import (
     SKETCH_COLUMNS,
     SURVEY_COUNTER_COLUMNS,
     SurveyAggregate,
-    TicketAggregate,
     TicketDelta,
 )
 from kpi_svc.kpis.clauses import (
