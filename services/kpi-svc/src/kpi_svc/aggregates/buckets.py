@@ -111,12 +111,18 @@ def signed_tile(start: datetime, end: datetime, *, whole: tuple[str, ...] = (MON
         raise ValueError(f"window must be aligned to {FINEST} buckets")
     joined: list[Tile] = []
     for piece in _fewest_rows(start, end, TILING_LEVELS, whole):
-        last = joined[-1] if joined else None
-        if last is not None and (last.resolution, last.sign, last.end) == (piece.resolution, piece.sign, piece.start):
-            joined[-1] = replace(last, end=piece.end)  # one range of rows, not two
-        else:
-            joined.append(piece)
+        append_joined(joined, piece)
     return joined
+
+
+def append_joined(tiles: list[Tile], piece: Tile) -> None:
+    """Append ``piece`` to ``tiles``, or extend their last tile with it where it continues that
+    tile at the same resolution and sign: one range of rows to read, not two."""
+    last = tiles[-1] if tiles else None
+    if last is not None and (last.resolution, last.sign, last.end) == (piece.resolution, piece.sign, piece.start):
+        tiles[-1] = replace(last, end=piece.end)
+    else:
+        tiles.append(piece)
 
 
 def _fewest_rows(start: datetime, end: datetime, levels: tuple[str, ...], whole: tuple[str, ...]) -> list[Tile]:

@@ -52,9 +52,7 @@ def original(value: str) -> str:
 @lru_cache(maxsize=65_536)
 def grouping_keys(team: str, agent: str, channel: str) -> tuple[tuple[str, str, str], ...]:
     """The five (team, agent, channel) rows one observation with these stored dims increments."""
-    return tuple(
-        (team if t else WILDCARD, agent if a else WILDCARD, channel if c else WILDCARD) for t, a, c in GROUPING_SETS
-    )
+    return keys_of(GROUPING_SETS, team, agent, channel)
 
 
 def keys_of(sets: tuple[GroupingSet, ...], team: str, agent: str, channel: str) -> tuple[tuple[str, str, str], ...]:

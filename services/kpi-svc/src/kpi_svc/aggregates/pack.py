@@ -87,7 +87,7 @@ def _chunks(counted: list[tuple[str, int]], rows: int, names: int) -> list[list[
     chunks: list[list[str]] = []
     size = 0
     for name, count in counted:
-        if not chunks or (chunks[-1] and (size + count > rows or len(chunks[-1]) >= names)):
+        if not chunks or size + count > rows or len(chunks[-1]) >= names:
             chunks.append([])
             size = 0
         chunks[-1].append(name)

@@ -178,10 +178,9 @@ def merge_blobs(blobs: Iterable[bytes | None], *, minus: Iterable[bytes | None] 
     else:
         stored_keys, stored_counts = pairs["key"], pairs["count"]
     weights = stored_counts.astype(np.float64)
-    if np.abs(weights).sum() < _FLOAT_EXACT if len(taken) else weights.min() >= 0 and weights.sum() < _FLOAT_EXACT:
-        merged = _counted(stored_keys.astype(np.int64), weights)
-    else:
-        merged = None
+    # every partial sum is exact while the magnitudes sum below 2**53 (stored counts are >= 0)
+    magnitude = np.abs(weights).sum() if len(taken) else weights.sum() if weights.min() >= 0 else _FLOAT_EXACT
+    merged = _counted(stored_keys.astype(np.int64), weights) if magnitude < _FLOAT_EXACT else None
     if merged is None:
         keys, counts = stored_keys.astype(np.int64), stored_counts.astype(np.int64)
         if int(np.abs(counts).max()) > _INT64_MAX // len(counts):  # a sum could pass 2**63

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.sql import concat_blobs, fetch_prepared
 from kpi_svc.aggregates import quarters, sketch
-from kpi_svc.aggregates.buckets import DAY, HOUR, MONTH, Tile, floor_to, signed_tile, tile
+from kpi_svc.aggregates.buckets import DAY, HOUR, MONTH, Tile, append_joined, floor_to, signed_tile, tile
 from kpi_svc.aggregates.dimensions import WILDCARD, original, stored
 from kpi_svc.aggregates.models import (
     ALL_DIMENSIONS,
@@ -202,11 +202,7 @@ def plan(bounds: list[datetime], *, whole: tuple[str, ...] = ()) -> list[tuple[i
             chunks.append((first, index, ranges))
             ranges, first = [], index
         for piece in pieces:
-            last = ranges[-1] if ranges else None
-            if last is not None and last.resolution == piece.resolution and last.end == piece.start:
-                ranges[-1] = Tile(piece.resolution, last.start, piece.end)
-            else:
-                ranges.append(piece)
+            append_joined(ranges, piece)
     chunks.append((first, len(bounds) - 1, ranges))
     return chunks
 
