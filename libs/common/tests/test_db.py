@@ -1,12 +1,13 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, strategies as st
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from csq_common.bus import inbox
 from csq_common.bus.models import InboxMessage
-from csq_common.db import could_be_key, create_engine
+from csq_common.db import could_be_key, create_engine, sqlite_timestamp, sqlite_timestamps
 from csq_common.events import CloudEvent
 
 
@@ -51,6 +52,21 @@ async def test_naive_datetimes_are_refused(sessions):
         with pytest.raises(Exception, match="naive datetime"):
             await session.flush()
 
+
+
+_ZONES = st.sampled_from([timezone.utc, timezone(timedelta(hours=5, minutes=45)), timezone(timedelta(hours=-9, minutes=-30))])
+
+
+@given(st.lists(st.one_of(st.none(), st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=_ZONES))))
+def test_a_column_of_timestamps_is_stored_for_sqlite_as_each_one_alone(values):
+    """The batch form (orjson, cut) gives what the one-at-a-time form gives, for every year, any
+    offset, with and without microseconds, None kept in place."""
+    assert sqlite_timestamps(values) == [None if value is None else sqlite_timestamp(value) for value in values]
+
+
+def test_a_column_of_timestamps_with_a_naive_one_is_refused():
+    with pytest.raises(ValueError, match="naive"):
+        sqlite_timestamps([datetime(2026, 12, 7, tzinfo=timezone.utc), datetime(2026, 12, 7)])
 
 
 def test_a_key_with_nul_too_long_or_empty_cannot_be_stored():

@@ -5,7 +5,7 @@ import asyncio
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import JSON, BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, bindparam, func, insert, select
+from sqlalchemy import JSON, BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, bindparam, event, func, insert, select
 
 from csq_common import sql
 from csq_common.db import UtcDateTime
@@ -190,6 +190,52 @@ async def test_positions_with_row_in_range_of_more_probes_than_one_statement_hol
         probes = [("T-7" if n % 3 == 0 else "T-8", T0 - timedelta(seconds=n % 2), T0 + timedelta(seconds=1)) for n in range(60_000)]
         found = await sql.positions_with_row_in_range(session, claims, equal=("ticket_id",), between="closed_at", probes=probes)
     assert sorted(found) == [n for n in range(60_000) if n % 3 == 0]
+
+
+async def test_select_for_keys_reads_typed_rows_of_the_keys_given_ordered_and_locked(sessions):
+    rows = [("T-1", T0, "a"), ("T-1", T0 + timedelta(hours=1), "b"), ("T-2", T0, "c"), ("T-3", T0, "d")]
+    async with sessions() as session:
+        await sql.insert_many(session, claims, ("ticket_id", "closed_at", "note"), rows)
+        statement = select(claims.c.ticket_id, claims.c.closed_at, claims.c.note).order_by(claims.c.closed_at).with_for_update()
+        found = await sql.select_for_keys(session, statement, claims.c.ticket_id, ["T-3", "T-1", "T-9", "T-1"])
+        assert sorted(tuple(row) for row in found) == [rows[0], rows[1], rows[3]]  # aware UTC datetimes back
+        assert [row.note for row in found if row.ticket_id == "T-1"] == ["a", "b"]  # the statement's own order
+        assert await sql.select_for_keys(session, statement, claims.c.ticket_id, []) == []
+
+
+async def test_select_for_keys_of_more_keys_than_one_statement_holds(sessions):
+    async with sessions() as session:
+        await sql.insert_many(session, claims, ("ticket_id", "closed_at"), [(f"T-{n}", T0) for n in range(0, 45_000, 7)])
+        found = await sql.select_for_keys(session, select(claims.c.ticket_id), claims.c.ticket_id, [f"T-{n}" for n in range(45_000)])
+    assert sorted(row.ticket_id for row in found) == sorted(f"T-{n}" for n in range(0, 45_000, 7))
+
+
+async def test_select_for_keys_probes_the_index_once_per_key_under_a_generic_plan(sessions, database_url):
+    """Why it exists: a prepared ``key IN ($1, …, $500)`` may get a generic plan, which scans every
+    row and compares it with every key; the unnest + LATERAL form stays one index probe per key."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a PostgreSQL plan")
+    keys = [f"T-{n}" for n in range(0, 1000, 2)]
+    async with sessions() as session:
+        await sql.insert_many(session, claims, ("ticket_id", "closed_at"), [(f"T-{n}", T0) for n in range(20_000)])
+        driver = await sql.driver_connection(session)
+        await driver.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        sent = []
+        engine = session.bind.sync_engine
+        listener = lambda connection, cursor, statement, parameters, context, many: sent.append(statement)  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            assert len(await sql.select_for_keys(session, select(claims.c.ticket_id), claims.c.ticket_id, keys)) == 500
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+
+        async def plan(statement: str, *arguments) -> str:
+            return "\n".join(row[0] for row in await driver.fetch("EXPLAIN " + statement, *arguments))
+
+        probed = await plan(sent[-1], keys)
+        listed = await plan(f"SELECT ticket_id FROM sql_claims WHERE ticket_id IN ({', '.join(f'${n}' for n in range(1, 501))})", *keys)
+    assert "Index" in probed and "Seq Scan on sql_claims" not in probed, probed
+    assert "Seq Scan on sql_claims" in listed, listed  # what the plain IN list costs under the same plan mode
 
 
 async def test_rows_by_keys_finds_the_stored_rows_under_the_keys_given(sessions):

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from datetime import datetime, timezone
 
 
 import asyncpg
+import orjson
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
@@ -117,6 +118,31 @@ def sqlite_timestamp(ts: datetime) -> str:
     if ts.tzinfo is not timezone.utc:
         ts = ts.astimezone(timezone.utc)
     return ts.isoformat(" ", "microseconds")[:-6]  # without its "+00:00"
+
+
+def sqlite_timestamps(values: Sequence[datetime | None]) -> list[str | None]:
+    """:func:`sqlite_timestamp` of each of ``values`` (None stays None; a naive one raises
+    ``ValueError``). orjson writes them all in one call, as RFC 3339 with ``Z``, which is cut
+    into the stored form: a few times faster than a ``isoformat`` each, which a consumer batch
+    of thousands of rows notices."""
+    utc = [value if value is None or value.tzinfo is timezone.utc else _utc_of_aware(value) for value in values]
+    try:
+        texts = orjson.loads(orjson.dumps(utc, option=orjson.OPT_UTC_Z))
+    except TypeError:  # not all plain datetimes (a subclass orjson does not take): one by one
+        return [None if value is None else sqlite_timestamp(value) for value in utc]
+    return [
+        text if text is None
+        else f"{text[:10]} {text[11:26]}" if len(text) == 27
+        else f"{text[:10]} {text[11:19]}.000000" if len(text) == 20
+        else sqlite_timestamp(value)  # a year orjson does not write with four digits
+        for text, value in zip(texts, utc)
+    ]
+
+
+def _utc_of_aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(timezone.utc)
 
 
 def is_sqlite(url: str) -> bool:

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from types import ModuleType
 from typing import Any
 
-from sqlalchemy import LargeBinary, Select, Table
+from sqlalchemy import Column, LargeBinary, Row, Select, Table
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -39,6 +39,7 @@ __all__ = [
     "lock_out_other_writers",
     "positions_with_row_in_range",
     "rows_by_keys",
+    "select_for_keys",
     "set_where_ids",
     "snapshot_reads",
     "transaction_lock",
@@ -151,6 +152,20 @@ async def rows_by_keys(
     if not keys:
         return {}
     return await backend(session).rows_by_keys(session, table, tuple(key_columns), tuple(columns), keys)
+
+
+async def select_for_keys(session: AsyncSession, statement: Select, key_column: Column, keys: Iterable[Any]) -> list[Row]:
+    """The rows ``statement`` gives with ``key_column`` equal to one of ``keys``, read as
+    ``session.execute`` reads them (typed), in chunks. ``statement`` may order and lock its rows
+    (``with_for_update``); the keys are taken in sorted order, so concurrent callers lock alike.
+
+    On PostgreSQL each key is one index probe (``unnest`` + ``LATERAL``): a prepared ``key IN ($1,
+    …, $500)`` may be planned generically, as a scan comparing every row with every key (tenths of
+    a second per 500 keys on a table of 10,000 tickets), and a plain join as a scan of the table."""
+    keys = sorted(set(keys))
+    if not keys:
+        return []
+    return await backend(session).select_for_keys(session, statement, key_column, keys)
 
 
 async def positions_with_row_in_range(

@@ -9,7 +9,9 @@ from typing import Any
 import orjson
 
 _MISSING = object()
-Converters = list[tuple[int, Callable[[Any], Any]]]
+#: Converts one column's values (a list of the same length back; None stays None).
+ColumnConverter = Callable[[Sequence[Any]], list[Any]]
+Converters = list[tuple[int, ColumnConverter]]
 
 
 def json_text(value: Any) -> str:
@@ -22,23 +24,29 @@ def json_text(value: Any) -> str:
 
 
 def converted(rows: Sequence[Sequence[Any]], converters: Converters) -> list[Sequence[Any]]:
-    """``rows`` with each ``(index, convert)`` applied to the value at ``index`` (None stays None),
-    column by column (:func:`converted_column`)."""
+    """``rows`` with each ``(index, convert)`` applied to the column at ``index``."""
     rows = rows if isinstance(rows, list) else list(rows)
     if not converters or not rows:
         return rows
     columns = list(zip(*rows))
     for index, convert in converters:
-        columns[index] = converted_column(columns[index], convert)
+        columns[index] = convert(columns[index])
     return list(zip(*columns))
 
 
-def converted_column(values: Sequence[Any], convert: Callable[[Any], Any]) -> list[Any]:
-    """One column's values converted (None stays None). A batch repeats values (its own clock, a
-    bucket start shared by many rows), so each distinct one is converted once, keyed by type too
-    so that 1 and True stay apart; JSON (lists, mostly unhashable) is converted every time."""
-    if convert is json_text:
-        return [None if value is None else json_text(value) for value in values]
+def json_texts(values: Sequence[Any]) -> list[str | None]:
+    """A JSON column's values as their text (None stays None)."""
+    return [None if value is None else json_text(value) for value in values]
+
+
+def each_distinct(convert: Callable[[Any], Any]) -> ColumnConverter:
+    """A column converter applying ``convert`` to each value (None stays None). A batch repeats
+    values (a flag, a bucket start shared by many rows), so each distinct one is converted once,
+    keyed by type too so that 1 and True stay apart."""
+    return lambda values: _converted_distinct(values, convert)
+
+
+def _converted_distinct(values: Sequence[Any], convert: Callable[[Any], Any]) -> list[Any]:
     done: dict[tuple[Any, type], Any] = {}
     out = []
     for value in values:

@@ -11,8 +11,11 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, Integer, LargeBinary, Table, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    JSON, BigInteger, Boolean, Column, Float, Integer, LargeBinary, Row, Select, Table, bindparam, func, literal_column, select,
+    text, true,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.db import UtcDateTime
@@ -265,6 +268,18 @@ async def positions_with_row_in_range(
         arrays = _column_arrays(table, columns, probes[offset : offset + CHUNK_ROWS])
         found.extend(offset + record[0] for record in await driver.fetch(sql, *arrays))
     return found
+
+
+async def select_for_keys(session: AsyncSession, statement: Select, key_column: Column, keys: list[Any]) -> list[Row]:
+    probes = func.unnest(bindparam("keys", type_=ARRAY(key_column.type))).table_valued("key", with_ordinality="n").render_derived()
+    # OFFSET 0 keeps the planner from pulling the subquery up into a join (a hash join over a scan
+    # of the whole table): it stays one index probe per key, as rows_by_keys' LIMIT 1 does
+    hit = statement.where(key_column == probes.c.key).offset(literal_column("0")).lateral("hit")
+    joined = select(*hit.c).select_from(probes).join(hit, true()).order_by(probes.c.n)
+    rows: list[Row] = []
+    for chunk in _chunks(keys):
+        rows += (await session.execute(joined, {"keys": chunk})).all()
+    return rows
 
 
 async def lock_out_other_writers(session: AsyncSession, table: Table) -> None:

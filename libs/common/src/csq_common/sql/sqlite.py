@@ -16,12 +16,12 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Boolean, Table
+from sqlalchemy import JSON, Boolean, Column, Row, Select, Table
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csq_common.db import UtcDateTime, sqlite_timestamp
-from csq_common.sql.encoding import Converters, converted, converted_column, json_text
+from csq_common.db import UtcDateTime, sqlite_timestamp, sqlite_timestamps
+from csq_common.sql.encoding import Converters, converted, each_distinct, json_texts
 
 #: Rows per multi-row statement: keeps ``rows × columns`` under SQLite's bound-parameter limit (32766).
 ROWS_PER_STATEMENT = 500
@@ -54,11 +54,11 @@ def _converters(table: Table, columns: tuple[str, ...]) -> Converters:
     for index, name in enumerate(columns):
         kind = table.c[name].type
         if isinstance(kind, UtcDateTime):
-            converters.append((index, _stamp))
+            converters.append((index, sqlite_timestamps))
         elif isinstance(kind, JSON):
-            converters.append((index, json_text))
+            converters.append((index, json_texts))
         elif isinstance(kind, Boolean):
-            converters.append((index, _flag))
+            converters.append((index, each_distinct(_flag)))
     return converters
 
 
@@ -160,7 +160,7 @@ async def add_columns_to_counters(
 ) -> None:
     arrays = list(arrays)
     for index, convert in _converters(table, columns):
-        arrays[index] = converted_column(arrays[index], convert)
+        arrays[index] = convert(arrays[index])
     driver = await driver_connection(session)
     await driver.executemany(_counters_sql(table, columns, added, replaced), list(zip(*arrays)))
 
@@ -198,6 +198,13 @@ async def positions_with_row_in_range(
         found.extend(offset + row[0] for row in await cursor.fetchall())
         await cursor.close()
     return found
+
+
+async def select_for_keys(session: AsyncSession, statement: Select, key_column: Column, keys: list[Any]) -> list[Row]:
+    rows: list[Row] = []
+    for start in range(0, len(keys), ROWS_PER_STATEMENT):  # SQLite plans key IN (…) as index probes
+        rows += (await session.execute(statement.where(key_column.in_(keys[start : start + ROWS_PER_STATEMENT])))).all()
+    return rows
 
 
 async def lock_out_other_writers(session: AsyncSession, table: Table) -> None:

@@ -37,7 +37,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.db import utcnow
-from csq_common.sql import add_to_counters, insert_many
+from csq_common.sql import add_to_counters, insert_many, select_for_keys
 from kpi_svc.aggregates.models import TicketDelta
 from kpi_svc.aggregates.service import DELTA_COLUMNS, CellAggregate, duration_ms
 from kpi_svc.conversations.models import NextResponseState
@@ -48,7 +48,6 @@ from kpi_svc.sla.waits import Wait, waits_of_batch
 CUSTOMER = "customer"
 AGENT = "agent"
 _STATE_COLUMNS = ("ticket_id", "waiting_since", "last_reply_at", "updated_at")
-_CHUNK = 500
 
 
 def _utc(moment: datetime) -> datetime:
@@ -138,11 +137,7 @@ def _touched_waits(states: dict[str, Conversation], before: dict, found: list[Ne
 
 
 async def _load(session: AsyncSession, table, columns: Sequence[str], ticket_ids: list[str]) -> list:
-    rows = []
-    for index in range(0, len(ticket_ids), _CHUNK):
-        chunk = ticket_ids[index : index + _CHUNK]
-        rows.extend((await session.execute(select(*(table.c[c] for c in columns)).where(table.c.ticket_id.in_(chunk)))).all())
-    return rows
+    return await select_for_keys(session, select(*(table.c[c] for c in columns)), table.c.ticket_id, ticket_ids)
 
 
 async def apply_messages(session: AsyncSession, messages: Sequence[Any]) -> None:

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csq_common.events import TICKET_EVENTS, TicketClosed, TicketFirstResponded, TicketReopened, TicketResolved
-from csq_common.sql import add_to_counters, transaction_lock
+from csq_common.sql import add_to_counters, select_for_keys, transaction_lock
 from kpi_svc.calendars.service import CalendarBook, load_book
 from kpi_svc.sla.clock import read_clock, running_segments
 from kpi_svc.sla.counting import counted, counter_batch, replace_counted
@@ -47,9 +47,6 @@ TicketClass = tuple[str | None, list[str]]
 assert set(_TICKET_COLUMNS) == set(SlaTicket.__table__.columns.keys())
 _TIMER_COLUMNS = tuple(column.name for column in SlaTimer.__table__.columns)
 _REFRESH_CHUNK = 500
-#: Keys per read: a row-value IN list of thousands of keys overflows PostgreSQL's parser stack
-#: ("stack depth limit exceeded") and SQLite's limit on bound variables.
-_KEYS_PER_STATEMENT = 500
 
 
 def _utc(moment: datetime) -> datetime:
@@ -202,33 +199,28 @@ def merge_event(state: TicketClocks | None, event_type: str, event: Any) -> Tick
 
 async def _load_tickets(session: AsyncSession, ticket_ids: Iterable[str]) -> dict[str, TicketClocks]:
     table = SlaTicket.__table__
-    ids = list(ticket_ids)
-    rows = []
-    for index in range(0, len(ids), _KEYS_PER_STATEMENT):
-        rows += (await session.execute(select(table).where(table.c.ticket_id.in_(ids[index : index + _KEYS_PER_STATEMENT])))).all()
+    rows = await select_for_keys(session, select(table), table.c.ticket_id, ticket_ids)
     return {row.ticket_id: TicketClocks.from_row(row) for row in rows}
 
 
 async def _locked_timers(session: AsyncSession, keys: Iterable[tuple]) -> dict[tuple, Any]:
     """The stored timers under ``keys`` ``(ticket_id, metric, started_at)``, locked (PostgreSQL) with
     the other timers of their tickets, so that the notice worker, which counts timers falling due,
-    skips them until this transaction has moved their counts; in key order, chunk after chunk, so
-    two writers cannot deadlock."""
+    skips them until this transaction has moved their counts; in key order, so two writers cannot
+    deadlock."""
     table = SlaTimer.__table__
     wanted = set(keys)
-    tickets = sorted({ticket_id for ticket_id, _, _ in wanted})
-    found = {}
-    for index in range(0, len(tickets), _KEYS_PER_STATEMENT):
-        # by ticket (the primary key's first column, so an index range each): a row-value IN list
-        # of the exact keys is planned as a scan of the whole table on PostgreSQL
-        rows = await session.execute(
-            select(*(table.c[name] for name in _TIMER_COLUMNS))
-            .where(table.c.ticket_id.in_(tickets[index : index + _KEYS_PER_STATEMENT]))
-            .order_by(table.c.ticket_id, table.c.metric, table.c.started_at)
-            .with_for_update()
-        )
-        found.update((key, row) for row in rows if (key := (row.ticket_id, row.metric, row.started_at)) in wanted)
-    return found
+    # by ticket (the primary key's first column): a row-value IN list of the exact keys is planned
+    # as a scan of the whole table on PostgreSQL
+    rows = await select_for_keys(
+        session,
+        select(*(table.c[name] for name in _TIMER_COLUMNS))
+        .order_by(table.c.ticket_id, table.c.metric, table.c.started_at)
+        .with_for_update(),
+        table.c.ticket_id,
+        {ticket_id for ticket_id, _, _ in wanted},
+    )
+    return {key: row for row in rows if (key := (row.ticket_id, row.metric, row.started_at)) in wanted}
 
 
 async def apply_ticket_events(session: AsyncSession, facts: Sequence[tuple[str, Any]]) -> None:

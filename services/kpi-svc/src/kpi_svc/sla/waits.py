@@ -20,6 +20,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csq_common.sql import select_for_keys
 from kpi_svc.conversations.models import NextResponseState
 
 
@@ -39,15 +40,8 @@ class Wait:
 async def open_waits(session: AsyncSession, ticket_ids: Iterable[str]) -> dict[str, list[Wait]]:
     """The wait still open of each of ``ticket_ids`` that has one."""
     table = NextResponseState.__table__
-    ids = list(ticket_ids)
-    rows = []
-    for index in range(0, len(ids), 500):
-        chunk = ids[index : index + 500]
-        rows += (
-            await session.execute(
-                select(table.c.ticket_id, table.c.waiting_since).where(table.c.ticket_id.in_(chunk), table.c.waiting_since.is_not(None))
-            )
-        ).all()
+    statement = select(table.c.ticket_id, table.c.waiting_since).where(table.c.waiting_since.is_not(None))
+    rows = await select_for_keys(session, statement, table.c.ticket_id, ticket_ids)
     return {ticket_id: [Wait(since)] for ticket_id, since in rows}
 
 
