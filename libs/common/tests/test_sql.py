@@ -165,6 +165,32 @@ async def test_json_and_timestamps_written_by_add_to_counters_read_back_as_sqlal
         assert sorted(found) == ["b", "c"]
 
 
+#: Strings a CRM may send that an array literal must escape, or must not take for NULL.
+AWKWARD = ['he said "hi"', "C:\\tickets\\", "two\nlines\ttab", "{braces}, commas", "  padded  ", "", "NULL", "null", "李雷 的工单",
+           "\u0001", "emoji 🎧"]
+
+
+async def test_awkward_strings_and_timestamps_round_trip_through_every_set_based_write_and_lookup(sessions):
+    """Text, integers and timestamps go to PostgreSQL as array literals: each value comes back as
+    given, whatever it holds, on both databases."""
+    rows = [(text, T0 + timedelta(microseconds=n), None if n % 2 else text) for n, text in enumerate(AWKWARD)]
+    later = (T0 + timedelta(hours=1)).astimezone(SHANGHAI)
+    async with sessions() as session:
+        await sql.insert_many(session, claims, ("ticket_id", "closed_at", "note"), rows)
+        claimed = await sql.claim_new(session, claims, ("ticket_id", "closed_at"), [(text, later) for text in AWKWARD] + [rows[0][:2]])
+        found = await sql.rows_by_keys(session, claims, ("ticket_id", "closed_at"), ("note",), [row[:2] for row in rows])
+        in_range = await sql.positions_with_row_in_range(
+            session, claims, equal=("ticket_id",), between="closed_at", probes=[(text, T0, T0 + timedelta(seconds=1)) for text in AWKWARD]
+        )
+        await sql.add_to_counters(session, caps, ("name", "hits", "cap", "floor"), [(text, 1, 2**40, None) for text in AWKWARD], added=("hits",))
+        await session.commit()
+    assert claimed == {(text, later) for text in AWKWARD}
+    assert found == {row[:2]: (row[2],) for row in rows}
+    assert sorted(in_range) == list(range(len(AWKWARD)))
+    assert sorted(await all_rows(sessions, claims)) == sorted([*rows, *((text, later, None) for text in AWKWARD)])
+    assert sorted(await all_rows(sessions, caps)) == sorted((text, 1, 2**40, None) for text in AWKWARD)
+
+
 async def test_positions_with_row_in_range_match_equal_unequal_and_half_open_range(sessions):
     rows = [("a", T0, "x"), ("a", T0 + timedelta(hours=1), "y"), ("b", T0, "z")]  # (ticket_id, closed_at, note)
     async with sessions() as session:

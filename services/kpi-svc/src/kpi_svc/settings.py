@@ -43,10 +43,11 @@ class Settings(BaseServiceSettings):
         return value
     # KPI_ROLLUP_POLL_SECONDS / KPI_ROLLUP_BATCH_SIZE: how often, and how many pending deltas at a
     # time, the roll-up folds into the aggregates (reads include what is still pending). A larger
-    # batch shares more aggregate rows between deltas but holds SQLite's write lock longer,
-    # delaying the consumer's next batch meanwhile.
+    # batch shares more aggregate rows between deltas (the day, month and coarse rows a burst's
+    # deltas have in common are written once) but holds SQLite's write lock longer, delaying the
+    # consumer's next batch meanwhile. A live stream's rounds take what is pending, far fewer.
     rollup_poll_seconds: float = Field(0.5, gt=0, le=60)
-    rollup_batch_size: int = Field(4000, ge=100, le=1_000_000)
+    rollup_batch_size: int = Field(16_000, ge=100, le=1_000_000)
     # KPI_PACK_AFTER_HOURS / KPI_PACK_POLL_SECONDS: a UTC day's 15-minute ticket cells are packed
     # (one blob per team, agent and channel of a grouping set instead of a row per cell) once the
     # day ended this many hours ago; the packer looks for such days this often (aggregates.pack).

@@ -8,9 +8,11 @@ bind processing in SQLAlchemy.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     JSON, BigInteger, Boolean, Column, Float, Integer, LargeBinary, Row, Select, Table, bindparam, func, literal_column, select,
     text, true,
@@ -59,37 +61,72 @@ def array_type(kind) -> str:
     return "text"  # strings, and JSON as its text (cast back to json in the statement)
 
 
+#: Element types sent as one array literal (text, cast in the statement) rather than element by
+#: element: asyncpg's array encoder costs an ABC check or two per element, and its timestamps
+#: microseconds of Python each; orjson writes a whole column in one call.
+_LITERAL_TYPES = frozenset({"int8", "int4", "text", "timestamptz"})
+
+
 @lru_cache(maxsize=256)
-def _special_columns(table: Table, columns: tuple[str, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Positions of the ``UtcDateTime`` columns (checked for naive values: asyncpg would read one
-    as local time) and of the JSON columns (sent as their text)."""
+def _column_plan(table: Table, columns: tuple[str, ...]) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """Positions of the ``UtcDateTime`` columns (checked for naive values, which PostgreSQL would
+    read in the session's time zone), of the JSON columns (sent as their text) and of the columns
+    sent as array literals."""
     stamps = tuple(i for i, name in enumerate(columns) if isinstance(table.c[name].type, UtcDateTime))
     documents = tuple(i for i, name in enumerate(columns) if isinstance(table.c[name].type, JSON))
-    return stamps, documents
+    literals = tuple(i for i, name in enumerate(columns) if array_type(table.c[name].type) in _LITERAL_TYPES)
+    return stamps, documents, literals
 
 
-def _arrays(table: Table, columns: tuple[str, ...]) -> str:
-    return ", ".join(f"${n}::{array_type(table.c[name].type)}[]" for n, name in enumerate(columns, 1))
+def _arrays(table: Table, columns: Sequence[str]) -> str:
+    """The statement's array parameters, ``$n::type[]`` (literals: ``$n::text::type[]``)."""
+    kinds = [array_type(table.c[name].type) for name in columns]
+    return ", ".join(f"${n}::text::{kind}[]" if kind in _LITERAL_TYPES else f"${n}::{kind}[]" for n, kind in enumerate(kinds, 1))
 
 
 def _selected(table: Table, columns: tuple[str, ...]) -> str:
     return ", ".join(f"{name}::json" if isinstance(table.c[name].type, JSON) else name for name in columns)
 
 
-def _column_arrays(table: Table, columns: tuple[str, ...], rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
-    """``rows`` as one list per column, column by column (no per-row copies)."""
-    return _checked_arrays(table, columns, [list(values) for values in zip(*rows)])
+def _column_arrays(table: Table, columns: tuple[str, ...], rows: Sequence[Sequence[Any]]) -> list[Any]:
+    """``rows`` as the statement's arguments, one per column (see :func:`_sent_arrays`)."""
+    return _sent_arrays(table, columns, [list(values) for values in zip(*rows)])
 
 
-def _checked_arrays(table: Table, columns: tuple[str, ...], arrays: list[list[Any]]) -> list[list[Any]]:
-    """``arrays`` (one list per column) checked for naive datetimes, JSON as its text."""
-    stamps, documents = _special_columns(table, columns)
+def _sent_arrays(table: Table, columns: tuple[str, ...], arrays: list[list[Any]]) -> list[Any]:
+    """``arrays`` (one list per column) as sent: checked for naive datetimes, JSON as its text,
+    integer, text and timestamp columns as array literals (:func:`array_literal`)."""
+    stamps, documents, literals = _column_plan(table, columns)
     for index in stamps:
         if any(value is not None and value.tzinfo is None for value in arrays[index]):
             raise ValueError("naive datetime given to a UTC column")
+    sent: list[Any] = list(arrays)
     for index in documents:
-        arrays[index] = [None if value is None else json_text(value) for value in arrays[index]]
-    return arrays
+        sent[index] = [None if value is None else json_text(value) for value in arrays[index]]
+    for index in literals:
+        sent[index] = array_literal(sent[index])
+    return sent
+
+
+def array_literal(values: Sequence[Any]) -> str:
+    """A PostgreSQL array literal of ``values`` (strings, integers, aware datetimes; None is NULL).
+
+    orjson writes the list as JSON in one call, which is the literal with brackets for braces as
+    long as no string needed a JSON escape (a JSON ``\n`` is a newline, an array's an ``n``); a
+    string with a quote, a backslash or a control character has every element quoted by hand
+    instead, with PostgreSQL's own escaping."""
+    try:
+        written = orjson.dumps(values, option=orjson.OPT_UTC_Z)
+    except TypeError:  # an integer beyond 64 bits, a type orjson does not write
+        written = b"\\"
+    if b"\\" not in written:
+        return "{" + written[1:-1].decode() + "}"
+    return "{" + ",".join("NULL" if value is None else _quoted(value) for value in values) + "}"
+
+
+def _quoted(value: Any) -> str:
+    text = value.isoformat() if isinstance(value, datetime) else str(value)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _chunks(rows: Sequence, size: int = CHUNK_ROWS):
@@ -152,32 +189,9 @@ async def claim_new(
 
 
 @lru_cache(maxsize=256)
-def _integer_columns(table: Table, columns: tuple[str, ...]) -> tuple[int, ...]:
-    return tuple(i for i, name in enumerate(columns) if array_type(table.c[name].type) in ("int8", "int4"))
-
-
-def _integers_as_text(arrays: list[list[Any]], positions: tuple[int, ...]) -> list[Any]:
-    """The integer arrays as array literals (``{1,NULL,3}``): PostgreSQL parses those faster than
-    asyncpg encodes a list element by element (an ABC check per element)."""
-    sent: list[Any] = list(arrays)
-    for index in positions:
-        values = arrays[index]
-        if None in values:
-            sent[index] = "{" + ",".join("NULL" if value is None else str(value) for value in values) + "}"
-        else:
-            sent[index] = "{" + ",".join(map(str, values)) + "}"
-    return sent
-
-
-@lru_cache(maxsize=256)
 def _counters_sql(table: Table, columns: tuple[str, ...], added: tuple[str, ...], replaced: tuple[str, ...]) -> str:
-    """The upsert; its integer arrays are sent as text (see ``_integers_as_text``), cast in the statement."""
     names = ", ".join(columns)
-    integers = _integer_columns(table, columns)
-    arrays = ", ".join(
-        f"${n}::text::{array_type(table.c[name].type)}[]" if n - 1 in integers else f"${n}::{array_type(table.c[name].type)}[]"
-        for n, name in enumerate(columns, 1)
-    )
+    arrays = _arrays(table, columns)
     updates = [f"{name} = {table.name}.{name} + excluded.{name}" for name in added]
     updates += [f"{name} = excluded.{name}" for name in replaced]
     return (
@@ -207,11 +221,9 @@ async def add_columns_to_counters(
     replaced: tuple[str, ...],
 ) -> None:
     sql = _counters_sql(table, columns, added, replaced)
-    integers = _integer_columns(table, columns)
     driver = await driver_connection(session)
     for start in range(0, len(arrays[0]), CHUNK_ROWS):
-        chunk = _checked_arrays(table, columns, [list(values[start : start + CHUNK_ROWS]) for values in arrays])
-        await driver.execute(sql, *_integers_as_text(chunk, integers))
+        await driver.execute(sql, *_sent_arrays(table, columns, [list(values[start : start + CHUNK_ROWS]) for values in arrays]))
 
 
 @lru_cache(maxsize=256)
@@ -245,7 +257,7 @@ async def rows_by_keys(
 def _in_range_sql(table: Table, equal: tuple[str, ...], unequal: tuple[str, ...], between: str) -> str:
     probe = (*equal, *unequal, between, between)
     names = [f"p{index}" for index in range(len(probe))]
-    arrays = ", ".join(f"${n}::{array_type(table.c[name].type)}[]" for n, name in enumerate(probe, 1))
+    arrays = _arrays(table, probe)
     conditions = [f"t.{name} = u.{names[i]}" for i, name in enumerate(equal)]
     conditions += [f"t.{name} <> u.{names[len(equal) + i]}" for i, name in enumerate(unequal)]
     conditions += [f"t.{between} >= u.{names[-2]}", f"t.{between} < u.{names[-1]}"]
