@@ -2,7 +2,7 @@
 real database (SQLite and PostgreSQL): replacement of re-scored reviews, redelivery, dead letters."""
 
 import random
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
@@ -214,3 +214,31 @@ async def test_the_service_level_threshold_is_a_setting(sessions):
         await session.commit()
     got = await summary(sessions, at, at + timedelta(hours=1))
     assert got.values["call_service_level_pct"] == 75.0 and got.values["asa_seconds"] == 21.5
+
+
+def test_a_batch_folded_with_numpy_gives_the_rows_of_the_reference_fold_in_key_order():
+    """CounterBatch.folded_columns (what write sends) against CounterBatch.rows (one Python dict
+    operation per row): the same rows and sums, primary-key order, rows a count left and came back
+    to (sum zero) left out."""
+    from kpi_svc.sla.counting import counter_batch
+    from kpi_svc.voice.apply import Contribution
+
+    rng = random.Random(11)
+    batch = counter_batch()
+    start = datetime(2026, 10, 31, 20, tzinfo=timezone.utc)
+    for _ in range(400):
+        contribution = Contribution(
+            start + timedelta(minutes=rng.randrange(60 * 30)), rng.choice(["t1", "t2", ""]), rng.choice(["a1", "a2", "a3"]),
+            rng.choice(["chat", "email"]), {("", rng.choice(batch.columns)): rng.randrange(1, 4)},
+        )
+        batch.add(contribution)
+        if rng.random() < 0.3:
+            batch.add(contribution, sign=-1)  # moved away again: its rows sum to zero
+    columns = batch.folded_columns()
+    folded = [(*key, *values) for key, values in zip(zip(*columns[:5]), zip(*columns[5:]))]
+    reference = [(*row, *values) for row, values in batch.rows().items() if any(values)]
+    assert sorted(folded) == sorted(reference)
+    assert [row[0] for row in folded] == sorted(row[0] for row in folded)  # resolution first
+    primary_key = [(row[0], row[2], row[3], row[4], row[1]) for row in folded]
+    assert primary_key == sorted(primary_key)
+    assert len(folded) < len(batch.rows())  # the zero rows were among them

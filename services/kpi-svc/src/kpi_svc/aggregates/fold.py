@@ -19,13 +19,15 @@ import numpy as np
 
 from kpi_svc.aggregates import sketch
 from kpi_svc.aggregates.buckets import DAY, HOUR, MONTH, Q15, RESOLUTIONS, floor_to
-from kpi_svc.aggregates.dimensions import TICKET_SETS, WILDCARD
+from kpi_svc.aggregates.dimensions import TICKET_SETS, WILDCARD, GroupingSet
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _QUARTER_SECONDS = 900
 #: Resolutions in the order their names sort, so that sorting by code sorts by primary key.
 _RESOLUTION_NAMES = tuple(sorted(RESOLUTIONS))
 _PAIR_DTYPE = np.dtype([("key", ">i4"), ("count", ">i8")])  # one stored bin (sketch.py)
+#: The columns of a row's key, in the order of ``Folded.keys``' tuples.
+KEY_COLUMNS = ("resolution", "bucket_start", "team_id", "agent_id", "channel")
 
 
 @dataclass
@@ -77,15 +79,17 @@ def pairs(blobs: Sequence[bytes | None]) -> tuple[np.ndarray, np.ndarray, np.nda
 def fold(
     quarters: Sequence[datetime], teams: Sequence[str], agents: Sequence[str], channels: Sequence[str],
     counters: np.ndarray, sketches: Sequence[Sequence[bytes | None]],
+    layout: dict[str, tuple[GroupingSet, ...]] = TICKET_SETS,
 ) -> Folded:
     """The rows of the cells ``(quarters[i], teams[i], agents[i], channels[i])`` with their
-    ``counters`` (cells × counters, int64) and blobs (``sketches[metric][i]``)."""
+    ``counters`` (cells × counters, int64) and blobs (``sketches[metric][i]``, none for a table of
+    counters only), for the grouping sets ``layout`` stores per resolution."""
     cells = len(quarters)
     team, team_names, any_team = _codes(teams)
     agent, agent_names, any_agent = _codes(agents)
     channel, channel_names, any_channel = _codes(channels)
     starts = _bucket_seconds(quarters)
-    targets = [(code, resolution, kept) for code, resolution in enumerate(_RESOLUTION_NAMES) for kept in TICKET_SETS[resolution]]
+    targets = [(code, resolution, kept) for code, resolution in enumerate(_RESOLUTION_NAMES) for kept in layout[resolution]]
     width = len(targets) * cells
     columns = np.empty((5, width), np.int64)  # resolution, team, agent, channel, bucket per (target, cell)
     for position, (code, resolution, (keep_team, keep_agent, keep_channel)) in enumerate(targets):
@@ -123,7 +127,8 @@ def fold(
         bin_metrics.append(np.full(len(owner) * len(targets), metric, np.int64))
         bin_keys.append(np.tile(bin_key, len(targets)))
         bin_counts.append(np.tile(count, len(targets)))
-    return Folded(keys, sums, *(np.concatenate(part) for part in (bin_rows, bin_metrics, bin_keys, bin_counts)))
+    bins = (np.concatenate(part) if part else np.empty(0, np.int64) for part in (bin_rows, bin_metrics, bin_keys, bin_counts))
+    return Folded(keys, sums, *bins)
 
 
 def merged_blobs(

@@ -23,6 +23,7 @@ from csq_common import sql
 from csq_common.db import transaction
 from csq_common.worker import PollingWorker
 from kpi_svc.aggregates import fold, sketch
+from kpi_svc.aggregates.fold import KEY_COLUMNS
 from kpi_svc.aggregates.buckets import bucket_starts
 from kpi_svc.aggregates.dimensions import TICKET_SETS, GroupingSet, keys_of
 from kpi_svc.aggregates.models import COUNTER_COLUMNS, SKETCH_COLUMNS, TicketAggregate, TicketDelta
@@ -35,7 +36,6 @@ FRT = "frt"
 RESOLUTION = "resolution"
 METRICS = (FRT, RESOLUTION)  # in the order of SKETCH_COLUMNS
 RowKey = tuple[str, datetime, str, str, str]  # resolution, bucket_start, team, agent, channel
-KEY_COLUMNS = ("resolution", "bucket_start", "team_id", "agent_id", "channel")
 
 
 class BatchAggregate:

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 
+import numpy as np
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,9 +44,10 @@ from csq_common.events import (
     FeedbackReclassified,
     FeedbackResolved,
 )
-from csq_common.sql import add_to_counters, claim_new, rows_by_keys
+from csq_common.sql import add_columns_to_counters, add_to_counters, claim_new, rows_by_keys
 from kpi_svc.aggregates.buckets import Q15, bucket_starts, floor_to
-from kpi_svc.aggregates.dimensions import grouping_keys, stored
+from kpi_svc.aggregates.dimensions import UNIFORM, grouping_keys, stored
+from kpi_svc.aggregates.fold import KEY_COLUMNS, fold
 from kpi_svc.voice.models import (
     AUTOQA_COUNTER_COLUMNS,
     CALL_COUNTER_COLUMNS,
@@ -137,9 +139,27 @@ class CounterBatch:
         return rows
 
     async def write(self, session: AsyncSession) -> None:
-        rows = [(*row, *values) for row, values in sorted(self.rows().items()) if any(values)]
-        keys = ("resolution", "bucket_start", "team_id", "agent_id", "channel", *(("check_name",) if self.checked else ()))
-        await add_to_counters(session, self.table, (*keys, *self.columns), rows, added=self.columns)
+        """Add the batch to the stored rows, in primary-key order; rows it leaves unchanged (a count
+        moved away and back) are not written."""
+        if self.checked:
+            keys = ("resolution", "bucket_start", "team_id", "agent_id", "channel", "check_name")
+            rows = [(*row, *values) for row, values in sorted(self.rows().items()) if any(values)]
+            await add_to_counters(session, self.table, (*keys, *self.columns), rows, added=self.columns)
+        elif self.finest:
+            await add_columns_to_counters(
+                session, self.table, (*KEY_COLUMNS, *self.columns), self.folded_columns(), added=self.columns
+            )
+
+    def folded_columns(self) -> list[list]:
+        """:meth:`rows` of a batch without checks, folded with numpy (aggregates.fold) and given
+        column by column in primary-key order (resolution, team, agent, channel, bucket), all-zero
+        rows left out."""
+        quarters, teams, agents, channels = zip(*self.finest)
+        counters = np.array(list(self.finest.values()), dtype=np.int64)
+        folded = fold(quarters, teams, agents, channels, counters, (), layout=UNIFORM)
+        kept = np.flatnonzero(folded.counters.any(axis=1)).tolist()
+        key_columns = [list(column) for column in zip(*(folded.keys[index] for index in kept))] or [[] for _ in KEY_COLUMNS]
+        return key_columns + folded.counters[kept].T.tolist()
 
 
 # ---- amounts stored with a replaceable fact ---------------------------------------------------------
