@@ -182,7 +182,8 @@ async def test_awkward_strings_and_timestamps_round_trip_through_every_set_based
         in_range = await sql.positions_with_row_in_range(
             session, claims, equal=("ticket_id",), between="closed_at", probes=[(text, T0, T0 + timedelta(seconds=1)) for text in AWKWARD]
         )
-        await sql.add_to_counters(session, caps, ("name", "hits", "cap", "floor"), [(text, 1, 2**40, None) for text in AWKWARD], added=("hits",))
+        counted = [(text, True if n == 0 else 1, 2**40, None) for n, text in enumerate(AWKWARD)]  # True counts as 1
+        await sql.add_to_counters(session, caps, ("name", "hits", "cap", "floor"), counted, added=("hits",))
         await session.commit()
     assert claimed == {(text, later) for text in AWKWARD}
     assert found == {row[:2]: (row[2],) for row in rows}

@@ -112,19 +112,21 @@ def array_literal(values: Sequence[Any]) -> str:
     """A PostgreSQL array literal of ``values`` (strings, integers, aware datetimes; None is NULL).
 
     orjson writes the list as JSON in one call, which is the literal with brackets for braces as
-    long as no string needed a JSON escape (a JSON ``\n`` is a newline, an array's an ``n``); a
-    string with a quote, a backslash or a control character has every element quoted by hand
-    instead, with PostgreSQL's own escaping."""
+    long as no string needed a JSON escape (a JSON ``\n`` is a newline, an array's an ``n``) and
+    no boolean stands for an integer (JSON's ``true``); otherwise every element is written by hand,
+    strings quoted with PostgreSQL's own escaping."""
     try:
         written = orjson.dumps(values, option=orjson.OPT_UTC_Z)
     except TypeError:  # an integer beyond 64 bits, a type orjson does not write
         written = b"\\"
-    if b"\\" not in written:
+    if b"\\" not in written and b"true" not in written and b"false" not in written:
         return "{" + written[1:-1].decode() + "}"
-    return "{" + ",".join("NULL" if value is None else _quoted(value) for value in values) + "}"
+    return "{" + ",".join("NULL" if value is None else _element(value) for value in values) + "}"
 
 
-def _quoted(value: Any) -> str:
+def _element(value: Any) -> str:
+    if isinstance(value, int):  # True is 1, as asyncpg would send it
+        return str(int(value))
     text = value.isoformat() if isinstance(value, datetime) else str(value)
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
