@@ -6,13 +6,19 @@ import orjson
 import pytest
 
 from csq_testing import TEST_SESSION_TIMEOUT_MS, running_app
-from feedback_svc.main import create_app
+from feedback_svc.main import SERVICE_ROOT, create_app
 from feedback_svc.settings import Settings
 from feedback_svc.webhooks.signature import sign
 
 WEBHOOK_SECRET = "test-webhook-secret"
 OLD_WEBHOOK_SECRET = "old-webhook-secret"
 WEBHOOK_URL = "/v1/webhooks/tickets"
+
+
+@pytest.fixture
+def service_root():
+    """Every test's ``database_url`` starts at this service's alembic head (csq_testing)."""
+    return SERVICE_ROOT
 
 
 @pytest.fixture

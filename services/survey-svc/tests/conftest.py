@@ -1,8 +1,14 @@
 import pytest
 
 from csq_testing import app_client, service_settings
-from survey_svc.main import create_app
+from survey_svc.main import SERVICE_ROOT, create_app
 from survey_svc.settings import Settings
+
+
+@pytest.fixture
+def service_root():
+    """Every test's ``database_url`` starts at this service's alembic head (csq_testing)."""
+    return SERVICE_ROOT
 
 
 @pytest.fixture

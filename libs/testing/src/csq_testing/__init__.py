@@ -1,9 +1,11 @@
 """Pytest plugin shared by every service's tests (registered through the pytest11 entry point).
 
 Real parts only: a Tansu broker process, SQLite files and PostgreSQL databases that are created
-for a test and dropped after it. ``CSQ_TEST_BACKENDS`` (``sqlite,postgres`` by default) picks
-the database backends; PostgreSQL is skipped with a loud reason when it does not answer, unless
-``CSQ_REQUIRE_POSTGRES=1`` (CI), where that is an error.
+for a test and dropped after it; a suite whose conftest names its ``service_root`` gets them at
+that service's alembic head (copies of a template migrated once, csq_testing.databases), and
+``empty_database_url`` for the tests of the migrations. ``CSQ_TEST_BACKENDS`` (``sqlite,postgres``
+by default) picks the database backends; PostgreSQL is skipped with a loud reason when it does not
+answer, unless ``CSQ_REQUIRE_POSTGRES=1`` (CI), where that is an error.
 """
 
 from __future__ import annotations
@@ -23,7 +25,14 @@ from pathlib import Path
 
 import pytest
 
-POSTGRES_ADMIN_URL = os.environ.get("CSQ_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+from csq_testing.databases import (
+    POSTGRES_ADMIN_URL,
+    create_postgres_database,
+    drop_postgres_database,
+    drop_templates,
+    fresh_database,
+    migrated_database,
+)
 
 
 def free_port() -> int:
@@ -108,45 +117,8 @@ def postgres_available() -> bool:
     return subprocess.run(["psql", POSTGRES_ADMIN_URL, "-Atc", "SELECT 1"], capture_output=True).returncode == 0 if shutil.which("psql") else True
 
 
-async def _pg_admin(sql: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(POSTGRES_ADMIN_URL)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
-async def create_postgres_database(name: str | None = None) -> str:
-    name = name or f"csq_test_{uuid.uuid4().hex[:12]}"
-    await _pg_admin(f'CREATE DATABASE "{name}"')
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    return f"{base}/{name}"
-
-
-async def drop_postgres_database(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def test_backends() -> list[str]:
     return [b.strip() for b in os.environ.get("CSQ_TEST_BACKENDS", "sqlite,postgres").split(",") if b.strip()]
-
-
-@asynccontextmanager
-async def fresh_database(backend: str, tmp_path: Path) -> AsyncIterator[str]:
-    """A new empty database URL for ``backend``; dropped afterwards."""
-    if backend == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / f'db-{uuid.uuid4().hex[:8]}.sqlite'}"
-        return
-    if backend != "postgres":
-        raise ValueError(f"unknown test backend {backend!r}")
-    url = await create_postgres_database()
-    try:
-        yield url
-    finally:
-        await drop_postgres_database(url)
 
 
 # ---- fixtures -----------------------------------------------------------------------------------
@@ -171,9 +143,36 @@ def db_backend(request) -> str:
 
 
 @pytest.fixture
-async def database_url(db_backend: str, tmp_path: Path) -> AsyncIterator[str]:
+def service_root() -> Path | None:
+    """The folder (holding ``alembic.ini``) of the service a suite tests: a suite's conftest
+    overrides it, so that its ``database_url`` starts at that service's alembic head."""
+    return None
+
+
+@pytest.fixture
+async def database_url(db_backend: str, tmp_path: Path, service_root: Path | None) -> AsyncIterator[str]:
+    """A fresh database for one test: at the alembic head of ``service_root`` when a suite names
+    one (csq_testing.databases), else empty."""
+    if service_root is None:
+        async with fresh_database(db_backend, tmp_path) as url:
+            yield url
+    else:
+        async with migrated_database(db_backend, tmp_path, service_root) as url:
+            yield url
+
+
+@pytest.fixture
+async def empty_database_url(db_backend: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh empty database, for the tests of the migrations themselves."""
     async with fresh_database(db_backend, tmp_path) as url:
         yield url
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    try:
+        drop_templates()
+    except Exception as error:  # noqa: BLE001 - the run's result stands; say what was left behind
+        print(f"csq_testing: could not drop the template databases: {error!r}", file=sys.stderr)
 
 
 @pytest.fixture(scope="session")

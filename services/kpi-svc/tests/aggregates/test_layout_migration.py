@@ -55,8 +55,8 @@ def canonical(batch: BatchAggregate) -> dict:
     }
 
 
-async def test_the_layout_migrations_convert_the_rows_both_ways(database_url):
-    engine = create_engine(database_url)
+async def test_the_layout_migrations_convert_the_rows_both_ways(empty_database_url):
+    engine = create_engine(empty_database_url)
     try:
         # The deltas of today's consumer (whose tables are head's), taken out before going back to 0010.
         await migrate(engine, "head")

@@ -39,8 +39,8 @@ async def upgrade(engine, revision: str) -> None:
         await connection.commit()
 
 
-async def test_the_migration_counts_the_timers_already_stored(database_url):
-    engine = create_engine(database_url)
+async def test_the_migration_counts_the_timers_already_stored(empty_database_url):
+    engine = create_engine(empty_database_url)
     try:
         await upgrade(engine, "0009")
         async with engine.begin() as connection:
