@@ -32,6 +32,7 @@ import argparse
 import asyncio
 import gc
 import logging
+import queue
 import random
 import sqlite3
 import sys
@@ -359,9 +360,10 @@ class TimedRunner(ConsumerRunner):
 
 class TimedRollup(rollup.RollupWorker):
     """kpi-svc's roll-up worker as the service runs it (same batch size and poll interval); notes
-    the first round, after the consumer is done, whose transaction saw no pending delta left."""
+    the first round, after the consumer is done, whose transaction saw no pending delta left.
+    ``consumer_done``: an asyncio or a multiprocessing event (only ``is_set`` is asked)."""
 
-    def __init__(self, consumer_done: asyncio.Event, **kwargs) -> None:
+    def __init__(self, consumer_done, **kwargs) -> None:
         super().__init__(**kwargs)
         self.consumer_done = consumer_done
         self.drained_at: float | None = None
@@ -383,32 +385,26 @@ class TimedRollup(rollup.RollupWorker):
 
 
 def _rollup_process_main(database_url: str, consumer_done, drained) -> None:
-    """The roll-up rounds of TimedRollup in a process of its own; puts perf_counter (the system's
-    monotonic clock, the same in every process) on ``drained`` at the first round that, once the
-    consumer is done, left no pending delta."""
+    """TimedRollup in a process of its own (``consumer_done`` is a multiprocessing event); puts its
+    ``drained_at`` on ``drained``: perf_counter is the system's monotonic clock, the same in every
+    process."""
 
     async def rounds() -> None:
         engine = create_engine(database_url)
-        sessions = session_factory(engine)
+        worker = TimedRollup(consumer_done, sessions=session_factory(engine), batch_size=ROLLUP_BATCH, poll_seconds=ROLLUP_POLL)
+        worker.start()
         try:
-            while True:
-                finished = consumer_done.is_set()
-                async with transaction(sessions) as session:
-                    moved = await rollup.fold_pending(session, limit=ROLLUP_BATCH)
-                    remaining = await rollup.backlog(session)
-                if finished and remaining == 0:
-                    drained.put(time.perf_counter())
-                    return
-                if moved < ROLLUP_BATCH:
-                    await asyncio.sleep(ROLLUP_POLL)
+            await worker.drained.wait()
+            drained.put(worker.drained_at)
         finally:
+            await worker.stop()
             await engine.dispose()
 
     asyncio.run(rounds())
 
 
 class RollupProcess:
-    """kpi-svc's roll-up rounds (batch size and poll interval as the service's) in a process of its own."""
+    """kpi-svc's roll-up worker (batch size and poll interval as the service's) in a process of its own."""
 
     def __init__(self, database_url: str) -> None:
         import multiprocessing
@@ -424,7 +420,13 @@ class RollupProcess:
     async def drained_after(self, consumer_done: asyncio.Event) -> float:
         await consumer_done.wait()
         self._consumer_done.set()
-        return await asyncio.get_running_loop().run_in_executor(None, self._drained.get)
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                return await loop.run_in_executor(None, self._drained.get, True, 1.0)
+            except queue.Empty:
+                if not self._process.is_alive():
+                    raise SystemExit(f"the roll-up process ended (exit code {self._process.exitcode}) before the backlog was drained")
 
     async def stop(self) -> None:
         await asyncio.get_running_loop().run_in_executor(None, self._process.join, 60)
@@ -437,7 +439,8 @@ async def kpi_consume(
     expected: dict[str, int], days: int, sla_policy: bool = False, rollup_process: bool = False,
 ) -> tuple[float, float]:
     """(events/s consumed, sustained events/s: first record consumed → consumer done and roll-up
-    backlog zero), the roll-up worker running beside the consumer as in the service."""
+    backlog zero), the roll-up worker running beside the consumer as in the service (or, with
+    ``rollup_process``, in a process of its own)."""
     engine = create_engine(database_url)
     checkpointer = wal_checkpointer(engine)  # SQLite: beside the consumer, as in the service
     try:
