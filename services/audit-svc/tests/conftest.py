@@ -1,6 +1,5 @@
 import pytest
 
-from csq_common.bus.migration import upgrade_to_head
 from csq_common.db import create_engine, session_factory
 from csq_testing import app_client, service_settings
 from audit_svc.main import SERVICE_ROOT, create_app
@@ -26,10 +25,9 @@ async def client(settings):
 
 @pytest.fixture
 async def sessions(database_url):
-    """Sessions on a database brought to ``alembic upgrade head``, without the app (no worker or
-    consumer running beside the test, which drives time itself)."""
+    """Sessions on the test's database, already at ``alembic upgrade head``, without the app (no
+    worker or consumer running beside the test, which drives time itself)."""
     engine = create_engine(database_url)
-    await upgrade_to_head(engine, SERVICE_ROOT)
     try:
         yield session_factory(engine)
     finally:

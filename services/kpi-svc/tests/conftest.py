@@ -1,6 +1,5 @@
 import pytest
 
-from csq_common.bus.migration import upgrade_to_head
 from csq_common.db import create_engine, session_factory
 from csq_testing import TEST_SESSION_TIMEOUT_MS, running_app
 from kpi_svc.main import SERVICE_ROOT, create_app
@@ -37,10 +36,9 @@ async def client(settings):
 
 @pytest.fixture
 async def sessions(database_url):
-    """A session factory on a fresh database brought to ``alembic upgrade head`` (no HTTP, no broker)."""
+    """A session factory on the test's database, already at ``alembic upgrade head`` (no HTTP, no broker)."""
     engine = create_engine(database_url)
     try:
-        await upgrade_to_head(engine, SERVICE_ROOT)
         yield session_factory(engine)
     finally:
         await engine.dispose()

@@ -54,6 +54,15 @@ async def drop_postgres_database(url: str) -> None:
 
 
 @asynccontextmanager
+async def _postgres_database(template: str | None = None) -> AsyncIterator[str]:
+    url = await create_postgres_database(template=template)
+    try:
+        yield url
+    finally:
+        await drop_postgres_database(url)
+
+
+@asynccontextmanager
 async def fresh_database(backend: str, tmp_path: Path) -> AsyncIterator[str]:
     """A new empty database URL for ``backend``; dropped afterwards."""
     if backend == "sqlite":
@@ -61,11 +70,8 @@ async def fresh_database(backend: str, tmp_path: Path) -> AsyncIterator[str]:
         return
     if backend != "postgres":
         raise ValueError(f"unknown test backend {backend!r}")
-    url = await create_postgres_database()
-    try:
+    async with _postgres_database() as url:
         yield url
-    finally:
-        await drop_postgres_database(url)
 
 
 async def _migrate(url: str, service_root: Path) -> None:
@@ -114,11 +120,8 @@ async def migrated_database(backend: str, tmp_path: Path, service_root: Path) ->
         await asyncio.to_thread(_copy_sqlite, template, path)
         yield f"sqlite+aiosqlite:///{path}"
         return
-    url = await create_postgres_database(template=template)
-    try:
+    async with _postgres_database(template) as url:
         yield url
-    finally:
-        await drop_postgres_database(url)
 
 
 def drop_templates() -> None:
